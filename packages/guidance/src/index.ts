@@ -1,1 +1,10 @@
-export {};
+export { classifierFreeGuidance, type ClassifierFreeGuidanceOptions } from './classifier-free-guidance.js';
+export { classifierGuidance, type ClassifierGuidanceOptions } from './classifier-guidance.js';
+export {
+  createClassifierObjective,
+  type ClassifierObjective,
+  type ClassifierObjectiveInput,
+  type ClassifierObjectiveOptions,
+  type ClassifierObjectiveResult,
+} from './classifier-objective.js';
+export { composeGuidance } from './compose-guidance.js';

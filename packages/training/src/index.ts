@@ -1,1 +1,5 @@
-export {};
+export { Adam, type AdamOptions, type AdamState } from './adam.js';
+export { dropClassLabelTensor, dropClassLabels } from './class-dropout.js';
+export { clipByGlobalNorm, globalNorm } from './gradient-clipping.js';
+export { warmupLearningRate } from './learning-rate.js';
+export { Trainer, type BatchSource, type StepHook, type TrainStepResult, type TrainerOptions, type TrainerState } from './trainer.js';

@@ -1,0 +1,5 @@
+import type { Command } from '../command.js';
+import { scheduleCommand } from './schedule.js';
+import { toyCommand } from './toy.js';
+
+export const COMMANDS: readonly Command[] = [scheduleCommand, toyCommand];

@@ -1,0 +1,56 @@
+import { createSchedule, describeSchedule, respaceSchedule } from '@tfjs-diffusion/schedules';
+import { UsageError } from '../cli-error.js';
+import type { Command } from '../command.js';
+import { integerOption, stringOption } from '../options.js';
+import { lineChart } from '../plot/charts.js';
+
+const KINDS = ['linear', 'cosine', 'scaled-linear', 'sigmoid'] as const;
+type Kind = (typeof KINDS)[number];
+
+export const scheduleCommand: Command = {
+  name: 'schedule',
+  summary: 'print a noise schedule as JSON, or plot alphaBar against t/T',
+  usage: [
+    'usage: tfjs-diffusion schedule --kind KIND[,KIND...] [--timesteps T] [--respace SPEC] (--json | --plot FILE.png)',
+    '',
+    `  --kind KIND       ${KINDS.join(' | ')}; several, comma separated, with --plot`,
+    '  --timesteps T     number of training timesteps (default 1000)',
+    '  --respace SPEC    "ddim50", "250", "10,15,20", "leading:N", "trailing:N" or "linspace:N"',
+    '  --json            print ONE JSON object {kind, timesteps, respace, kept, betas, alphaBars}',
+    '  --plot FILE.png   draw alphaBar against t/T for the requested kinds',
+  ].join('\n'),
+  options: {
+    kind: { type: 'string' },
+    timesteps: { type: 'string' },
+    respace: { type: 'string' },
+    json: { type: 'boolean' },
+    plot: { type: 'string' },
+  },
+  async run(values, io) {
+    const kindList = (stringOption(values, 'kind') ?? 'linear').split(',').map((kind) => kind.trim());
+    for (const kind of kindList) {
+      if (!(KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be one of ${KINDS.join(', ')}, got '${kind}'`);
+    }
+    const timesteps = integerOption(values, 'timesteps', 1000, 1, 1_000_000);
+    const respace = stringOption(values, 'respace');
+    const plot = stringOption(values, 'plot');
+    if (!values['json'] && !plot) throw new UsageError('say what to produce: --json, --plot FILE.png, or both');
+    if (values['json'] && kindList.length !== 1) throw new UsageError('--json prints one schedule: give a single --kind');
+    const schedules = kindList.map((kind) => {
+      const full = createSchedule({ kind: kind as Kind, timesteps });
+      return respace === undefined ? full : respaceSchedule(full, respace);
+    });
+    if (values['json']) io.stdout(`${JSON.stringify(describeSchedule(schedules[0]!))}\n`);
+    if (plot) {
+      const chart = lineChart(
+        schedules.map((schedule) => ({
+          x: schedule.timesteps.map((t) => t / timesteps),
+          y: Array.from(schedule.alphaBars),
+        })),
+        { yRange: [0, 1] },
+      );
+      chart.save(plot);
+      io.stderr(`wrote ${plot}: alphaBar against t/T for ${kindList.join(', ')} (colours in that order: blue, orange, green, red)\n`);
+    }
+  },
+};

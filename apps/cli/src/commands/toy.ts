@@ -1,0 +1,99 @@
+import { TOY_DATASETS, type ToyDatasetName } from '@tfjs-diffusion/data';
+import { BACKEND_OPTION, activateBackend } from '../backend-option.js';
+import { UsageError } from '../cli-error.js';
+import type { Command } from '../command.js';
+import { choiceOption, integerOption, numberOption, seedOption, stringOption } from '../options.js';
+import { scatterPlot } from '../plot/charts.js';
+import { modeStatistics, runToy } from '../toy/train-toy.js';
+
+export const toyCommand: Command = {
+  name: 'toy',
+  summary: 'train the MLP denoiser on a 2-D toy distribution and plot samples over the data',
+  usage: [
+    'usage: tfjs-diffusion toy --dataset NAME --out FILE.png [options]',
+    '',
+    `  --dataset NAME        ${TOY_DATASETS.join(' | ')}`,
+    '  --train-steps N       training steps (default 3000)',
+    '  --batch-size N        (default 256)',
+    '  --learning-rate LR    (default 0.002)',
+    '  --sampler ddpm|ddim   (default ddim)',
+    '  --steps S             sampling steps, respaced from T (default 50)',
+    '  --eta E               DDIM eta in [0, 1] (default 0)',
+    '  --samples N           number of samples drawn (default 2000)',
+    '  --timesteps T         training timesteps, cosine schedule (default 1000)',
+    '  --seed S              (default 0)',
+    '  --backend NAME        auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
+    '  --json                print a JSON summary (loss, and mode statistics for eight-gaussians)',
+    '  --out FILE.png        scatter plot: data in grey, samples in colour',
+  ].join('\n'),
+  options: {
+    dataset: { type: 'string' },
+    'train-steps': { type: 'string' },
+    'batch-size': { type: 'string' },
+    'learning-rate': { type: 'string' },
+    sampler: { type: 'string' },
+    steps: { type: 'string' },
+    eta: { type: 'string' },
+    samples: { type: 'string' },
+    timesteps: { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+    out: { type: 'string' },
+    ...BACKEND_OPTION,
+  },
+  async run(values, io) {
+    const datasetName = stringOption(values, 'dataset');
+    if (!datasetName) throw new UsageError(`--dataset is required: ${TOY_DATASETS.join(', ')}`);
+    const dataset = choiceOption(values, 'dataset', TOY_DATASETS, datasetName as ToyDatasetName);
+    const out = stringOption(values, 'out');
+    if (!out && !values['json']) throw new UsageError('--out FILE.png is required (or --json)');
+    const timesteps = integerOption(values, 'timesteps', 1000, 2, 100_000);
+    const options = {
+      dataset,
+      trainSteps: integerOption(values, 'train-steps', 3000, 0),
+      batchSize: integerOption(values, 'batch-size', 256),
+      learningRate: numberOption(values, 'learning-rate', 2e-3, 1e-8, 1),
+      sampler: choiceOption(values, 'sampler', ['ddpm', 'ddim'] as const, 'ddim'),
+      steps: integerOption(values, 'steps', 50, 1, timesteps),
+      eta: numberOption(values, 'eta', 0, 0, 1),
+      samples: integerOption(values, 'samples', 2000),
+      timesteps,
+      seed: seedOption(values),
+    };
+    await activateBackend(values, io);
+    const started = performance.now();
+    const every = Math.max(1, Math.floor(options.trainSteps / 10));
+    const run = await runToy({
+      ...options,
+      onTrainStep: (result) => {
+        if (result.step % every === 0 || result.step === options.trainSteps) {
+          const seconds = (performance.now() - started) / 1000;
+          io.stderr(`step ${result.step}/${options.trainSteps}  loss ${result.loss.toFixed(4)}  ${(result.step / seconds).toFixed(1)} steps/s\n`);
+        }
+      },
+    });
+    const statistics = run.modes && run.modeStd !== undefined ? modeStatistics(run.samples, run.modes, run.modeStd) : undefined;
+    if (out) {
+      scatterPlot([
+        { points: run.data, color: [170, 170, 170], radius: 1.5 },
+        { points: run.samples, color: [214, 39, 40], radius: 1.5, alpha: 0.8 },
+      ]).save(out);
+      io.stderr(`wrote ${out}: ${options.samples} samples (red) over the data (grey)\n`);
+    }
+    if (values['json']) {
+      const tail = run.lossHistory.slice(-100);
+      io.stdout(
+        `${JSON.stringify({
+          dataset,
+          trainSteps: options.trainSteps,
+          sampler: options.sampler,
+          steps: options.steps,
+          finalLoss: tail.length ? tail.reduce((a, b) => a + b, 0) / tail.length : null,
+          seconds: (performance.now() - started) / 1000,
+          ...(statistics ?? {}),
+        })}\n`,
+      );
+    }
+    run.model.dispose();
+  },
+};

@@ -1,0 +1,10 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as wasm from '@tensorflow/tfjs-backend-wasm';
+console.log(Object.keys(wasm));
+const ok = await tf.setBackend('wasm');
+console.log('ok', ok, tf.getBackend(), tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'));
+const names = new Set(tf.getKernelsForBackend('wasm').map(k=>k.kernelName));
+const cpuNames = new Set();
+await import('@tensorflow/tfjs-backend-cpu');
+for (const k of tf.getKernelsForBackend('cpu')) cpuNames.add(k.kernelName);
+console.log('missing on wasm vs cpu:', [...cpuNames].filter(n=>!names.has(n)).sort().join(' '));

@@ -1,0 +1,25 @@
+import os from 'node:os';
+import { create, globals } from 'webgpu';
+process.env.VK_ICD_FILENAMES = '/usr/lib/chromium/vk_swiftshader_icd.json';
+try { process.dlopen({ exports: {} }, '/usr/lib/chromium/libvulkan.so.1', 2|256|0x1000); } catch (e) {}
+Object.assign(globalThis, globals);
+globalThis.navigator = { gpu: create([]) };
+const tf = await import('@tensorflow/tfjs-core'); await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
+await import('@tensorflow/tfjs-backend-webgpu');
+await import('@tensorflow/tfjs-backend-cpu');
+let t0 = Date.now();
+console.log(await tf.setBackend('webgpu'), tf.getBackend(), Date.now()-t0);
+const x = tf.randomNormal([2,9,9,3], 0, 1, 'float32', 1);
+const w = tf.randomNormal([3,3,3,4], 0, 1, 'float32', 2);
+t0 = Date.now();
+const y = tf.conv2d(x, w, 2, 'same');
+const a = await y.data();
+console.log('conv ms', Date.now()-t0);
+const gf = tf.grad((w)=>tf.sum(tf.square(tf.conv2d(x,w,1,'same'))));
+const g = await gf(w).data();
+const xv = await x.array(), wv = await w.array();
+await tf.setBackend('cpu');
+const b = await tf.conv2d(tf.tensor(xv), tf.tensor(wv), 2, 'same').data();
+let m = 0; for (let i=0;i<a.length;i++) m=Math.max(m,Math.abs(a[i]-b[i]));
+console.log('max diff', m, a.length);
+process.exit(0);
