@@ -52,7 +52,7 @@ export function createSchedule(options: ScheduleOptions): NoiseSchedule {
   const trainingTimesteps = options.timesteps;
   assertTrainingTimesteps(trainingTimesteps, `${options.kind} schedule timesteps`);
   const betas = betasOf(options, trainingTimesteps);
-  assertBetas(betas, `${options.kind} schedule betas (from its options with T = ${trainingTimesteps})`);
+  assertBetas(betas, `${options.kind} schedule betas`, ` (check the options of this ${options.kind} schedule with T = ${trainingTimesteps})`);
   return scheduleFromBetas({ kind: options.kind, trainingTimesteps, respacing: null, timesteps: range(trainingTimesteps) }, betas);
 }
 

@@ -7,7 +7,8 @@ interface TimestepCount {
 /**
  * Linear betas (DDPM, Ho et al. 2020): linspace(s * betaStart, s * betaEnd, T) with s = 1000 / T
  * when `scaleWithTimesteps` (the default, as improved-diffusion does), so any T has the same
- * total noise as T = 1000. Defaults: betaStart 1e-4, betaEnd 0.02.
+ * total noise as T = 1000. Defaults: betaStart 1e-4, betaEnd 0.02. With the scaling, T must be above
+ * 20 (so that 0.02 * 1000 / T < 1); smaller T are rejected unless `scaleWithTimesteps` is false.
  */
 export interface LinearScheduleOptions extends TimestepCount {
   readonly kind: 'linear';
@@ -42,7 +43,8 @@ export interface ScaledLinearScheduleOptions extends TimestepCount {
 /**
  * Sigmoid betas (GeoDiff, Xu et al. 2022; diffusers 'sigmoid'):
  * sigmoid(linspace(-6, 6, T)) * (betaEnd - betaStart) + betaStart. Defaults: betaStart 1e-4 and
- * betaEnd 0.02, both scaled by 1000 / T like the linear schedule unless `scaleWithTimesteps` is false.
+ * betaEnd 0.02, both scaled by 1000 / T like the linear schedule unless `scaleWithTimesteps` is false
+ * (diffusers does not scale; set it to false to match diffusers for T != 1000).
  */
 export interface SigmoidScheduleOptions extends TimestepCount {
   readonly kind: 'sigmoid';

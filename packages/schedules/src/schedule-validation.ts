@@ -11,7 +11,7 @@ export function assertTrainingTimesteps(trainingTimesteps: unknown, what = 'time
 }
 
 /** Throws `DiffusionError('invalid-schedule')` unless every beta is finite and in (0, 1) and there is at least one. */
-export function assertBetas(betas: ArrayLike<number>, what: string): void {
+export function assertBetas(betas: ArrayLike<number>, what: string, hint = ''): void {
   if (betas === null || typeof betas !== 'object' || typeof betas.length !== 'number') {
     throw new DiffusionError('invalid-schedule', `${what} must be an array of numbers, got ${describeValue(betas)}`);
   }
@@ -21,7 +21,7 @@ export function assertBetas(betas: ArrayLike<number>, what: string): void {
     if (typeof beta !== 'number' || !Number.isFinite(beta) || beta <= 0 || beta >= 1) {
       throw new DiffusionError(
         'invalid-schedule',
-        `${what}[${index}] must be a finite number in (0, 1), got ${describeValue(beta)}`,
+        `${what}[${index}] must be a finite number in (0, 1), got ${describeValue(beta)}${hint}`,
       );
     }
   }

@@ -4,6 +4,7 @@ import {
   type DiffusionModel,
   type ModelInput,
   type ModelOutput,
+  type NoiseSchedule,
   type NoisyClassifier,
   type PredictionKind,
   type VarianceKind,
@@ -152,5 +153,44 @@ export function countCalls(model: DiffusionModel): { model: DiffusionModel; batc
         return model.predict(input);
       },
     },
+  };
+}
+
+/**
+ * A NoiseSchedule holding the steps `kept` (original timesteps) of a schedule given by its full
+ * alphaBars, with betas recomputed as respacing does. For unit tests that must not depend on
+ * @tfjs-diffusion/schedules.
+ */
+export function scheduleFromAlphaBars(alphaBars: Float64Array, kept?: readonly number[]): NoiseSchedule {
+  const timesteps = kept ? kept.slice() : Array.from(alphaBars, (_, t) => t);
+  const count = timesteps.length;
+  const keptAlphaBars = Float64Array.from(timesteps, (t) => alphaBars[t] as number);
+  const alphaBarsPrevious = Float64Array.from(keptAlphaBars, (_, i) => (i === 0 ? 1 : (keptAlphaBars[i - 1] as number)));
+  const betas = Float64Array.from(keptAlphaBars, (alphaBar, i) => 1 - alphaBar / (alphaBarsPrevious[i] as number));
+  const alphas = betas.map((beta) => 1 - beta);
+  const posteriorVariances = betas.map(
+    (beta, i) => (beta * (1 - (alphaBarsPrevious[i] as number))) / (1 - (keptAlphaBars[i] as number)),
+  );
+  const posteriorLogVariancesClipped = posteriorVariances.map((variance, i) =>
+    Math.log(i === 0 ? ((count > 1 ? posteriorVariances[1] : betas[0]) as number) : variance),
+  );
+  return {
+    kind: 'linear',
+    trainingTimesteps: alphaBars.length,
+    respacing: kept ? 'custom' : null,
+    timesteps,
+    betas,
+    alphas,
+    alphaBars: keptAlphaBars,
+    alphaBarsPrevious,
+    posteriorVariances,
+    posteriorLogVariancesClipped,
+    posteriorMeanCoefficientsX0: betas.map(
+      (beta, i) => (beta * Math.sqrt(alphaBarsPrevious[i] as number)) / (1 - (keptAlphaBars[i] as number)),
+    ),
+    posteriorMeanCoefficientsXt: alphas.map(
+      (alpha, i) => ((1 - (alphaBarsPrevious[i] as number)) * Math.sqrt(alpha)) / (1 - (keptAlphaBars[i] as number)),
+    ),
+    sigmas: keptAlphaBars.map((alphaBar) => Math.sqrt((1 - alphaBar) / alphaBar)),
   };
 }
