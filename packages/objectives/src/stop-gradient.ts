@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-const stop = tf.customGrad((value: tf.Tensor) => ({
-  value: tf.clone(value),
+const stop = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+  value: tf.clone(inputs[0] as tf.Tensor),
   gradFunc: (upstream: tf.Tensor) => tf.zerosLike(upstream),
 }));
 
