@@ -3,6 +3,8 @@ import type { Tensor, Tensor1D, Variable } from '@tensorflow/tfjs-core';
 /** What the network's main output means: the noise (DDPM), the clean data, or v (Salimans & Ho 2022). */
 export type PredictionKind = 'epsilon' | 'x0' | 'v';
 
+export const PREDICTION_KINDS: readonly PredictionKind[] = ['epsilon', 'x0', 'v'];
+
 /**
  * The reverse-process variance (Improved DDPM, section 3.1):
  * - 'fixed-small': betaTilde_t, the posterior variance;
@@ -11,6 +13,8 @@ export type PredictionKind = 'epsilon' | 'x0' | 'v';
  *   log Sigma = (v + 1)/2 log beta_t + (1 - (v + 1)/2) log betaTilde_t (eq. 15 of Improved DDPM).
  */
 export type VarianceKind = 'fixed-small' | 'fixed-large' | 'learned-range';
+
+export const VARIANCE_KINDS: readonly VarianceKind[] = ['fixed-small', 'fixed-large', 'learned-range'];
 
 /** Class conditioning. `nullClass` (usually `numClasses`) is the label meaning "no class" for classifier-free guidance. */
 export interface ClassConditioning {
@@ -42,7 +46,8 @@ export interface ModelOutput {
   /**
    * Set by classifier guidance: s * grad_x log p(y | x_t). Samplers apply it their own way:
    * a mean shift Sigma * g in ancestral steps (ADM Algorithm 1), an epsilon shift
-   * -sqrt(1 - alphaBar) * g in deterministic ones (ADM Algorithm 2).
+   * -sqrt(1 - alphaBar) * g in deterministic ones (ADM Algorithm 2). A wrapper that evaluates
+   * several branches (classifier-free guidance) combines gradients like it combines predictions.
    */
   readonly guidanceGradient?: Tensor;
 }

@@ -1,6 +1,7 @@
 export { DiffusionError, assertShape, type DiffusionErrorCode } from './errors.js';
 export { samplingSteps, type NoiseSchedule, type SamplingStep } from './noise-schedule.js';
 export { createNoiseSource, type NoiseSource, type NoiseSourceState } from './noise-source.js';
+export { PREDICTION_KINDS, VARIANCE_KINDS } from './diffusion-model.js';
 export type {
   ClassConditioning,
   DiffusionModel,

@@ -18,13 +18,13 @@ export interface NoiseSchedule {
   readonly betas: Float64Array;
   /** alpha_i = 1 - beta_i. */
   readonly alphas: Float64Array;
-  /** alphaBar_i = prod_{j<=i} alpha_j. */
+  /** alphaBar_i = prod_{j<=i} alpha_j; authoritative (a respaced schedule copies the original values exactly). */
   readonly alphaBars: Float64Array;
   /** alphaBar_{i-1}, with 1 before the first step. */
   readonly alphaBarsPrevious: Float64Array;
   /** betaTilde_i = beta_i (1 - alphaBar_{i-1}) / (1 - alphaBar_i), eq. 7 of DDPM; 0 at i = 0. */
   readonly posteriorVariances: Float64Array;
-  /** log betaTilde_i, with betaTilde_1 standing in at i = 0 where betaTilde_0 = 0. */
+  /** log betaTilde_i, with betaTilde_1 standing in at i = 0 where betaTilde_0 = 0 (beta_0 for a one-step schedule). */
   readonly posteriorLogVariancesClipped: Float64Array;
   /** Posterior mean coefficient on x0: beta_i sqrt(alphaBar_{i-1}) / (1 - alphaBar_i). */
   readonly posteriorMeanCoefficientsX0: Float64Array;

@@ -31,12 +31,13 @@ export interface ObjectiveResult {
   readonly perSampleLoss: Tensor1D;
   /** Schedule indices used for each sample. */
   readonly indices: Int32Array;
-  /** Named parts of the loss (e.g. mse, vlb), each a scalar. */
+  /** Named parts of the loss (e.g. mse, vlb), each a weighted scalar; together they add up to `loss`. */
   readonly terms: Readonly<Record<string, Scalar>>;
 }
 
 /**
- * A training objective. `compute` is synchronous so it can run inside `optimizer.minimize` or
+ * A training objective. Inside `tf.variableGrads` only `loss` survives the gradient tape, so a
+ * trainer must `tf.keep` `perSampleLoss` and `terms` if it reads them. `compute` is synchronous so it can run inside `optimizer.minimize` or
  * `tf.variableGrads`; it draws its timesteps and noise from `input.noise`.
  */
 export interface Objective {
