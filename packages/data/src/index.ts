@@ -1,1 +1,15 @@
-export {};
+export { toyDataset, EIGHT_GAUSSIANS_RADIUS, SWISS_ROLL_CLASSES } from './toy-datasets.js';
+export type { ToyDataset, ToyDatasetName, ToyDatasetOptions } from './toy-datasets.js';
+export { gatherImages, gatherPoints } from './image-dataset.js';
+export type { ImageDataset, ImageBatch, PointBatch } from './image-dataset.js';
+export { createBatchIterator } from './batch-iterator.js';
+export type { BatchIterator, BatchIteratorOptions, BatchIteratorState } from './batch-iterator.js';
+export { loadMnist } from './mnist.js';
+export type { MnistOptions } from './mnist.js';
+export { loadFashionMnist, DEFAULT_FASHION_MNIST_DIRECTORY, FASHION_MNIST_CLASS_NAMES } from './fashion-mnist.js';
+export type { FashionMnistOptions } from './fashion-mnist.js';
+export { parseIdx } from './idx.js';
+export type { IdxArray } from './idx.js';
+export { loadImageFolder, decodeImage } from './image-folder.js';
+export type { ImageFolderOptions } from './image-folder.js';
+export { resizeCoverCrop } from './resize.js';

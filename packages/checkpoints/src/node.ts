@@ -1,0 +1,12 @@
+// Node-only entry: `@tfjs-diffusion/checkpoints/node` (file system access); re-exports the pure API.
+export * from './index.js';
+export {
+  saveCheckpointFile,
+  loadCheckpointFile,
+  listCheckpoints,
+  latestCheckpoint,
+  pruneCheckpoints,
+  removeStaleTemporaryFiles,
+  checkpointFileName,
+} from './checkpoint-files.js';
+export type { SaveCheckpointOptions, CheckpointEntry } from './checkpoint-files.js';

@@ -1,0 +1,312 @@
+import { DiffusionError } from '@tfjs-diffusion/core';
+import { bfloat16BitsToFloat32, float16BitsToFloat32, float32ToFloat16Bits } from './float16.js';
+import { findDuplicateJsonKey } from './json-duplicate-keys.js';
+
+/** The dtypes written by `serializeSafetensors`. */
+export type SafetensorsWriteDtype = 'F32' | 'F16';
+/** The dtypes read by `parseSafetensors` (all decoded to float32). */
+export type SafetensorsReadDtype = 'F32' | 'F16' | 'BF16';
+
+/** A float32 tensor on the host: row-major `data` with as many elements as the product of `shape`. */
+export interface HostTensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+/** A tensor read from a file: its stored dtype, its shape and its values decoded to float32. */
+export interface ParsedTensor extends HostTensor {
+  readonly dtype: SafetensorsReadDtype;
+  readonly shape: number[];
+}
+
+/** What `parseSafetensors` returns: tensors by name (in data-buffer order) and the `__metadata__` strings. */
+export interface ParsedSafetensors {
+  readonly tensors: Map<string, ParsedTensor>;
+  readonly metadata: Record<string, string>;
+}
+
+/** Options of `serializeSafetensors`. */
+export interface SerializeOptions {
+  /** Storage dtype: 'F32' is exact, 'F16' rounds to nearest even (overflow to ±inf). */
+  readonly dtype: SafetensorsWriteDtype;
+  /** String metadata stored under `__metadata__` (see `checkpointMetadata`). */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** The reference implementation's bound on the JSON header (safetensors MAX_HEADER_SIZE). */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+const METADATA_KEY = '__metadata__';
+const READ_DTYPE_BYTES: Readonly<Record<SafetensorsReadDtype, number>> = { F32: 4, F16: 2, BF16: 2 };
+/** dtypes of the safetensors spec that this package does not decode (named apart in the error). */
+const UNSUPPORTED_DTYPES = new Set([
+  'BOOL', 'U8', 'I8', 'I16', 'U16', 'I32', 'U32', 'I64', 'U64', 'F64', 'C64',
+  'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4',
+]);
+
+const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Encodes float32 host tensors as a safetensors file (huggingface/safetensors layout: u64 LE header
+ * length, JSON header padded with spaces to 8 bytes, contiguous little-endian data in sorted-name order).
+ */
+export function serializeSafetensors(
+  tensors: ReadonlyMap<string, HostTensor>,
+  options: SerializeOptions,
+): Uint8Array {
+  const dtype = options?.dtype;
+  if (dtype !== 'F32' && dtype !== 'F16') {
+    throw new DiffusionError('invalid-argument', `serializeSafetensors: dtype must be 'F32' or 'F16', got ${JSON.stringify(dtype)}`);
+  }
+  const elementBytes = dtype === 'F32' ? 4 : 2;
+  const encoder = new TextEncoder();
+
+  // 1. Validate, then order by name (UTF-8 byte order, as Rust sorts Strings).
+  const entries = [...tensors.entries()].map(([name, tensor]) => {
+    if (typeof name !== 'string' || name.length === 0 || name === METADATA_KEY) {
+      throw new DiffusionError('invalid-argument', `serializeSafetensors: tensor name ${JSON.stringify(name)} is not allowed`);
+    }
+    const shape = tensor?.shape;
+    if (!Array.isArray(shape) || !shape.every((size) => Number.isSafeInteger(size) && size >= 0)) {
+      throw new DiffusionError('invalid-shape', `serializeSafetensors: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+    }
+    if (!(tensor.data instanceof Float32Array)) {
+      throw new DiffusionError('invalid-argument', `serializeSafetensors: tensor '${name}' data must be a Float32Array`);
+    }
+    const count = shape.reduce((product, size) => product * size, 1);
+    if (count !== tensor.data.length) {
+      throw new DiffusionError(
+        'invalid-shape',
+        `serializeSafetensors: tensor '${name}' has shape [${shape.join(', ')}] (${count} elements) but ${tensor.data.length} values`,
+      );
+    }
+    return { name, key: encoder.encode(name), shape: [...shape], data: tensor.data };
+  });
+  entries.sort((left, right) => compareBytes(left.key, right.key));
+
+  // 2. Header JSON, written by hand so that key order is ours (JS objects put integer-like keys first).
+  const parts: string[] = [];
+  if (options.metadata !== undefined) {
+    const metadataParts = Object.keys(options.metadata)
+      .sort()
+      .map((key) => {
+        const value = (options.metadata as Record<string, unknown>)[key];
+        if (typeof value !== 'string') {
+          throw new DiffusionError('invalid-argument', `serializeSafetensors: metadata '${key}' must be a string, got ${typeof value}`);
+        }
+        return `${JSON.stringify(key)}:${JSON.stringify(value)}`;
+      });
+    parts.push(`${JSON.stringify(METADATA_KEY)}:{${metadataParts.join(',')}}`);
+  }
+  let offset = 0;
+  for (const entry of entries) {
+    const end = offset + entry.data.length * elementBytes;
+    parts.push(
+      `${JSON.stringify(entry.name)}:{"dtype":"${dtype}","shape":[${entry.shape.join(',')}],"data_offsets":[${offset},${end}]}`,
+    );
+    offset = end;
+  }
+  const json = encoder.encode(`{${parts.join(',')}}`);
+  const headerLength = Math.ceil(json.length / 8) * 8;
+  if (headerLength > MAX_HEADER_BYTES) {
+    throw new DiffusionError('invalid-argument', `serializeSafetensors: header of ${headerLength} bytes exceeds the ${MAX_HEADER_BYTES}-byte bound`);
+  }
+
+  // 3. Layout: [u64 LE header length][header, space padded][data].
+  const bytes = new Uint8Array(8 + headerLength + offset);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, headerLength, true);
+  view.setUint32(4, 0, true);
+  bytes.set(json, 8);
+  bytes.fill(0x20, 8 + json.length, 8 + headerLength);
+  let position = 8 + headerLength;
+  for (const entry of entries) {
+    if (dtype === 'F32') {
+      if (littleEndianHost) {
+        bytes.set(new Uint8Array(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength), position);
+      } else {
+        entry.data.forEach((value, index) => view.setFloat32(position + index * 4, value, true));
+      }
+    } else {
+      entry.data.forEach((value, index) => view.setUint16(position + index * 2, float32ToFloat16Bits(value), true));
+    }
+    position += entry.data.length * elementBytes;
+  }
+  return bytes;
+}
+
+/**
+ * Decodes and strictly validates a safetensors file (F32, F16, BF16 -> float32); every defect throws
+ * `DiffusionError('invalid-checkpoint')` naming `fileName` and the problem.
+ */
+export function parseSafetensors(bytes: Uint8Array, fileName = '<memory>'): ParsedSafetensors {
+  const fail = (problem: string, cause?: unknown): never => {
+    throw new DiffusionError('invalid-checkpoint', `${fileName}: ${problem}`, cause === undefined ? undefined : { cause });
+  };
+  if (!(bytes instanceof Uint8Array)) {
+    throw new DiffusionError('invalid-argument', `parseSafetensors: ${fileName}: bytes must be a Uint8Array`);
+  }
+
+  // 1. Header length: u64 little-endian, bounded by the file and by MAX_HEADER_BYTES.
+  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getUint32(4, true) * 2 ** 32 + view.getUint32(0, true);
+  if (headerLength > MAX_HEADER_BYTES) fail(`header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte bound`);
+  if (headerLength > bytes.length - 8) {
+    fail(`header length ${headerLength} exceeds the file size (${bytes.length - 8} bytes after the length prefix); the file is truncated or not safetensors`);
+  }
+
+  // 2. Header text: strict UTF-8, JSON, an object, no repeated keys.
+  let text = '';
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLength));
+  } catch (error) {
+    fail('header is not valid UTF-8', error);
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (error) {
+    fail(`header is not valid JSON (${(error as Error).message})`, error);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    fail(`header must be a JSON object, got ${describe(header)}`);
+  }
+  const duplicate = findDuplicateJsonKey(text);
+  if (duplicate) {
+    if (duplicate.depth === 1) fail(`duplicate tensor name '${duplicate.key}' in the header`);
+    fail(`duplicate key '${duplicate.key}' in header entry '${duplicate.parentKey ?? '?'}'`);
+  }
+
+  // 3. Entries: metadata, then each tensor's dtype, shape and byte span.
+  const bufferStart = 8 + headerLength;
+  const bufferLength = bytes.length - bufferStart;
+  let metadata: Record<string, string> = {};
+  const infos: { name: string; dtype: SafetensorsReadDtype; shape: number[]; begin: number; end: number }[] = [];
+  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
+    if (name === METADATA_KEY) {
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+        fail(`__metadata__ must be an object of strings, got ${describe(entry)}`);
+      }
+      for (const [key, value] of Object.entries(entry as Record<string, unknown>)) {
+        if (typeof value !== 'string') fail(`__metadata__ entry '${key}' must be a string, got ${describe(value)}`);
+      }
+      metadata = Object.fromEntries(Object.entries(entry as Record<string, string>));
+      continue;
+    }
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      fail(`entry '${name}' must be an object with dtype, shape and data_offsets, got ${describe(entry)}`);
+    }
+    const record = entry as Record<string, unknown>;
+    for (const field of ['dtype', 'shape', 'data_offsets']) {
+      if (!(field in record)) fail(`entry '${name}' is missing '${field}'`);
+    }
+    const { dtype, shape, data_offsets: offsets } = record;
+    if (typeof dtype !== 'string') fail(`entry '${name}' dtype must be a string, got ${describe(dtype)}`);
+    if (!Object.hasOwn(READ_DTYPE_BYTES, dtype as string)) {
+      if (UNSUPPORTED_DTYPES.has(dtype as string)) {
+        fail(`tensor '${name}' has dtype '${String(dtype)}', which is not supported (supported: F32, F16, BF16)`);
+      }
+      fail(`tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`);
+    }
+    if (!Array.isArray(shape) || !shape.every((size) => Number.isSafeInteger(size) && (size as number) >= 0)) {
+      fail(`tensor '${name}' shape must be an array of non-negative integers, got ${abbreviate(JSON.stringify(shape))}`);
+    }
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((offset) => Number.isSafeInteger(offset) && (offset as number) >= 0)
+    ) {
+      fail(`tensor '${name}' data_offsets must be two non-negative integers [begin, end], got ${abbreviate(JSON.stringify(offsets))}`);
+    }
+    const [begin, end] = offsets as [number, number];
+    if (begin > end) fail(`tensor '${name}' data_offsets [${begin}, ${end}] have begin > end`);
+    if (end > bufferLength) {
+      fail(`tensor '${name}' data_offsets [${begin}, ${end}] lie outside the file (data buffer is ${bufferLength} bytes)`);
+    }
+    const typedDtype = dtype as SafetensorsReadDtype;
+    const elementBytes = READ_DTYPE_BYTES[typedDtype];
+    const count = elementCount(shape as number[]);
+    if (count === null || count * elementBytes !== end - begin) {
+      fail(
+        `tensor '${name}' has shape [${(shape as number[]).join(', ')}] and dtype ${typedDtype} ` +
+          `(${count === null ? 'too many' : count} elements x ${elementBytes} bytes) but data_offsets [${begin}, ${end}] span ${end - begin} bytes`,
+      );
+    }
+    infos.push({ name, dtype: typedDtype, shape: [...(shape as number[])], begin, end });
+  }
+
+  // 4. The spans must tile the data buffer exactly: no holes, no overlaps, no trailing bytes.
+  const ordered = [...infos].sort((left, right) => left.begin - right.begin || left.end - right.end);
+  let expected = 0;
+  let previous: string | null = null;
+  for (const info of ordered) {
+    if (info.begin > expected) {
+      fail(`hole in the data buffer: bytes [${expected}, ${info.begin}) before tensor '${info.name}' belong to no tensor`);
+    }
+    if (info.begin < expected) {
+      fail(`tensor '${info.name}' data_offsets [${info.begin}, ${info.end}] overlap tensor '${previous ?? '?'}' (which ends at ${expected})`);
+    }
+    expected = info.end;
+    previous = info.name;
+  }
+  if (expected !== bufferLength) {
+    fail(`${bufferLength - expected} trailing bytes after the last tensor (tensors cover ${expected} of ${bufferLength} data bytes)`);
+  }
+
+  // 5. Decode to float32 (copies: the result never aliases `bytes`).
+  const tensors = new Map<string, ParsedTensor>();
+  for (const info of ordered) {
+    const start = bufferStart + info.begin;
+    const count = (info.end - info.begin) / READ_DTYPE_BYTES[info.dtype];
+    let data: Float32Array;
+    if (info.dtype === 'F32') {
+      if (littleEndianHost) {
+        // Copy through a fresh buffer: `bytes` may be a Node Buffer, whose slice() is a view on a shared pool.
+        const copy = new Uint8Array(count * 4);
+        copy.set(bytes.subarray(start, start + count * 4));
+        data = new Float32Array(copy.buffer);
+      } else {
+        data = new Float32Array(count);
+        for (let index = 0; index < count; index += 1) data[index] = view.getFloat32(start + index * 4, true);
+      }
+    } else {
+      const decode = info.dtype === 'F16' ? float16BitsToFloat32 : bfloat16BitsToFloat32;
+      data = new Float32Array(count);
+      for (let index = 0; index < count; index += 1) data[index] = decode(view.getUint16(start + index * 2, true));
+    }
+    tensors.set(info.name, { dtype: info.dtype, shape: info.shape, data });
+  }
+  return { tensors, metadata };
+}
+
+function elementCount(shape: readonly number[]): number | null {
+  if (shape.includes(0)) return 0;
+  let count = 1;
+  for (const size of shape) {
+    count *= size;
+    if (count > Number.MAX_SAFE_INTEGER) return null;
+  }
+  return count;
+}
+
+function compareBytes(left: Uint8Array, right: Uint8Array): number {
+  const length = Math.min(left.length, right.length);
+  for (let index = 0; index < length; index += 1) {
+    const difference = (left[index] as number) - (right[index] as number);
+    if (difference !== 0) return difference;
+  }
+  return left.length - right.length;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${abbreviate(JSON.stringify(value))}`;
+}
+
+function abbreviate(text: string | undefined): string {
+  if (text === undefined) return 'undefined';
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
