@@ -97,29 +97,28 @@ export async function runSamplingLoop<Step extends LoopStep>(
     for (const step of plan.steps) {
       throwIfAborted(signal, step.stepNumber, totalSteps);
       const carried = x;
-      const previous = previousPredictedX0;
-      const outcome = tf.tidy(() => plan.step(carried, step, previous));
+      const previous: tf.Tensor | null = previousPredictedX0;
+      const outcome: StepOutcome = tf.tidy(() => plan.step(carried, step, previous));
       // 2. the step's outputs replace the state; a step may hand back one of its inputs unchanged
       for (const stale of [carried, previous]) {
         if (stale && stale !== outcome.x && stale !== outcome.predictedX0) stale.dispose();
       }
       x = outcome.x;
       previousPredictedX0 = outcome.predictedX0;
-      const reported = outcome.reported;
+      // 3. the event's tensors are clones (or the step's own `reported`), so a callback that
+      //    disposes them cannot break the state; they are disposed once the callback settles
+      const eventX = outcome.reported ?? (onStep ? tf.clone(x) : null);
       try {
-        if (onStep) {
-          // 3. clones, so a callback that disposes them cannot break the state
-          const eventX = tf.clone(reported ?? x);
+        if (onStep && eventX) {
           const eventX0 = tf.clone(outcome.predictedX0);
           try {
             await onStep({ stepNumber: step.stepNumber, totalSteps, timestep: step.timestep, x: eventX, predictedX0: eventX0 });
           } finally {
-            eventX.dispose();
             eventX0.dispose();
           }
         }
       } finally {
-        if (reported && reported !== x && reported !== outcome.predictedX0) reported.dispose();
+        if (eventX && eventX !== x && eventX !== outcome.predictedX0) eventX.dispose();
       }
     }
   } catch (error) {
