@@ -1,5 +1,5 @@
 export { toyDataset, EIGHT_GAUSSIANS_RADIUS, SWISS_ROLL_CLASSES } from './toy-datasets.js';
-export type { ToyDataset, ToyDatasetName, ToyDatasetOptions } from './toy-datasets.js';
+export { TOY_DATASETS, type ToyDataset, type ToyDatasetName, type ToyDatasetOptions } from './toy-datasets.js';
 export { gatherImages, gatherPoints } from './image-dataset.js';
 export type { ImageDataset, ImageBatch, PointBatch } from './image-dataset.js';
 export { createBatchIterator } from './batch-iterator.js';

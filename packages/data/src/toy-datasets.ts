@@ -1,7 +1,9 @@
 import { DiffusionError, type NoiseSource } from '@tfjs-diffusion/core';
 
 /** The 2-D toy distributions of the diffusion literature. */
-export type ToyDatasetName = 'eight-gaussians' | 'two-moons' | 'swiss-roll' | 'checkerboard';
+export const TOY_DATASETS = ['eight-gaussians', 'two-moons', 'swiss-roll', 'checkerboard'] as const;
+
+export type ToyDatasetName = (typeof TOY_DATASETS)[number];
 
 /** Options of `toyDataset`. */
 export interface ToyDatasetOptions {

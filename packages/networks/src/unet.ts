@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import '@tfjs-diffusion/core/register-gradients';
 import { createNoiseSource, type ModelOutput, type TrainableDiffusionModel } from '@tfjs-diffusion/core';
 import { createForwardContext } from './forward-context.js';
 import { applyGroupNorm } from './group-norm.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Objectives are differentiated (tf.variableGrads, optimizer.minimize): make sure every op has its gradient.
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import '@tfjs-diffusion/core/register-gradients';
 import { DiffusionError, type ModelOutput, type ObjectiveInput } from '@tfjs-diffusion/core';
 import { forwardDiffuse } from './forward-diffuse.js';
 import { createUniformTimestepSampler } from './uniform-timestep-sampler.js';

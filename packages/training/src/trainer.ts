@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import '@tfjs-diffusion/core/register-gradients';
 import {
   DiffusionError,
   createNoiseSource,

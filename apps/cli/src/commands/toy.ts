@@ -20,7 +20,7 @@ export const toyCommand: Command = {
     '  --steps S             sampling steps, respaced from T (default 50)',
     '  --eta E               DDIM eta in [0, 1] (default 0)',
     '  --samples N           number of samples drawn (default 2000)',
-    '  --timesteps T         training timesteps, cosine schedule (default 1000)',
+    '  --timesteps T         training timesteps, linear schedule (default 1000)',
     '  --seed S              (default 0)',
     '  --backend NAME        auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
     '  --json                print a JSON summary (loss, and mode statistics for eight-gaussians)',

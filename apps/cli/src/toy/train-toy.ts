@@ -45,7 +45,7 @@ function toyBatches(dataset: ToyDatasetName, batchSize: number, seed: number | s
 
 /** Trains the MLP denoiser on a 2-D toy distribution with L_simple, then samples from it. */
 export async function runToy(options: ToyRunOptions): Promise<ToyRun> {
-  const schedule = createSchedule({ kind: 'cosine', timesteps: options.timesteps });
+  const schedule = createSchedule({ kind: 'linear', timesteps: options.timesteps });
   const model = createMlpDenoiser({ type: 'mlp', dataDimension: 2, prediction: 'epsilon', variance: 'fixed-small', seed: 1 });
   const trainer = new Trainer({
     model,

@@ -1,4 +1,4 @@
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import '@tfjs-diffusion/core/register-gradients';
 import * as tf from '@tensorflow/tfjs-core';
 import type { DiffusionModel, PredictionKind, VarianceKind } from '@tfjs-diffusion/core';
 

@@ -1,0 +1,117 @@
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+
+import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
+import { depthwiseConv2dBackpropFilterKernel, depthwiseConv2dBackpropInputKernel } from './depthwise-conv2d-backprop.js';
+import {
+  avgPoolGradKernel,
+  maxPoolGradKernel,
+  resizeBilinearGradKernel,
+  resizeNearestNeighborGradKernel,
+} from './pooling-gradients.js';
+import { unsortedSegmentSumKernel } from './unsorted-segment-sum.js';
+
+/** Backends that get this package's training kernels. */
+export type TrainingKernelBackend = 'cpu' | 'wasm';
+
+/** Makes a kernel config; `replaced` is the kernel it replaces, for kernels that delegate cases to it. */
+type KernelFactory = (backendName: string, replaced?: KernelConfig) => KernelConfig;
+
+const factories: Readonly<Record<TrainingKernelBackend, readonly KernelFactory[]>> = {
+  // tfjs-backend-cpu 4.22: slow (Conv2DBackpropFilter 40-55 s for one U-Net layer, the depthwise
+  // filter gradient, UnsortedSegmentSum, AvgPoolGrad, MaxPoolGrad) or wrong (ResizeNearestNeighborGrad for
+  // batch > 1 and downsampling; ResizeBilinearGrad with halfPixelCenters, and its output shape for
+  // non-square images; AvgPoolGrad at 'same' borders).
+  cpu: [
+    conv2dBackpropFilterKernel,
+    unsortedSegmentSumKernel,
+    depthwiseConv2dBackpropFilterKernel,
+    depthwiseConv2dBackpropInputKernel,
+    resizeNearestNeighborGradKernel,
+    (backendName) => resizeBilinearGradKernel(backendName),
+    avgPoolGradKernel,
+    maxPoolGradKernel,
+  ],
+  // tfjs-backend-wasm 4.22: missing (Conv2DBackpropFilter, UnsortedSegmentSum, both depthwise
+  // gradients), slow (Conv2DBackpropInput, a naive loop 10x slower than Conv2D) or wrong
+  // (MaxPoolGrad; ResizeNearestNeighborGrad and ResizeBilinearGrad with halfPixelCenters, where
+  // ours takes over from tfjs's ResizeBilinearGrad; AvgPoolGrad at 'same' borders).
+  wasm: [
+    conv2dBackpropFilterKernel,
+    conv2dBackpropInputKernel,
+    unsortedSegmentSumKernel,
+    depthwiseConv2dBackpropFilterKernel,
+    depthwiseConv2dBackpropInputKernel,
+    maxPoolGradKernel,
+    resizeNearestNeighborGradKernel,
+    resizeBilinearGradKernel,
+    avgPoolGradKernel,
+  ],
+};
+
+/** The kernels `registerTrainingKernels` installs per backend: missing, slow or wrong in tfjs 4.22. */
+export const TRAINING_KERNEL_NAMES: Readonly<Record<TrainingKernelBackend, readonly string[]>> = {
+  cpu: factories.cpu.map((factory) => factory('cpu').kernelName),
+  wasm: factories.wasm.map((factory) => factory('wasm').kernelName),
+};
+
+interface InstalledKernels {
+  /** `${kernelName}/${backendName}` -> our config and the one it replaced (if any). */
+  readonly installed: Map<string, { readonly ours: KernelConfig; readonly replaced: KernelConfig | undefined }>;
+}
+
+// Kept on globalThis, like tfjs's own kernel registry, so that two copies of this module (a
+// bundle and a workspace source) agree on what is installed and what it replaced.
+const globalKey = Symbol.for('@tfjs-diffusion/backends:training-kernels');
+function state(): InstalledKernels {
+  const holder = globalThis as unknown as Record<symbol, InstalledKernels | undefined>;
+  let current = holder[globalKey];
+  if (current === undefined) {
+    current = { installed: new Map() };
+    holder[globalKey] = current;
+  }
+  return current;
+}
+
+/**
+ * Registers this package's training kernels (TRAINING_KERNEL_NAMES: the filter gradient as a
+ * conv2d, ...) for 'cpu' or 'wasm', replacing tfjs's; idempotent. Returns the names this call installed.
+ */
+export function registerTrainingKernels(backendName: TrainingKernelBackend): string[] {
+  const { installed } = state();
+  const names: string[] = [];
+  for (const factory of factories[backendName]) {
+    const kernelName = factory(backendName).kernelName;
+    const key = `${kernelName}/${backendName}`;
+    const current = getKernel(kernelName, backendName) as KernelConfig | undefined;
+    const previous = installed.get(key);
+    if (previous !== undefined && current === previous.ours) continue;
+    const replaced = previous?.replaced ?? current;
+    const ours = factory(backendName, replaced);
+    if (current !== undefined) unregisterKernel(kernelName, backendName);
+    registerKernel(ours);
+    installed.set(key, { ours, replaced });
+    names.push(kernelName);
+  }
+  return names;
+}
+
+/** Puts back the kernels `registerTrainingKernels` replaced (tfjs's own), e.g. to compare speed. */
+export function restoreTfjsKernels(backendName: TrainingKernelBackend): void {
+  const { installed } = state();
+  for (const [key, { ours, replaced }] of installed) {
+    if (ours.backendName !== backendName) continue;
+    if (getKernel(ours.kernelName, backendName) === ours) unregisterKernel(ours.kernelName, backendName);
+    if (replaced !== undefined && getKernel(ours.kernelName, backendName) === undefined) registerKernel(replaced);
+    installed.delete(key);
+  }
+}
+
+/** Whether this package's training kernels are the ones now registered for the backend. */
+export function hasTrainingKernels(backendName: TrainingKernelBackend): boolean {
+  const { installed } = state();
+  return TRAINING_KERNEL_NAMES[backendName].every((name) => {
+    const entry = installed.get(`${name}/${backendName}`);
+    return entry !== undefined && getKernel(name, backendName) === entry.ours;
+  });
+}
