@@ -32,4 +32,3 @@ export {
 } from './pooling-gradients.js';
 export { unsortedSegmentSumKernel, unsortedSegmentSumOnHost } from './unsorted-segment-sum.js';
 export { SWIFTSHADER_ICD_PATH, createNodeGpu, installNavigatorGpu, type NodeGpu, type WebGpuEntry } from './webgpu-node.js';
-export { registerGradients } from './gradients.js';

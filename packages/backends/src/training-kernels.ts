@@ -1,5 +1,6 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 
+import { batchMatMulKernel } from './batch-mat-mul.js';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseConv2dBackpropFilterKernel, depthwiseConv2dBackpropInputKernel } from './depthwise-conv2d-backprop.js';
@@ -36,7 +37,9 @@ const factories: Readonly<Record<TrainingKernelBackend, readonly KernelFactory[]
   // gradients), slow (Conv2DBackpropInput, a naive loop 10x slower than Conv2D) or wrong
   // (MaxPoolGrad; ResizeNearestNeighborGrad and ResizeBilinearGrad with halfPixelCenters, where
   // ours takes over from tfjs's ResizeBilinearGrad; AvgPoolGrad at 'same' borders).
+  // ... and BatchMatMul with a transposed operand, 5-8x slower than Transpose + BatchMatMul.
   wasm: [
+    batchMatMulKernel,
     conv2dBackpropFilterKernel,
     conv2dBackpropInputKernel,
     unsortedSegmentSumKernel,

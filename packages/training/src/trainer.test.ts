@@ -100,14 +100,14 @@ describe('Trainer', () => {
     await trainer.train(2);
     const before = await parameterValues(model);
     poisoned = true;
-    const skipped = trainer.trainStep();
+    const skipped = await trainer.trainStep();
     expect(skipped.skipped).toBe(true);
     expect(trainer.skippedSteps).toBe(1);
     expect(await parameterValues(model)).toEqual(before);
-    trainer.trainStep();
-    expect(() => trainer.trainStep()).toThrow(/not finite.*3 steps in a row/);
+    await trainer.trainStep();
+    await expect(trainer.trainStep()).rejects.toThrow(/not finite.*3 steps in a row/);
     poisoned = false;
-    expect(trainer.trainStep().skipped).toBe(false);
+    expect((await trainer.trainStep()).skipped).toBe(false);
     trainer.dispose();
     model.dispose();
   });
@@ -115,7 +115,7 @@ describe('Trainer', () => {
   it('leaks no tensors over many steps', async () => {
     const model = createTinyModel(3, { numClasses: 3 });
     const trainer = new Trainer({ model, objective: tinySimpleObjective, schedule, batches: gaussianBatches(4, 8, true), seed: 2, learningRate: 1e-3, gradientClipNorm: 0.5, classDropoutProbability: 0.5 });
-    trainer.trainStep();
+    await trainer.trainStep();
     const before = tf.memory().numTensors;
     await trainer.train(50);
     expect(tf.memory().numTensors).toBe(before);

@@ -105,8 +105,12 @@ export class Trainer {
     return this.skipped;
   }
 
-  /** One training step. Throws DiffusionError('non-finite-loss') when too many steps in a row are not finite. */
-  trainStep(): TrainStepResult {
+  /**
+   * One training step; the gradients are computed synchronously, and the loss and gradient norm
+   * are read with `await data()` (WebGPU in Node has no `dataSync`). Throws
+   * DiffusionError('non-finite-loss') when too many steps in a row are not finite.
+   */
+  async trainStep(): Promise<TrainStepResult> {
     const { model, objective, schedule, batches, timestepSampler, classDropoutProbability = 0 } = this.options;
     const learningRate = warmupLearningRate(this.options.learningRate, this.stepCount, this.options.warmupSteps ?? 0);
     const batch = batches.next();
@@ -138,8 +142,10 @@ export class Trainer {
         gradients.set(this.nameByVariable.get(variableName) as string, gradient);
       }
       const norm = globalNorm(gradients.values());
-      const [loss, gradientNorm] = [value.dataSync()[0] as number, norm.dataSync()[0] as number];
-      const terms = Object.fromEntries(Object.entries(termTensors).map(([name, term]) => [name, term.dataSync()[0] as number]));
+      const termEntries = Object.entries(termTensors);
+      const [lossData, normData, ...termData] = await Promise.all([value.data(), norm.data(), ...termEntries.map(([, term]) => term.data())]);
+      const [loss, gradientNorm] = [lossData[0] as number, normData[0] as number];
+      const terms = Object.fromEntries(termEntries.map(([name], position) => [name, termData[position]?.[0] as number]));
       norm.dispose();
       value.dispose();
 
@@ -166,7 +172,7 @@ export class Trainer {
       this.adam.apply(clipped, learningRate);
       tf.dispose([...clipped.values()]);
       if (timestepSampler?.update && perSampleLoss && indices) {
-        timestepSampler.update(indices, Float64Array.from(perSampleLoss.dataSync()));
+        timestepSampler.update(indices, Float64Array.from(await perSampleLoss.data()));
       }
       this.options.ema?.update();
       this.stepCount += 1;
@@ -186,7 +192,7 @@ export class Trainer {
     let last: TrainStepResult | undefined;
     for (let count = 0; count < steps; count += 1) {
       signal?.throwIfAborted();
-      last = this.trainStep();
+      last = await this.trainStep();
       await onStep?.(last);
     }
     return last;
