@@ -13,9 +13,9 @@ export const toyCommand: Command = {
     'usage: tfjs-diffusion toy --dataset NAME --out FILE.png [options]',
     '',
     `  --dataset NAME        ${TOY_DATASETS.join(' | ')}`,
-    '  --train-steps N       training steps (default 3000)',
+    '  --train-steps N       training steps (default 6000)',
     '  --batch-size N        (default 256)',
-    '  --learning-rate LR    (default 0.002)',
+    '  --learning-rate LR    (default 0.003)',
     '  --sampler ddpm|ddim   (default ddim)',
     '  --steps S             sampling steps, respaced from T (default 50)',
     '  --eta E               DDIM eta in [0, 1] (default 0)',
@@ -50,9 +50,9 @@ export const toyCommand: Command = {
     const timesteps = integerOption(values, 'timesteps', 1000, 2, 100_000);
     const options = {
       dataset,
-      trainSteps: integerOption(values, 'train-steps', 3000, 0),
+      trainSteps: integerOption(values, 'train-steps', 6000, 0),
       batchSize: integerOption(values, 'batch-size', 256),
-      learningRate: numberOption(values, 'learning-rate', 2e-3, 1e-8, 1),
+      learningRate: numberOption(values, 'learning-rate', 3e-3, 1e-8, 1),
       sampler: choiceOption(values, 'sampler', ['ddpm', 'ddim'] as const, 'ddim'),
       steps: integerOption(values, 'steps', 50, 1, timesteps),
       eta: numberOption(values, 'eta', 0, 0, 1),
