@@ -10,6 +10,7 @@ import {
   resizeBilinearGradKernel,
   resizeNearestNeighborGradKernel,
 } from './pooling-gradients.js';
+import { splitVKernel } from './split-v.js';
 import { unsortedSegmentSumKernel } from './unsorted-segment-sum.js';
 
 /** Backends that get this package's training kernels. */
@@ -37,9 +38,11 @@ const factories: Readonly<Record<TrainingKernelBackend, readonly KernelFactory[]
   // gradients), slow (Conv2DBackpropInput, a naive loop 10x slower than Conv2D) or wrong
   // (MaxPoolGrad; ResizeNearestNeighborGrad and ResizeBilinearGrad with halfPixelCenters, where
   // ours takes over from tfjs's ResizeBilinearGrad; AvgPoolGrad at 'same' borders).
-  // ... and BatchMatMul with a transposed operand, 5-8x slower than Transpose + BatchMatMul.
+  // ... and BatchMatMul with a transposed operand, 5-8x slower than Transpose + BatchMatMul;
+  // SplitV (every Concat's gradient), one typed-array allocation per copied row.
   wasm: [
     batchMatMulKernel,
+    splitVKernel,
     conv2dBackpropFilterKernel,
     conv2dBackpropInputKernel,
     unsortedSegmentSumKernel,

@@ -23,20 +23,23 @@ export function qkvAttention(qkv: tf.Tensor3D, heads: number, order: QkvOrder): 
     throw new DiffusionError('invalid-shape', `qkvAttention: qkv width ${width} is not divisible by 3 x ${heads} heads`);
   }
   const headChannels = width / (3 * heads);
-  // 1. split into q, k, v of [B, heads, L, d]
-  const split =
+  // 1. split into q, k, v of [B, heads, L, d], as column slices of 2-D views (a rank-5 split is
+  //    very slow on wasm): heads-first rows [B L heads, 3 d], qkv-first rows [B L, 3, heads d]
+  const parts =
     order === 'heads-first'
-      ? tf.split(tf.reshape(qkv, [batch, length, heads, 3, headChannels]), 3, 3)
-      : tf.split(tf.reshape(qkv, [batch, length, 3, heads, headChannels]), 3, 2);
-  const [query, key, value] = split.map((part) =>
-    tf.transpose(tf.reshape(part, [batch, length, heads, headChannels]), [0, 2, 1, 3]),
-  ) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+      ? [0, 1, 2].map((part) => tf.slice(tf.reshape(qkv, [batch * length * heads, 3 * headChannels]), [0, part * headChannels], [-1, headChannels]))
+      : [0, 1, 2].map((part) => tf.slice(tf.reshape(qkv, [batch * length, width]), [0, (part * width) / 3], [-1, width / 3]));
+  const [query, key, value] = parts.map((part) => {
+    const tokens = tf.reshape(part, [batch, length, heads, headChannels]);
+    return heads === 1 ? tf.reshape(tokens, [batch, 1, length, headChannels]) : tf.transpose(tokens, [0, 2, 1, 3]);
+  }) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
   // 2. weights = softmax(q k^T / sqrt(d)) over the keys
   const logits = tf.mul(tf.matMul(query, key, false, true), 1 / Math.sqrt(headChannels));
   const weights = tf.softmax(logits, -1);
   // 3. a = weights v, back to [B, L, heads * d]
   const attended = tf.matMul(weights, value);
-  return tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [batch, length, heads * headChannels]);
+  const tokens = heads === 1 ? attended : tf.transpose(attended, [0, 2, 1, 3]);
+  return tf.reshape(tokens, [batch, length, heads * headChannels]);
 }
 
 /** The number of heads ADM uses: channels / numHeadChannels when that is set, else numHeads. */

@@ -6,6 +6,46 @@ import type { GroupNormParameters } from './parameter-store.js';
 export const GROUP_NORM_EPSILON = 1e-5;
 
 /**
+ * Per-sample, per-channel coefficients of group normalization (Wu & He 2018) on NHWC x
+ * [B, H, W, C]: normalized = x * scale + offset with scale = 1 / sqrt(var_g + eps) and
+ * offset = -mean_g / sqrt(var_g + eps), both [B, C], for the group g of each channel. The
+ * statistics come from two reductions over H and W ([B, C] sums of x and x^2), so the
+ * normalisation itself is one multiply and one add over the full tensor (the affine and AdaGN
+ * parameters fold into the small coefficients). Call inside tf.tidy.
+ */
+export function groupNormCoefficients(x: tf.Tensor4D, groups: number, epsilon = GROUP_NORM_EPSILON): { scale: tf.Tensor2D; offset: tf.Tensor2D } {
+  const [batch, height, width, channels] = x.shape;
+  if (channels % groups !== 0) {
+    throw new DiffusionError('invalid-argument', `groupNorm: ${groups} groups must divide ${channels} channels`);
+  }
+  const perGroup = channels / groups;
+  const count = height * width * perGroup;
+  // 1. per-channel sums of x and x^2 over H, W: [B, C], as products with a row of ones (about
+  //    twice as fast as a Sum over a middle axis on wasm)
+  const pixels = tf.reshape(x, [batch, height * width, channels]);
+  const row = tf.ones([batch, 1, height * width]);
+  const sums = tf.reshape(tf.matMul(row, pixels), [batch, channels]);
+  const squares = tf.reshape(tf.matMul(row, tf.square(pixels)), [batch, channels]);
+  // 2. per-group mean and biased variance E[x^2] - E[x]^2 (clamped at 0): [B, G, 1]
+  const mean = tf.div(tf.sum(tf.reshape(sums, [batch, groups, perGroup]), 2, true), count);
+  const meanSquare = tf.div(tf.sum(tf.reshape(squares, [batch, groups, perGroup]), 2, true), count);
+  const variance = tf.relu(tf.sub(meanSquare, tf.square(mean)));
+  // 3. scale = 1 / sqrt(var + eps), offset = -mean * scale, broadcast to the group's channels
+  const inverse = tf.rsqrt(tf.add(variance, epsilon));
+  const ones = tf.ones([1, 1, perGroup]);
+  return {
+    scale: tf.reshape(tf.mul(inverse, ones), [batch, channels]),
+    offset: tf.reshape(tf.mul(tf.neg(tf.mul(mean, inverse)), ones), [batch, channels]),
+  };
+}
+
+/** x * scale + offset with per-sample, per-channel [B, C] coefficients on NHWC x. */
+export function scaleAndShift(x: tf.Tensor4D, scale: tf.Tensor2D, offset: tf.Tensor2D): tf.Tensor4D {
+  const [batch, , , channels] = x.shape;
+  return tf.add(tf.mul(x, tf.reshape(scale, [batch, 1, 1, channels])), tf.reshape(offset, [batch, 1, 1, channels]));
+}
+
+/**
  * Group normalization (Wu & He 2018) on NHWC: channels are split into `groups`, each normalised
  * over (H, W, channels of the group) with the biased variance, then scaled by gamma and shifted by
  * beta when `parameters` are given. Call inside tf.tidy.
@@ -16,23 +56,10 @@ export function groupNorm(
   parameters?: { readonly weight: tf.Tensor; readonly bias: tf.Tensor },
   epsilon = GROUP_NORM_EPSILON,
 ): tf.Tensor4D {
-  const [batch, height, width, channels] = x.shape;
-  if (channels % groups !== 0) {
-    throw new DiffusionError('invalid-argument', `groupNorm: ${groups} groups must divide ${channels} channels`);
-  }
-  // 1. [B, H, W, G, C/G]; mean and variance over H, W and the channels of each group
-  const grouped = tf.reshape(x, [batch, height, width, groups, channels / groups]);
-  const { mean, variance } = tf.moments(grouped, [1, 2, 4], true);
-  // 2. (x - mean) / sqrt(var + eps)
-  const normalized = tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, epsilon))), [
-    batch,
-    height,
-    width,
-    channels,
-  ]) as tf.Tensor4D;
-  if (!parameters) return normalized;
-  // 3. per-channel affine gamma * x + beta
-  return tf.add(tf.mul(normalized, parameters.weight), parameters.bias);
+  const { scale, offset } = groupNormCoefficients(x, groups, epsilon);
+  if (!parameters) return scaleAndShift(x, scale, offset);
+  // gamma (x - mean) / sd + beta = x (gamma scale) + (gamma offset + beta)
+  return scaleAndShift(x, tf.mul(scale, parameters.weight), tf.add(tf.mul(offset, parameters.weight), parameters.bias));
 }
 
 /** GroupNorm with its learned affine parameters, as ADM's `normalization(channels)`. */

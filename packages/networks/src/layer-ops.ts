@@ -8,32 +8,30 @@ export function silu<T extends tf.Tensor>(x: T): T {
 
 /** A dense layer x W + b on [batch, in]. */
 export function applyDense(x: tf.Tensor2D, parameters: DenseParameters): tf.Tensor2D {
-  return tf.add(tf.matMul(x, parameters.weight as tf.Tensor2D), parameters.bias);
+  return tf.fused.matMul({ a: x, b: parameters.weight as tf.Tensor2D, bias: parameters.bias }) as tf.Tensor2D;
 }
 
 /**
  * A 2-D convolution on NHWC with PyTorch's symmetric zero padding (kernel - 1) / 2, so weights
  * converted from a PyTorch Conv2d(padding = k // 2) give the same result. Stride 2 pads explicitly
- * and convolves 'valid' (tfjs 'same' would pad only at the bottom and right).
+ * uses explicit padding (tfjs 'same' would pad only at the bottom and right). One fused
+ * conv + bias kernel (tf.fused.conv2d), whose gradient sums dy for the bias.
  */
 export function applyConv2d(x: tf.Tensor4D, parameters: Conv2dParameters, stride = 1): tf.Tensor4D {
   const padding = (parameters.kernelSize - 1) / 2;
   const filter = parameters.weight as tf.Tensor4D;
-  let output: tf.Tensor4D;
-  if (padding === 0) {
-    output = tf.conv2d(x, filter, stride, 'valid');
-  } else if (stride === 1) {
-    output = tf.conv2d(x, filter, 1, 'same');
-  } else {
-    const padded = tf.pad(x, [
-      [0, 0],
-      [padding, padding],
-      [padding, padding],
-      [0, 0],
-    ]);
-    output = tf.conv2d(padded, filter, stride, 'valid');
-  }
-  return tf.add(output, parameters.bias);
+  const pad =
+    padding === 0
+      ? 'valid'
+      : stride === 1
+        ? 'same'
+        : ([
+            [0, 0],
+            [padding, padding],
+            [padding, padding],
+            [0, 0],
+          ] as tf.backend_util.ExplicitPadding);
+  return tf.fused.conv2d({ x, filter, strides: stride, pad, bias: parameters.bias });
 }
 
 /** A 1x1 conv1d over tokens [batch, length, in] -> [batch, length, out], as one matrix product. */

@@ -1,0 +1,121 @@
+import { loadMnist } from '@tfjs-diffusion/data';
+import { BACKEND_OPTION } from '../backend-option.js';
+import { UsageError } from '../cli-error.js';
+import type { Command } from '../command.js';
+import {
+  DEFAULT_DENOISER,
+  DEFAULT_EVALUATION_CLASSIFIER,
+  DEFAULT_NOISY_CLASSIFIER,
+  loadDenoiser,
+  loadEvaluationClassifier,
+  loadNoisyClassifier,
+  requireFile,
+} from '../checkpoint/load-model.js';
+import { activateImageBackend } from '../mnist/activate.js';
+import { classAccuracy, classifierStatistics, fidBetween, inceptionScore } from '../mnist/evaluate-samples.js';
+import { SAMPLING_OPTIONS, SAMPLING_USAGE, guidedModel, sampleImages, samplingSettings } from '../mnist/sampling.js';
+import { choiceOption, integerOption, seedOption, stringOption } from '../options.js';
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'FID, class accuracy and Inception-style score of samples, in the evaluation classifier\'s feature space',
+  usage: [
+    'usage: tfjs-diffusion eval [--checkpoint FILE] [options]',
+    '',
+    '  --checkpoint FILE       the denoiser (default: models/mnist-unet.safetensors of the repository)',
+    '  --evaluator FILE        the clean-digit evaluation classifier whose penultimate features define FID',
+    '                          (default: models/mnist-evaluation-classifier.safetensors of the repository)',
+    '  --n N                   samples drawn, classes 0..9 in turn (default 500)',
+    '  --reference train|test  the real digits FID compares against: n from the training split (default)',
+    '                          or n held-out test digits',
+    ...SAMPLING_USAGE,
+    '  --seed S                (default 0)',
+    '  --backend NAME          auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
+    '',
+    'Prints ONE JSON object: fid (Fréchet distance of Gaussian fits to the features), classAccuracy (share',
+    'of samples classified as the digit requested), inceptionScore exp(E KL(p(y|x) || p(y))), and the same',
+    'figures for real digits (realFid: test against train, the floor at this n).',
+  ].join('\n'),
+  options: {
+    checkpoint: { type: 'string' },
+    evaluator: { type: 'string' },
+    n: { type: 'string' },
+    reference: { type: 'string' },
+    ...SAMPLING_OPTIONS,
+    seed: { type: 'string' },
+    ...BACKEND_OPTION,
+  },
+  async run(values, io) {
+    const settings = samplingSettings(values);
+    const count = integerOption(values, 'n', 500, 2, 100_000);
+    const reference = choiceOption(values, 'reference', ['train', 'test'] as const, 'train');
+    const seed = seedOption(values);
+    const checkpoint = stringOption(values, 'checkpoint') ?? DEFAULT_DENOISER;
+    if (values['checkpoint'] === undefined) requireFile(checkpoint, '--checkpoint', 'train one (tfjs-diffusion train) and pass --checkpoint FILE');
+    const evaluatorPath = stringOption(values, 'evaluator') ?? DEFAULT_EVALUATION_CLASSIFIER;
+    if (values['evaluator'] === undefined) requireFile(evaluatorPath, '--evaluator', 'train one (tfjs-diffusion train-classifier --kind evaluation) and pass --evaluator FILE');
+    const classifierPath = settings.guidance === 'classifier' ? (stringOption(values, 'classifier') ?? DEFAULT_NOISY_CLASSIFIER) : undefined;
+    if (classifierPath && values['classifier'] === undefined) requireFile(classifierPath, '--classifier', 'train one (tfjs-diffusion train-classifier) and pass --classifier FILE');
+    await activateImageBackend(values, io);
+    const [train, test] = [await loadMnist({ split: 'train' }), await loadMnist({ split: 'test' })];
+    if (count > test.count) throw new UsageError(`--n ${count} exceeds the ${test.count} held-out digits`);
+    const { model, schedule, weights } = await loadDenoiser(checkpoint);
+    const evaluator = await loadEvaluationClassifier(evaluatorPath);
+    const noisy = classifierPath ? await loadNoisyClassifier(classifierPath) : undefined;
+    try {
+      const numClasses = model.config.numClasses;
+      const { imageSize, inChannels } = model.config;
+      if (imageSize !== evaluator.config.imageSize || inChannels !== evaluator.config.inChannels) {
+        throw new UsageError(`the denoiser makes ${imageSize}x${imageSize}x${inChannels} images but ${evaluatorPath} classifies ${evaluator.config.imageSize}x${evaluator.config.imageSize}x${evaluator.config.inChannels}`);
+      }
+      const labels = Int32Array.from({ length: count }, (_, index) => (numClasses === null ? 0 : index % numClasses));
+      const started = performance.now();
+      const samples = await sampleImages({
+        model: guidedModel(model, settings, noisy?.classifier),
+        schedule,
+        settings,
+        labels,
+        dataShape: [imageSize, imageSize, inChannels],
+        seed,
+        onBatch: (done, total) => io.stderr(`sampled ${done}/${total} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`),
+      });
+      const samplingSeconds = (performance.now() - started) / 1000;
+      const shape = [imageSize, imageSize, inChannels] as const;
+      const imageValues = imageSize * imageSize * inChannels;
+      const generated = await classifierStatistics(evaluator, samples, shape);
+      const heldOut = await classifierStatistics(evaluator, test.images.subarray(0, count * imageValues), shape);
+      const training = await classifierStatistics(evaluator, train.images.subarray(0, count * imageValues), shape);
+      const referenceSet = reference === 'test' ? heldOut : training;
+      const dimension = evaluator.config.featureDimension;
+      io.stdout(
+        `${JSON.stringify({
+          checkpoint,
+          weights,
+          evaluator: evaluatorPath,
+          n: count,
+          reference: `${reference} (${count} real digits)`,
+          sampler: settings.sampler,
+          steps: settings.steps,
+          eta: settings.eta,
+          karras: settings.karras,
+          guidance: settings.guidance,
+          scale: settings.scale,
+          seed,
+          fid: fidBetween(generated.features, count, referenceSet.features, count, dimension),
+          classAccuracy: numClasses === null ? null : classAccuracy(generated.probabilities, labels, evaluator.numClasses),
+          inceptionScore: inceptionScore(generated.probabilities, count, evaluator.numClasses),
+          real: {
+            fidTestVsTrain: fidBetween(heldOut.features, count, training.features, count, dimension),
+            classAccuracy: classAccuracy(heldOut.probabilities, test.labels.subarray(0, count), evaluator.numClasses),
+            inceptionScore: inceptionScore(heldOut.probabilities, count, evaluator.numClasses),
+          },
+          samplingSeconds,
+        })}\n`,
+      );
+    } finally {
+      model.dispose();
+      evaluator.dispose();
+      noisy?.classifier.dispose();
+    }
+  },
+};

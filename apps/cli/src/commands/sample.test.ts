@@ -1,0 +1,88 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli.js';
+import { temporaryDirectory, tinyConfigFile, tinyImageFolder } from '../test-utils/tiny-data.js';
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), interactive: false });
+  return { code, stdout, stderr };
+}
+
+let directory = '';
+let checkpoint = '';
+
+beforeAll(async () => {
+  directory = temporaryDirectory();
+  const trained = await run('train', '--dataset', `folder:${tinyImageFolder()}`, '--image-size', '8', '--config', tinyConfigFile(), '--timesteps', '30',
+    '--batch-size', '4', '--steps', '2', '--checkpoint-dir', directory, '--backend', 'cpu');
+  expect(trained.code, trained.stderr).toBe(0);
+  checkpoint = join(directory, 'step-000002.safetensors');
+});
+
+describe('tfjs-diffusion sample', () => {
+  it('writes one row per class in the given order, N columns, cells framed by black pad pixels', async () => {
+    const out = join(directory, 'grid.png');
+    const result = await run('sample', '--checkpoint', checkpoint, '--classes', '1,0', '--per-class', '3', '--steps', '4', '--pad', '3', '--cell-scale', '2',
+      '--guidance', 'cfg', '--scale', '2', '--seed', '5', '--backend', 'cpu', '--out', out, '--json');
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary).toMatchObject({ weights: 'ema', sampler: 'ddim', steps: 4, guidance: 'cfg', scale: 2, classes: [1, 0], perClass: 3 });
+    const png = PNG.sync.read(readFileSync(out));
+    const [pad, cell] = [3, 8 * 2];
+    expect(png.width).toBe(pad + 3 * (cell + pad));
+    expect(png.height).toBe(pad + 2 * (cell + pad));
+    expect([summary.width, summary.height]).toEqual([png.width, png.height]);
+    const grey = (x: number, y: number) => png.data[(y * png.width + x) * 4] as number;
+    for (let x = 0; x < png.width; x += 1) {
+      for (const y of [0, 1, 2, pad + cell, pad + cell + 2, png.height - 1]) expect(grey(x, y), `${x},${y}`).toBe(0);
+    }
+    for (let y = 0; y < png.height; y += 1) for (const x of [0, 2, pad + cell + 1, png.width - 1]) expect(grey(x, y)).toBe(0);
+    // magnified 2x: every cell pixel equals its 2x2 block's top-left pixel
+    for (let y = pad; y < pad + cell; y += 2) for (let x = pad; x < pad + cell; x += 2) expect(grey(x + 1, y + 1)).toBe(grey(x, y));
+
+    // the same seed gives the same grid; another sampler runs too
+    const again = await run('sample', '--checkpoint', checkpoint, '--classes', '1,0', '--per-class', '3', '--steps', '4', '--pad', '3', '--cell-scale', '2',
+      '--guidance', 'cfg', '--scale', '2', '--seed', '5', '--backend', 'cpu', '--out', join(directory, 'again.png'));
+    expect(again.code).toBe(0);
+    expect(readFileSync(join(directory, 'again.png')).equals(readFileSync(out))).toBe(true);
+    const karras = await run('sample', '--checkpoint', checkpoint, '--per-class', '2', '--steps', '3', '--sampler', 'dpm-solver-plus-plus-2m', '--karras',
+      '--backend', 'cpu', '--json');
+    expect(karras.code, karras.stderr).toBe(0);
+    expect(JSON.parse(karras.stdout)).toMatchObject({ classes: [0, 1], width: 2 + 2 * 10, height: 2 + 2 * 10 });
+  });
+
+  it('names the file when the checkpoint is corrupt or missing', async () => {
+    const corrupt = join(directory, 'corrupt.safetensors');
+    writeFileSync(corrupt, readFileSync(checkpoint).subarray(0, 200));
+    const broken = await run('sample', '--checkpoint', corrupt, '--backend', 'cpu', '--json');
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain(corrupt);
+    const missing = await run('sample', '--checkpoint', join(directory, 'nothing.safetensors'), '--backend', 'cpu', '--json');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nothing\.safetensors does not exist/);
+  });
+
+  it('rejects bad options by name', async () => {
+    const cases: [string[], RegExp][] = [
+      [['sample', '--checkpoint', 'x', '--json', '--temperature', '2'], /Unknown option '--temperature'/],
+      [['sample', '--checkpoint', 'x'], /--out FILE.png is required/],
+      [['sample', '--checkpoint', 'x', '--json', '--sampler', 'plms'], /--sampler must be one of ddpm, ddim, euler/],
+      [['sample', '--checkpoint', 'x', '--json', '--scale', '3'], /--scale needs --guidance/],
+      [['sample', '--checkpoint', 'x', '--json', '--sampler', 'ddim', '--karras'], /--karras applies to euler/],
+      [['sample', '--checkpoint', 'x', '--json', '--sampler', 'heun', '--eta', '0.5'], /--eta applies to ddim, euler-ancestral/],
+      [['sample', '--checkpoint', 'x', '--json', '--per-class', '0'], /--per-class must be an integer/],
+    ];
+    for (const [argv, message] of cases) {
+      const result = await run(...argv);
+      expect(result.code, argv.join(' ')).toBe(2);
+      expect(result.stderr, argv.join(' ')).toMatch(message);
+    }
+    const classes = await run('sample', '--checkpoint', checkpoint, '--classes', '0,7', '--backend', 'cpu', '--json');
+    expect(classes.code).toBe(2);
+    expect(classes.stderr).toMatch(/--classes must list integers in \[0, 1\]/);
+  });
+});

@@ -1,0 +1,107 @@
+import { BACKEND_OPTION } from '../backend-option.js';
+import { UsageError } from '../cli-error.js';
+import type { Command } from '../command.js';
+import { DEFAULT_DENOISER, DEFAULT_NOISY_CLASSIFIER, loadDenoiser, loadNoisyClassifier, requireFile } from '../checkpoint/load-model.js';
+import { gridSize, imageGrid } from '../image/grid.js';
+import { activateImageBackend } from '../mnist/activate.js';
+import { SAMPLING_OPTIONS, SAMPLING_USAGE, guidedModel, parseClasses, sampleImages, samplingSettings } from '../mnist/sampling.js';
+import { integerOption, seedOption, stringOption } from '../options.js';
+
+export const sampleCommand: Command = {
+  name: 'sample',
+  summary: 'sample a grid of digits (one row per class) from a trained denoiser, with optional guidance',
+  usage: [
+    'usage: tfjs-diffusion sample [--checkpoint FILE] [options] --out grid.png',
+    '',
+    '  --checkpoint FILE       a training checkpoint (its EMA weights) or a shipped ema.safetensors',
+    '                          (default: models/mnist-unet.safetensors of the repository)',
+    '  --classes LIST          classes, one grid row each in this order, e.g. 3,1,4 (default all)',
+    '  --per-class N           images per class: the grid columns (default 10)',
+    ...SAMPLING_USAGE,
+    '  --seed S                (default 0)',
+    '  --backend NAME          auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
+    '  --out FILE.png          the grid: 28x28 cells (times --cell-scale), separated and framed by --pad black pixels',
+    '  --pad P                 (default 2)',
+    '  --cell-scale K          pixel magnification (default 1)',
+    '  --json                  print a JSON summary',
+  ].join('\n'),
+  options: {
+    checkpoint: { type: 'string' },
+    classes: { type: 'string' },
+    'per-class': { type: 'string' },
+    ...SAMPLING_OPTIONS,
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    pad: { type: 'string' },
+    'cell-scale': { type: 'string' },
+    json: { type: 'boolean' },
+    ...BACKEND_OPTION,
+  },
+  async run(values, io) {
+    const out = stringOption(values, 'out');
+    if (!out && !values['json']) throw new UsageError('--out FILE.png is required (or --json)');
+    const settings = samplingSettings(values);
+    const perClass = integerOption(values, 'per-class', 10, 1, 10_000);
+    const pad = integerOption(values, 'pad', 2, 0, 1000);
+    const cellScale = integerOption(values, 'cell-scale', 1, 1, 64);
+    const seed = seedOption(values);
+    const checkpoint = stringOption(values, 'checkpoint') ?? DEFAULT_DENOISER;
+    if (values['checkpoint'] === undefined) requireFile(checkpoint, '--checkpoint', 'train one (tfjs-diffusion train) and pass --checkpoint FILE');
+    const classifierPath = settings.guidance === 'classifier' ? (stringOption(values, 'classifier') ?? DEFAULT_NOISY_CLASSIFIER) : undefined;
+    if (classifierPath && values['classifier'] === undefined) {
+      requireFile(classifierPath, '--classifier', 'train one (tfjs-diffusion train-classifier) and pass --classifier FILE');
+    }
+    await activateImageBackend(values, io);
+    const { model, schedule, weights, metadata } = await loadDenoiser(checkpoint);
+    const noisy = classifierPath ? await loadNoisyClassifier(classifierPath) : undefined;
+    try {
+      const numClasses = model.config.numClasses;
+      if (numClasses === null && values['classes'] !== undefined) throw new UsageError('--classes needs a class-conditional model; this one is unconditional');
+      if (numClasses === null && settings.guidance !== 'none') throw new UsageError(`--guidance ${settings.guidance} needs a class-conditional model`);
+      const classes = numClasses === null ? [0] : parseClasses(stringOption(values, 'classes'), numClasses);
+      const labels = Int32Array.from(classes.flatMap((label) => new Array<number>(perClass).fill(label)));
+      const { imageSize, inChannels } = model.config;
+      io.stderr(`sample: ${checkpoint} (${weights} weights${metadata['step'] ? `, step ${metadata['step']}` : ''}), ${settings.sampler} ${settings.steps} steps, guidance ${settings.guidance}${settings.guidance === 'none' ? '' : ` w=${settings.scale}`}\n`);
+      const started = performance.now();
+      const images = await sampleImages({
+        model: guidedModel(model, settings, noisy?.classifier),
+        schedule,
+        settings,
+        labels,
+        dataShape: [imageSize, imageSize, inChannels],
+        seed,
+        onBatch: (done, total) => io.stderr(`sampled ${done}/${total}\n`),
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const grid = { rows: classes.length, columns: perClass, height: imageSize, width: imageSize, channels: inChannels, pad, cellScale };
+      if (out) {
+        imageGrid(images, grid).save(out);
+        io.stderr(`wrote ${out}: ${classes.length} rows (classes ${classes.join(', ')}) x ${perClass} columns\n`);
+      }
+      if (values['json']) {
+        io.stdout(
+          `${JSON.stringify({
+            checkpoint,
+            weights,
+            sampler: settings.sampler,
+            steps: settings.steps,
+            eta: settings.eta,
+            karras: settings.karras,
+            guidance: settings.guidance,
+            scale: settings.scale,
+            classes,
+            perClass,
+            seed,
+            out: out ?? null,
+            ...gridSize(grid),
+            seconds,
+            imagesPerSecond: labels.length / seconds,
+          })}\n`,
+        );
+      }
+    } finally {
+      model.dispose();
+      noisy?.classifier.dispose();
+    }
+  },
+};

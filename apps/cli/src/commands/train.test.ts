@@ -1,0 +1,98 @@
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadCheckpointFile, listCheckpoints } from '@tfjs-diffusion/checkpoints/node';
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../cli.js';
+import { tinyConfigFile, tinyImageFolder } from '../test-utils/tiny-data.js';
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), interactive: false });
+  return { code, stdout, stderr };
+}
+
+const temporary = () => mkdtempSync(join(tmpdir(), 'tfjs-diffusion-train-'));
+// A tiny U-Net on 8x8 images and few steps: importance sampling, EMA, label dropout and warm-up all carry state.
+const COMMON = ['--dataset', `folder:${tinyImageFolder()}`, '--image-size', '8', '--config', tinyConfigFile(), '--timesteps', '30', '--batch-size', '4', '--learning-rate', '0.001', '--warmup', '3',
+  '--ema-decay', '0.9', '--p-uncond', '0.3', '--importance-sampling', '--backend', 'cpu', '--seed', '7', '--log-every', '1'];
+
+describe('tfjs-diffusion train', () => {
+  it('resumes exactly: 4 steps straight equal 2 + --resume + 2 (parameters, EMA, Adam moments, loss history)', async () => {
+    const straight = temporary();
+    const split = temporary();
+    const first = await run('train', ...COMMON, '--steps', '4', '--checkpoint-dir', straight, '--checkpoint-every', '2', '--keep', '5', '--json');
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ startStep: 0, step: 4, skippedSteps: 0 });
+    expect((await listCheckpoints(straight)).map((entry) => entry.step)).toEqual([2, 4]);
+
+    expect((await run('train', ...COMMON, '--steps', '2', '--checkpoint-dir', split)).code).toBe(0);
+    const resumed = await run('train', '--resume', '--steps', '2', '--checkpoint-dir', split, '--backend', 'cpu', '--json');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming from .*step-000002\.safetensors/);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ startStep: 2, step: 4 });
+
+    const a = await loadCheckpointFile(join(straight, 'step-000004.safetensors'));
+    const b = await loadCheckpointFile(join(split, 'step-000004.safetensors'));
+    expect([...b.tensors.keys()].sort()).toEqual([...a.tensors.keys()].sort());
+    const names = [...a.tensors.keys()];
+    expect(names.some((name) => name.startsWith('ema.'))).toBe(true);
+    expect(names.some((name) => name.startsWith('adam.m.'))).toBe(true);
+    expect(names.some((name) => name.startsWith('adam.v.'))).toBe(true);
+    for (const [name, tensor] of a.tensors) {
+      expect(Array.from(b.tensors.get(name)!.data), name).toEqual(Array.from(tensor.data));
+    }
+    const trainerA = JSON.parse(a.metadata['trainer']!);
+    const trainerB = JSON.parse(b.metadata['trainer']!);
+    expect(trainerB).toEqual(trainerA);
+    expect(trainerA.step).toBe(4);
+    expect(trainerA.timestepSampler.kind).toBe('importance');
+    expect(JSON.parse(a.metadata['config']!)).toMatchObject({ type: 'unet', imageSize: 8, modelChannels: 8, variance: 'learned-range', dropout: 0 });
+    expect(JSON.parse(a.metadata['schedule']!)).toEqual({ kind: 'cosine', timesteps: 30 });
+    expect(a.metadata['objective']).toBe('hybrid');
+    expect(a.metadata['command']).toMatch(/^tfjs-diffusion train --dataset folder:.* --config .*--steps 4/);
+    expect(b.metadata['command']).toMatch(/^tfjs-diffusion train --resume --steps 2/);
+
+    // The shipped file: F16 EMA weights under the model's own names, with the config.
+    const shipped = await loadCheckpointFile(join(straight, 'ema.safetensors'));
+    expect([...shipped.tensors.values()].every((tensor) => tensor.dtype === 'F16')).toBe(true);
+    expect([...shipped.tensors.keys()].sort()).toEqual(names.filter((name) => !/^(ema|adam|trainer)\./.test(name)).sort());
+    const emaWeight = a.tensors.get('ema.out.2.bias')!.data;
+    expect(Array.from(shipped.tensors.get('out.2.bias')!.data).map((v, i) => Math.abs(v - emaWeight[i]!) <= 1e-3 * Math.max(1, Math.abs(emaWeight[i]!)))).not.toContain(false);
+    // The loss curve next to the checkpoints.
+    const png = PNG.sync.read(readFileSync(join(straight, 'loss.png')));
+    expect(png.width).toBe(720);
+    expect(existsSync(join(split, 'loss.png'))).toBe(true);
+  });
+
+  it('rejects bad options by name', async () => {
+    const directory = temporary();
+    const cases: [string[], RegExp, number][] = [
+      [['train', '--checkpoint-dir', directory, '--colour', 'red'], /Unknown option '--colour'/, 2],
+      [['train', '--steps', '3'], /--checkpoint-dir DIR is required/, 2],
+      [['train', '--checkpoint-dir', directory, '--dataset', 'cifar'], /--dataset must be one of mnist \| fashion-mnist \| folder:PATH, got 'cifar'/, 2],
+      [['train', '--checkpoint-dir', directory, '--dataset', 'folder:/nowhere'], /--image-size is required/, 2],
+      [['train', '--checkpoint-dir', directory, '--network', 'huge'], /--network must be one of .*mnist-tiny/, 2],
+      [['train', '--checkpoint-dir', directory, '--objective', 'l2'], /--objective must be one of simple, hybrid, kl/, 2],
+      [['train', '--checkpoint-dir', directory, '--batch-size', '0'], /--batch-size must be an integer/, 2],
+      [['train', '--checkpoint-dir', directory, '--p-uncond', '1.5'], /--p-uncond must be a number in \[0, 1\]/, 2],
+      [['train', '--checkpoint-dir', directory, '--network', 'mnist-tiny', '--config', 'x.json'], /either --network PRESET or --config/, 2],
+      [['train', '--checkpoint-dir', directory, '--resume', '--backend', 'cpu'], /no step-NNNNNN.safetensors checkpoint in/, 1],
+    ];
+    for (const [argv, message, code] of cases) {
+      const result = await run(...argv);
+      expect(result.code, argv.join(' ')).toBe(code);
+      expect(result.stderr, argv.join(' ')).toMatch(message);
+    }
+  });
+
+  it('refuses to resume with settings that differ from the checkpoint', async () => {
+    const directory = temporary();
+    expect((await run('train', ...COMMON, '--steps', '1', '--checkpoint-dir', directory)).code).toBe(0);
+    const result = await run('train', '--resume', '--batch-size', '8', '--steps', '1', '--checkpoint-dir', directory, '--backend', 'cpu');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--batch-size 8 differs from 4 in .*step-000001\.safetensors/);
+  });
+});

@@ -1,0 +1,222 @@
+import { readFile } from 'node:fs/promises';
+import { DiffusionError } from '@tfjs-diffusion/core';
+import { OBJECTIVE_NAMES, type ObjectiveName } from '@tfjs-diffusion/objectives';
+import { BACKEND_OPTION } from '../backend-option.js';
+import { activateImageBackend } from '../mnist/activate.js';
+import { UsageError } from '../cli-error.js';
+import type { Command, OptionValues } from '../command.js';
+import { choiceOption, integerOption, numberOption, seedOption, stringOption } from '../options.js';
+import { commandLine } from '../mnist/command-line.js';
+import { DATASET_FORMS, loadDataset, parseDatasetSpec } from '../mnist/datasets.js';
+import { NETWORK_PRESETS, NETWORK_PRESET_NAMES } from '../mnist/network-presets.js';
+import { createProgress } from '../mnist/progress.js';
+import { readCheckpointSettings, requireLatestCheckpoint, trainDiffusion, type TrainSettings } from '../mnist/train-diffusion.js';
+
+const SCHEDULE_KINDS = ['linear', 'cosine'] as const;
+
+/** Options that are part of the stored settings: on --resume they must agree with the checkpoint. */
+const SETTING_OPTIONS: Readonly<Record<string, (settings: TrainSettings) => unknown>> = {
+  dataset: (s) => s.dataset,
+  'image-size': (s) => s.imageSize,
+  objective: (s) => s.objective,
+  schedule: (s) => s.schedule.kind,
+  timesteps: (s) => s.schedule.timesteps,
+  'batch-size': (s) => s.batchSize,
+  'learning-rate': (s) => s.learningRate,
+  warmup: (s) => s.warmup,
+  'grad-clip': (s) => s.gradClip,
+  'ema-decay': (s) => s.emaDecay,
+  'p-uncond': (s) => s.pUncond,
+  'importance-sampling': (s) => s.importanceSampling,
+  seed: (s) => s.seed,
+};
+
+async function networkConfig(values: OptionValues, seed: number | string): Promise<Record<string, unknown>> {
+  const preset = stringOption(values, 'network');
+  const file = stringOption(values, 'config');
+  if (preset !== undefined && file !== undefined) throw new UsageError('give either --network PRESET or --config FILE.json, not both');
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--config: cannot read ${file} (${(error as Error).message})`);
+    }
+    try {
+      return { type: 'unet', ...(JSON.parse(text) as Record<string, unknown>) };
+    } catch (error) {
+      throw new UsageError(`--config: ${file} is not valid JSON (${(error as Error).message})`);
+    }
+  }
+  const name = choiceOption(values, 'network', NETWORK_PRESET_NAMES, 'mnist-tiny');
+  return { ...NETWORK_PRESETS[name], seed };
+}
+
+/** The settings the options describe (defaults filled in). */
+async function settingsFromOptions(values: OptionValues): Promise<TrainSettings> {
+  const dataset = stringOption(values, 'dataset') ?? 'mnist';
+  const spec = parseDatasetSpec(dataset);
+  const imageSize = values['image-size'] === undefined ? null : integerOption(values, 'image-size', 28, 4, 1024);
+  if (spec.kind === 'folder' && imageSize === null) throw new UsageError('--image-size is required with --dataset folder:PATH');
+  if (spec.kind !== 'folder' && imageSize !== null && imageSize !== 28) throw new UsageError(`--image-size must be 28 for ${dataset} (or leave it out)`);
+  const seed = seedOption(values);
+  const network = await networkConfig(values, seed);
+  if (imageSize !== null && values['config'] === undefined) network['imageSize'] = imageSize;
+  const emaDecay = numberOption(values, 'ema-decay', 0.999, 0, 0.999999);
+  return {
+    dataset,
+    imageSize,
+    network,
+    objective: choiceOption(values, 'objective', OBJECTIVE_NAMES, 'hybrid' as ObjectiveName),
+    schedule: {
+      kind: choiceOption(values, 'schedule', SCHEDULE_KINDS, 'cosine'),
+      timesteps: integerOption(values, 'timesteps', 1000, 2, 100_000),
+    },
+    batchSize: integerOption(values, 'batch-size', 32, 1, 4096),
+    learningRate: numberOption(values, 'learning-rate', 2e-4, 1e-8, 1),
+    warmup: integerOption(values, 'warmup', 100, 0),
+    gradClip: numberOption(values, 'grad-clip', 1, 0),
+    emaDecay,
+    pUncond: numberOption(values, 'p-uncond', 0.1, 0, 1),
+    importanceSampling: values['importance-sampling'] === true,
+    seed,
+  };
+}
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train the U-Net denoiser on MNIST, Fashion-MNIST or an image folder, with checkpoints and exact resume',
+  usage: [
+    'usage: tfjs-diffusion train --checkpoint-dir DIR [options]',
+    '',
+    `  --dataset NAME          ${DATASET_FORMS} (default mnist)`,
+    '  --image-size S          image side for folder datasets (images are resized and centre-cropped)',
+    `  --network PRESET        ${NETWORK_PRESET_NAMES.join(' | ')} (default mnist-tiny)`,
+    '  --config FILE.json      a U-Net config instead of a preset (networks UNetConfig JSON)',
+    `  --objective NAME        ${OBJECTIVE_NAMES.join(' | ')} (default hybrid; needs learned-range variance)`,
+    '  --schedule KIND         linear | cosine (default cosine)',
+    '  --timesteps T           diffusion steps T (default 1000)',
+    '  --steps N               training steps to run now; after --resume, on top of the saved step (default 1000)',
+    '  --batch-size B          (default 32)',
+    '  --learning-rate LR      Adam learning rate (default 0.0002)',
+    '  --warmup N              linear learning-rate warm-up steps (default 100)',
+    '  --grad-clip C           global gradient-norm clip, 0 = off (default 1)',
+    '  --ema-decay D           EMA of the parameters, 0 = off (default 0.999)',
+    '  --p-uncond P            classifier-free label dropout probability (default 0.1)',
+    '  --importance-sampling   importance-sampled timesteps (Improved DDPM; for --objective kl)',
+    '  --checkpoint-dir DIR    where step-NNNNNN.safetensors, loss.png and ema.safetensors go (required)',
+    '  --checkpoint-every N    (default 200)',
+    '  --keep K                checkpoints kept (default 3)',
+    '  --resume                continue exactly from the newest checkpoint in --checkpoint-dir;',
+    '                          its settings are used (options that disagree with them are errors)',
+    '  --log-every N           plain progress line every N steps when stderr is not a terminal (default 50)',
+    '  --seed S                (default 0)',
+    '  --backend NAME          auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
+    '  --json                  print a JSON summary at the end',
+  ].join('\n'),
+  options: {
+    dataset: { type: 'string' },
+    'image-size': { type: 'string' },
+    network: { type: 'string' },
+    config: { type: 'string' },
+    objective: { type: 'string' },
+    schedule: { type: 'string' },
+    timesteps: { type: 'string' },
+    steps: { type: 'string' },
+    'batch-size': { type: 'string' },
+    'learning-rate': { type: 'string' },
+    warmup: { type: 'string' },
+    'grad-clip': { type: 'string' },
+    'ema-decay': { type: 'string' },
+    'p-uncond': { type: 'string' },
+    'importance-sampling': { type: 'boolean' },
+    'checkpoint-dir': { type: 'string' },
+    'checkpoint-every': { type: 'string' },
+    keep: { type: 'string' },
+    resume: { type: 'boolean' },
+    'log-every': { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+    ...BACKEND_OPTION,
+  },
+  async run(values, io) {
+    const checkpointDirectory = stringOption(values, 'checkpoint-dir');
+    if (!checkpointDirectory) throw new UsageError('--checkpoint-dir DIR is required');
+    const steps = integerOption(values, 'steps', 1000, 0);
+    const checkpointEvery = integerOption(values, 'checkpoint-every', 200, 1);
+    const keep = integerOption(values, 'keep', 3, 1);
+    const logEvery = integerOption(values, 'log-every', 50, 1);
+    const requested = await settingsFromOptions(values);
+    let settings = requested;
+    let resumeFrom: string | undefined;
+    if (values['resume']) {
+      if (values['network'] !== undefined || values['config'] !== undefined) {
+        throw new UsageError('--network and --config cannot be combined with --resume: the network comes from the checkpoint');
+      }
+      resumeFrom = await requireLatestCheckpoint(checkpointDirectory);
+      settings = await readCheckpointSettings(resumeFrom);
+      for (const [name, read] of Object.entries(SETTING_OPTIONS)) {
+        if (values[name] === undefined) continue;
+        if (JSON.stringify(read(requested)) !== JSON.stringify(read(settings))) {
+          throw new UsageError(`--${name} ${String(values[name])} differs from ${JSON.stringify(read(settings))} in ${resumeFrom}; leave it out to resume`);
+        }
+      }
+    }
+    await activateImageBackend(values, io);
+    const dataset = await loadDataset(settings.dataset, { split: 'train', ...(settings.imageSize !== null ? { imageSize: settings.imageSize } : {}) });
+    if (dataset.channels !== settings.network['inChannels'] && settings.network['inChannels'] !== undefined) {
+      throw new DiffusionError('invalid-argument', `the network has ${String(settings.network['inChannels'])} input channels but ${settings.dataset} has ${dataset.channels}`);
+    }
+    io.stderr(
+      `train: ${settings.dataset} (${dataset.count} images), objective ${settings.objective}, ${settings.schedule.kind} schedule T=${settings.schedule.timesteps}` +
+        (resumeFrom ? `, resuming from ${resumeFrom}` : '') +
+        '\n',
+    );
+    const progress = createProgress(io.stderr, io.interactive, logEvery);
+    const started = performance.now();
+    const result = await trainDiffusion({
+      settings,
+      dataset,
+      steps,
+      checkpointDirectory,
+      checkpointEvery,
+      keep,
+      ...(resumeFrom ? { resumeFrom } : {}),
+      commandLine: commandLine('train', values),
+      onStep: (step, run) => {
+        const seconds = (performance.now() - started) / 1000;
+        progress.update({
+          step: step.step,
+          totalSteps: run.endStep,
+          loss: step.loss,
+          stepsPerSecond: (step.step - run.startStep) / seconds,
+          ...(step.skipped ? { extra: 'non-finite, skipped' } : {}),
+        });
+      },
+      onCheckpoint: (path) => {
+        progress.break();
+        io.stderr(`checkpoint: ${path}\n`);
+      },
+    });
+    progress.break();
+    const seconds = (performance.now() - started) / 1000;
+    io.stderr(`wrote ${result.shipped} (EMA weights, F16) and ${result.lossPlot}\n`);
+    if (values['json']) {
+      const ran = result.lossHistory.slice(result.startStep === 0 ? 0 : -Math.max(1, result.step - result.startStep));
+      const tail = ran.slice(-100);
+      io.stdout(
+        `${JSON.stringify({
+          startStep: result.startStep,
+          step: result.step,
+          finalLoss: tail.length ? tail.reduce((a, b) => a + b, 0) / tail.length : null,
+          skippedSteps: result.skippedSteps,
+          seconds,
+          stepsPerSecond: (result.step - result.startStep) / seconds,
+          checkpoint: result.checkpoint,
+          shipped: result.shipped,
+          lossPlot: result.lossPlot,
+        })}\n`,
+      );
+    }
+  },
+};

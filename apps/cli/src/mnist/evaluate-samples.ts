@@ -1,0 +1,49 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { EvaluationClassifier } from './evaluation-classifier.js';
+import { frechetDistance, inceptionScore, meanAndCovariance } from './frechet.js';
+
+/** Penultimate features and class probabilities of NHWC images under the evaluation classifier. */
+export async function classifierStatistics(
+  classifier: EvaluationClassifier,
+  images: Float32Array,
+  shape: readonly [number, number, number],
+  batchSize = 100,
+): Promise<{ features: Float64Array; probabilities: Float64Array; count: number }> {
+  const imageSize = shape[0] * shape[1] * shape[2];
+  const count = images.length / imageSize;
+  const dimension = classifier.config.featureDimension;
+  const features = new Float64Array(count * dimension);
+  const probabilities = new Float64Array(count * classifier.numClasses);
+  for (let start = 0; start < count; start += batchSize) {
+    const size = Math.min(batchSize, count - start);
+    const [featureTensor, probabilityTensor] = tf.tidy(() => {
+      const x = tf.tensor4d(images.subarray(start * imageSize, (start + size) * imageSize), [size, ...shape]);
+      const h = classifier.features(x);
+      return [h, tf.softmax(classifier.logits({ x }))];
+    });
+    features.set(await featureTensor.data(), start * dimension);
+    probabilities.set(await probabilityTensor.data(), start * classifier.numClasses);
+    tf.dispose([featureTensor, probabilityTensor]);
+  }
+  return { features, probabilities, count };
+}
+
+/** FID between two feature sets (rows of `dimension` values). */
+export function fidBetween(a: Float64Array, countA: number, b: Float64Array, countB: number, dimension: number): number {
+  const first = meanAndCovariance(a, countA, dimension);
+  const second = meanAndCovariance(b, countB, dimension);
+  return frechetDistance(first.mean, first.covariance, second.mean, second.covariance);
+}
+
+/** The share of rows whose most probable class is the requested label. */
+export function classAccuracy(probabilities: Float64Array, labels: ArrayLike<number>, numClasses: number): number {
+  let correct = 0;
+  for (let row = 0; row < labels.length; row += 1) {
+    let best = 0;
+    for (let k = 1; k < numClasses; k += 1) if ((probabilities[row * numClasses + k] as number) > (probabilities[row * numClasses + best] as number)) best = k;
+    if (best === labels[row]) correct += 1;
+  }
+  return correct / labels.length;
+}
+
+export { inceptionScore };

@@ -1,0 +1,180 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createNoiseSource, DiffusionError, type DiffusionModel, type NoiseSchedule, type NoisyClassifier } from '@tfjs-diffusion/core';
+import { classifierFreeGuidance, classifierGuidance } from '@tfjs-diffusion/guidance';
+import {
+  sampleDdim,
+  sampleDdpm,
+  sampleDpmSolverPlusPlus2M,
+  sampleEuler,
+  sampleEulerAncestral,
+  sampleHeun,
+} from '@tfjs-diffusion/samplers';
+import { respaceSchedule } from '@tfjs-diffusion/schedules';
+import { UsageError } from '../cli-error.js';
+import type { OptionValues } from '../command.js';
+import { choiceOption, integerOption, numberOption } from '../options.js';
+
+export const SAMPLER_NAMES = ['ddpm', 'ddim', 'euler', 'euler-ancestral', 'heun', 'dpm-solver-plus-plus-2m'] as const;
+export type SamplerName = (typeof SAMPLER_NAMES)[number];
+export const GUIDANCE_NAMES = ['none', 'cfg', 'classifier'] as const;
+export type GuidanceName = (typeof GUIDANCE_NAMES)[number];
+
+const KARRAS_SAMPLERS: readonly SamplerName[] = ['euler', 'euler-ancestral', 'heun', 'dpm-solver-plus-plus-2m'];
+const ETA_SAMPLERS: readonly SamplerName[] = ['ddim', 'euler-ancestral'];
+
+/** How to sample: sampler, respaced steps, eta, Karras sigmas, guidance. */
+export interface SamplingSettings {
+  readonly sampler: SamplerName;
+  readonly steps: number;
+  readonly eta: number;
+  readonly karras: boolean;
+  readonly guidance: GuidanceName;
+  /** The guidance scale w (w = 0: no guidance). */
+  readonly scale: number;
+  readonly batchSize: number;
+}
+
+/** Usage lines for the sampling options (shared by sample and eval). */
+export const SAMPLING_USAGE = [
+  `  --sampler NAME          ${SAMPLER_NAMES.join(' | ')} (default ddim)`,
+  '  --steps S               sampling steps, the schedule respaced to linspace:S (default 50)',
+  '  --eta E                 noise of ddim / euler-ancestral in [0, 1] (default: 0 for ddim, 1 for euler-ancestral)',
+  '  --karras                Karras et al. sigmas (euler, euler-ancestral, heun, dpm-solver-plus-plus-2m)',
+  '  --guidance KIND         none | cfg (classifier-free) | classifier (default none)',
+  '  --scale W               the guidance scale w; w = 0 means no guidance (default 1 with --guidance)',
+  '  --classifier FILE       the noise-aware classifier for --guidance classifier',
+  '                          (default: models/mnist-classifier.safetensors of the repository)',
+  '  --batch-size B          images sampled at once (default 50)',
+];
+
+export const SAMPLING_OPTIONS = {
+  sampler: { type: 'string' },
+  steps: { type: 'string' },
+  eta: { type: 'string' },
+  karras: { type: 'boolean' },
+  guidance: { type: 'string' },
+  scale: { type: 'string' },
+  classifier: { type: 'string' },
+  'batch-size': { type: 'string' },
+} as const;
+
+/** Reads and cross-checks the sampling options. */
+export function samplingSettings(values: OptionValues): SamplingSettings {
+  const sampler = choiceOption(values, 'sampler', SAMPLER_NAMES, 'ddim');
+  const guidance = choiceOption(values, 'guidance', GUIDANCE_NAMES, 'none');
+  if (values['karras'] && !KARRAS_SAMPLERS.includes(sampler)) {
+    throw new UsageError(`--karras applies to ${KARRAS_SAMPLERS.join(', ')}, not to --sampler ${sampler}`);
+  }
+  if (values['eta'] !== undefined && !ETA_SAMPLERS.includes(sampler)) {
+    throw new UsageError(`--eta applies to ${ETA_SAMPLERS.join(', ')}, not to --sampler ${sampler}`);
+  }
+  if (values['scale'] !== undefined && guidance === 'none') throw new UsageError('--scale needs --guidance cfg or --guidance classifier');
+  if (values['classifier'] !== undefined && guidance !== 'classifier') throw new UsageError('--classifier needs --guidance classifier');
+  return {
+    sampler,
+    steps: integerOption(values, 'steps', 50, 1, 100_000),
+    eta: numberOption(values, 'eta', sampler === 'euler-ancestral' ? 1 : 0, 0, 1),
+    karras: values['karras'] === true,
+    guidance,
+    scale: numberOption(values, 'scale', guidance === 'none' ? 0 : 1, 0, 1000),
+    batchSize: integerOption(values, 'batch-size', 50, 1, 10_000),
+  };
+}
+
+/** The model with the requested guidance wrapped around it. */
+export function guidedModel(model: DiffusionModel, settings: SamplingSettings, classifier?: NoisyClassifier): DiffusionModel {
+  switch (settings.guidance) {
+    case 'none':
+      return model;
+    case 'cfg':
+      return classifierFreeGuidance({ scale: settings.scale })(model);
+    case 'classifier':
+      if (!classifier) throw new DiffusionError('invalid-argument', '--guidance classifier needs a classifier');
+      return classifierGuidance({ classifier, scale: settings.scale })(model);
+  }
+}
+
+export interface SampleImagesOptions {
+  readonly model: DiffusionModel;
+  /** The full training schedule; respaced here. */
+  readonly schedule: NoiseSchedule;
+  readonly settings: SamplingSettings;
+  /** One class label per image (ignored for an unconditional model). */
+  readonly labels: Int32Array;
+  readonly dataShape: readonly number[];
+  readonly seed: number | string;
+  readonly onBatch?: (done: number, total: number) => void;
+}
+
+/**
+ * Draws one image per label in batches of `settings.batchSize`, with clipDenoised; x_T and every
+ * per-step noise come from one seeded source, batch after batch. Returns NHWC values in [-1, 1].
+ */
+export async function sampleImages(options: SampleImagesOptions): Promise<Float32Array> {
+  const { model, schedule, settings, labels, dataShape } = options;
+  const T = schedule.timesteps.length;
+  if (settings.steps > T) throw new UsageError(`--steps ${settings.steps} exceeds the model's ${T} training timesteps`);
+  const sigmaSpace = KARRAS_SAMPLERS.includes(settings.sampler);
+  const karras = settings.karras && sigmaSpace;
+  const samplingSchedule = karras || settings.steps === T ? schedule : respaceSchedule(schedule, `linspace:${settings.steps}`);
+  const noise = createNoiseSource(options.seed);
+  const imageSize = dataShape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(labels.length * imageSize);
+  const conditional = model.conditioning !== null;
+  for (let start = 0; start < labels.length; start += settings.batchSize) {
+    const batchLabels = labels.subarray(start, Math.min(labels.length, start + settings.batchSize));
+    const labelTensor = conditional ? tf.tensor1d(batchLabels, 'int32') : undefined;
+    const common = {
+      model,
+      schedule: samplingSchedule,
+      shape: [batchLabels.length, ...dataShape],
+      noise,
+      clipDenoised: true,
+      ...(labelTensor ? { condition: { classLabels: labelTensor } } : {}),
+    };
+    const karrasOptions = karras ? { sigmas: 'karras' as const, steps: settings.steps } : {};
+    let result: tf.Tensor;
+    try {
+      switch (settings.sampler) {
+        case 'ddpm':
+          result = await sampleDdpm(common);
+          break;
+        case 'ddim':
+          result = await sampleDdim({ ...common, eta: settings.eta });
+          break;
+        case 'euler':
+          result = await sampleEuler({ ...common, ...karrasOptions });
+          break;
+        case 'euler-ancestral':
+          result = await sampleEulerAncestral({ ...common, ...karrasOptions, eta: settings.eta });
+          break;
+        case 'heun':
+          result = await sampleHeun({ ...common, ...karrasOptions });
+          break;
+        case 'dpm-solver-plus-plus-2m':
+          result = await sampleDpmSolverPlusPlus2M({ ...common, ...karrasOptions });
+          break;
+      }
+    } finally {
+      labelTensor?.dispose();
+    }
+    const values = (await result.data()) as Float32Array;
+    result.dispose();
+    // clip to the data range (samplers clip predicted x0; the last step can still overshoot slightly)
+    for (let index = 0; index < values.length; index += 1) out[start * imageSize + index] = Math.min(1, Math.max(-1, values[index] as number));
+    options.onBatch?.(Math.min(labels.length, start + settings.batchSize), labels.length);
+  }
+  return out;
+}
+
+/** Parses '--classes 0,1,...' (default all) against the model's class count. */
+export function parseClasses(text: string | undefined, numClasses: number): number[] {
+  if (text === undefined) return Array.from({ length: numClasses }, (_, index) => index);
+  const classes = text.split(',').map((part) => part.trim());
+  for (const part of classes) {
+    if (!/^\d+$/.test(part) || Number(part) >= numClasses) {
+      throw new UsageError(`--classes must list integers in [0, ${numClasses - 1}] separated by commas, got '${text}'`);
+    }
+  }
+  return classes.map(Number);
+}

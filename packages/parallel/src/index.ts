@@ -1,0 +1,5 @@
+export { createParallelEvaluator, createParallelUNetTrainer } from './parallel-unet.js';
+export type { ParallelEvaluator, ParallelUNetOptions, ParallelUNetTrainer } from './parallel-unet.js';
+export { UNetReplica, aggregateKernels, mergeProfiles, sliceBatch, splitCounts } from './unet-replica.js';
+export type { FlatGradient, KernelProfile, UNetBatch } from './unet-replica.js';
+export { defaultWorkerUrl } from './replica-host.js';
