@@ -12,7 +12,11 @@
 // numTensors and numBytes (tf.memory()) are taken before the first step and after the last; they must be
 // equal. On webgpu, numBytesInGPU (bytes of GPU buffers that live tensors hold) is taken after the
 // warm-up steps and after the last: it must not grow. numBytesAllocatedInGPU (tfjs's buffer pool,
-// free buffers included) is reported too. Human-readable progress goes to stderr.
+// free buffers included) is reported too. Human-readable progress goes to stderr. On webgpu, Dawn
+// prints WebGPU validation errors to stdout (see repro-webgpu-addn.mjs): the JSON is the last line
+// starting with '{' (`| grep '^{'`).
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
 import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';

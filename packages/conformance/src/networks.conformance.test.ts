@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createNoiseSource } from '@tfjs-diffusion/core';
-import { ParameterStore, adaptiveGroupNorm, groupNorm, qkvAttention, type QkvOrder } from '@tfjs-diffusion/networks';
+import { adaptiveGroupNorm, groupNorm, qkvAttention, type QkvOrder } from '@tfjs-diffusion/networks';
 import { expect, it } from 'vitest';
 
 // Not exported by @tfjs-diffusion/networks: the blocks themselves, from its sources.
 import { createAttentionBlock } from '../../networks/src/attention.js';
 import { createForwardContext } from '../../networks/src/forward-context.js';
+import { ParameterStore } from '../../networks/src/parameter-store.js';
 import { createResidualBlock, type ResidualBlockOptions } from '../../networks/src/residual-block.js';
 import {
   describeOnBackends,

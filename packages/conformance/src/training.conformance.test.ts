@@ -168,22 +168,18 @@ describeOnBackends('training', (backend) => {
     expect(run.tensorsOutside[1]).toBe(run.tensorsOutside[0]);
   });
 
-  // tfjs-backend-webgpu 4.22's AddN binds every input in one shader: with more than 7 inputs it
-  // exceeds WebGPU's default maxStorageBuffersPerShaderStage (8), the pipeline is invalid, and the
-  // command buffer it is in is dropped. training's globalNorm is one tf.addN over all gradients, so on
-  // webgpu the gradient norm is a stale buffer, and the loss (its read is encoded into the same
-  // command buffer) is the previous step's. Known failures on webgpu: they fail (it.fails passes)
-  // until globalNorm stops calling addN with more than 7 tensors; then remove `.fails`.
-  const knownWebgpuFailure = backend.name === 'webgpu' ? it.fails : it;
+  // Regression: tfjs-backend-webgpu 4.22's AddN with more than 7 inputs exceeds WebGPU's storage
+  // buffer limit and silently drops its command buffer; training's globalNorm once used it, which
+  // made the loss and gradient norm wrong on webgpu. These two tests guard the fix.
 
-  knownWebgpuFailure.each(CASES)('the Trainer reports the same losses as cpu for the same seeds ($name)', async (modelCase) => {
+  it.each(CASES)('the Trainer reports the same losses as cpu for the same seeds ($name)', async (modelCase) => {
     const [reference, run] = await Promise.all([cpuRun(modelCase), runOn(backend.name, modelCase)]);
     const difference = maxAbsDifference(run.losses, reference.losses.slice(0, run.steps));
     reportMeasurement(`${modelCase.name} loss history (${run.steps} steps) vs cpu`, backend.name, difference, LOSS_HISTORY_TOLERANCE[backend.name] || 1e-30);
     expect(difference).toBeLessThanOrEqual(LOSS_HISTORY_TOLERANCE[backend.name]);
   });
 
-  knownWebgpuFailure.each(CASES)('the Trainer reports the same gradient norms as cpu ($name)', async (modelCase) => {
+  it.each(CASES)('the Trainer reports the same gradient norms as cpu ($name)', async (modelCase) => {
     const [reference, run] = await Promise.all([cpuRun(modelCase), runOn(backend.name, modelCase)]);
     const relative = Math.max(
       ...run.gradientNorms.map((norm, step) => Math.abs(norm - (reference.gradientNorms[step] as number)) / (reference.gradientNorms[step] as number)),

@@ -19,6 +19,8 @@ export function clipByGlobalNorm(
 export function globalNorm(gradients: Iterable<tf.Tensor>): tf.Scalar {
   return tf.tidy(() => {
     const squares = [...gradients].map((gradient) => tf.sum(tf.square(gradient)));
-    return tf.sqrt(squares.length > 0 ? tf.addN(squares) : tf.scalar(0)) as tf.Scalar;
+    // Stack, then sum: tfjs-backend-webgpu's AddN binds every input in one shader, which exceeds
+    // WebGPU's limit of 8 storage buffers past 7 inputs and silently drops the command buffer.
+    return tf.sqrt(squares.length > 0 ? tf.sum(tf.stack(squares)) : tf.scalar(0)) as tf.Scalar;
   });
 }
