@@ -53,9 +53,11 @@ export async function loadDenoiser(path: string, prefer: 'ema' | 'model' = 'ema'
     throw new DiffusionError('invalid-checkpoint', `${path}: __metadata__.config: ${(error as Error).message}`, { cause: error });
   }
   const ema = tensorsWithPrefix(file, EMA_PREFIX);
-  const weights = prefer === 'ema' && ema.size > 0 ? 'ema' : 'model';
+  const fromEma = prefer === 'ema' && ema.size > 0;
+  // a shipped file holds its EMA weights under the model's own names and says so in its metadata
+  const weights = fromEma || (ema.size === 0 && String(file.metadata['weights'] ?? '').startsWith('ema')) ? 'ema' : 'model';
   try {
-    loadParametersFrom(model, weights === 'ema' ? ema : modelTensors(file), path, weights === 'ema' ? 'EMA parameters' : 'parameters');
+    loadParametersFrom(model, fromEma ? ema : modelTensors(file), path, fromEma ? 'EMA parameters' : 'parameters');
   } catch (error) {
     model.dispose();
     throw error;

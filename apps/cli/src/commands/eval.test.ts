@@ -8,9 +8,7 @@ import { temporaryDirectory } from '../test-utils/tiny-data.js';
 async function run(...argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const started = performance.now();
   const code = await runCli(argv, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), interactive: false });
-  if (process.env['TIMING']) console.log(argv[0], ((performance.now() - started) / 1000).toFixed(1));
   return { code, stdout, stderr };
 }
 

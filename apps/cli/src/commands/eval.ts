@@ -29,6 +29,7 @@ export const evalCommand: Command = {
     '  --reference train|test  the real digits FID compares against: n from the training split (default)',
     '                          or n held-out test digits',
     ...SAMPLING_USAGE,
+    '  --weights ema|model     a training checkpoint\'s EMA (default) or raw model weights',
     '  --seed S                (default 0)',
     '  --backend NAME          auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
     '',
@@ -42,6 +43,7 @@ export const evalCommand: Command = {
     n: { type: 'string' },
     reference: { type: 'string' },
     ...SAMPLING_OPTIONS,
+    weights: { type: 'string' },
     seed: { type: 'string' },
     ...BACKEND_OPTION,
   },
@@ -59,7 +61,7 @@ export const evalCommand: Command = {
     await activateImageBackend(values, io);
     const [train, test] = [await loadMnist({ split: 'train' }), await loadMnist({ split: 'test' })];
     if (count > test.count) throw new UsageError(`--n ${count} exceeds the ${test.count} held-out digits`);
-    const { model, schedule, weights } = await loadDenoiser(checkpoint);
+    const { model, schedule, weights } = await loadDenoiser(checkpoint, choiceOption(values, 'weights', ['ema', 'model'] as const, 'ema'));
     const evaluator = await loadEvaluationClassifier(evaluatorPath);
     const noisy = classifierPath ? await loadNoisyClassifier(classifierPath) : undefined;
     try {

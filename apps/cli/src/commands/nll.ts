@@ -9,7 +9,7 @@ import type { Command } from '../command.js';
 import { DEFAULT_DENOISER, loadDenoiser, requireFile } from '../checkpoint/load-model.js';
 import { loadDataset } from '../mnist/datasets.js';
 import { activateImageBackend } from '../mnist/activate.js';
-import { integerOption, seedOption, stringOption } from '../options.js';
+import { choiceOption, integerOption, seedOption, stringOption } from '../options.js';
 
 export const nllCommand: Command = {
   name: 'nll',
@@ -24,6 +24,7 @@ export const nllCommand: Command = {
     '                          much faster, but the bound of the coarser chain (the output says so)',
     '  --unconditional         score with the null class instead of the true labels',
     '  --batch-size B          (default 50)',
+    '  --weights ema|model     a training checkpoint\'s EMA (default) or raw model weights',
     '  --seed S                (default 0)',
     '  --backend NAME          auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
     '',
@@ -36,6 +37,7 @@ export const nllCommand: Command = {
     respace: { type: 'string' },
     unconditional: { type: 'boolean' },
     'batch-size': { type: 'string' },
+    weights: { type: 'string' },
     seed: { type: 'string' },
     ...BACKEND_OPTION,
   },
@@ -51,7 +53,7 @@ export const nllCommand: Command = {
     await activateImageBackend(values, io);
     const dataset = datasetName === 'mnist' ? await loadMnist({ split: 'test' }) : await loadDataset(datasetName, { split: 'test' });
     if (count > dataset.count) throw new UsageError(`--n ${count} exceeds the ${dataset.count} held-out images`);
-    const { model, schedule, weights } = await loadDenoiser(checkpoint);
+    const { model, schedule, weights } = await loadDenoiser(checkpoint, choiceOption(values, 'weights', ['ema', 'model'] as const, 'ema'));
     try {
       const scored = respace === undefined ? schedule : respaceSchedule(schedule, respace);
       const conditional = model.config.numClasses !== null;

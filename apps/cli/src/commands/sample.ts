@@ -5,7 +5,7 @@ import { DEFAULT_DENOISER, DEFAULT_NOISY_CLASSIFIER, loadDenoiser, loadNoisyClas
 import { gridSize, imageGrid } from '../image/grid.js';
 import { activateImageBackend } from '../mnist/activate.js';
 import { SAMPLING_OPTIONS, SAMPLING_USAGE, guidedModel, parseClasses, sampleImages, samplingSettings } from '../mnist/sampling.js';
-import { integerOption, seedOption, stringOption } from '../options.js';
+import { choiceOption, integerOption, seedOption, stringOption } from '../options.js';
 
 export const sampleCommand: Command = {
   name: 'sample',
@@ -18,6 +18,7 @@ export const sampleCommand: Command = {
     '  --classes LIST          classes, one grid row each in this order, e.g. 3,1,4 (default all)',
     '  --per-class N           images per class: the grid columns (default 10)',
     ...SAMPLING_USAGE,
+    '  --weights ema|model     a training checkpoint\'s EMA (default) or raw model weights',
     '  --seed S                (default 0)',
     '  --backend NAME          auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
     '  --out FILE.png          the grid: 28x28 cells (times --cell-scale), separated and framed by --pad black pixels',
@@ -30,6 +31,7 @@ export const sampleCommand: Command = {
     classes: { type: 'string' },
     'per-class': { type: 'string' },
     ...SAMPLING_OPTIONS,
+    weights: { type: 'string' },
     seed: { type: 'string' },
     out: { type: 'string' },
     pad: { type: 'string' },
@@ -52,7 +54,7 @@ export const sampleCommand: Command = {
       requireFile(classifierPath, '--classifier', 'train one (tfjs-diffusion train-classifier) and pass --classifier FILE');
     }
     await activateImageBackend(values, io);
-    const { model, schedule, weights, metadata } = await loadDenoiser(checkpoint);
+    const { model, schedule, weights, metadata } = await loadDenoiser(checkpoint, choiceOption(values, 'weights', ['ema', 'model'] as const, 'ema'));
     const noisy = classifierPath ? await loadNoisyClassifier(classifierPath) : undefined;
     try {
       const numClasses = model.config.numClasses;

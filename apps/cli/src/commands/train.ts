@@ -109,6 +109,7 @@ export const trainCommand: Command = {
     '  --keep K                checkpoints kept (default 3)',
     '  --resume                continue exactly from the newest checkpoint in --checkpoint-dir;',
     '                          its settings are used (options that disagree with them are errors)',
+    '  --ship-weights ema|model what ema.safetensors holds: the EMA (default) or the raw parameters',
     '  --log-every N           plain progress line every N steps when stderr is not a terminal (default 50)',
     '  --seed S                (default 0)',
     '  --backend NAME          auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
@@ -135,6 +136,7 @@ export const trainCommand: Command = {
     keep: { type: 'string' },
     resume: { type: 'boolean' },
     'log-every': { type: 'string' },
+    'ship-weights': { type: 'string' },
     seed: { type: 'string' },
     json: { type: 'boolean' },
     ...BACKEND_OPTION,
@@ -183,6 +185,7 @@ export const trainCommand: Command = {
       keep,
       ...(resumeFrom ? { resumeFrom } : {}),
       commandLine: commandLine('train', values),
+      shipWeights: choiceOption(values, 'ship-weights', ['ema', 'model'] as const, 'ema'),
       onStep: (step, run) => {
         const seconds = (performance.now() - started) / 1000;
         progress.update({

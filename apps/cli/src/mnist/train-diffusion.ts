@@ -153,6 +153,8 @@ export interface TrainDiffusionOptions {
   /** The checkpoint to resume from. */
   readonly resumeFrom?: string;
   readonly commandLine: string;
+  /** What ema.safetensors holds: the EMA (default) or the raw parameters (e.g. an early snapshot, where the EMA still carries the initialisation). */
+  readonly shipWeights?: 'ema' | 'model';
   readonly onStep?: (result: TrainStepResult, run: { startStep: number; endStep: number }) => void;
   readonly onCheckpoint?: (path: string) => void;
 }
@@ -167,16 +169,17 @@ export interface TrainDiffusionResult {
   readonly lossPlot: string;
 }
 
-/** Smoothed loss: an exponential moving average with a bias correction. */
-export function smoothLoss(history: readonly number[], decay = 0.98): number[] {
-  let average = 0;
-  return history.map((loss, index) => {
-    average = decay * average + (1 - decay) * loss;
-    return average / (1 - decay ** (index + 1));
+/** Smoothed loss: the median of the trailing `window` steps (robust to the L_vlb spikes of the hybrid loss). */
+export function smoothLoss(history: readonly number[], window = Math.max(5, Math.round(history.length / 50))): number[] {
+  return history.map((_, index) => {
+    const recent = history.slice(Math.max(0, index + 1 - window), index + 1).filter(Number.isFinite).sort((a, b) => a - b);
+    if (recent.length === 0) return Number.NaN;
+    const middle = recent.length >> 1;
+    return recent.length % 2 === 1 ? (recent[middle] as number) : ((recent[middle - 1] as number) + (recent[middle] as number)) / 2;
   });
 }
 
-/** Draws the loss curve (grey raw, blue smoothed) to `path`. */
+/** Draws the loss curve (grey raw, blue trailing median) to `path`; the y range stops at the 98th percentile. */
 export function saveLossPlot(history: readonly number[], path: string, offset = 0): void {
   const x = history.map((_, index) => offset + index + 1);
   const sorted = [...history].filter(Number.isFinite).sort((a, b) => a - b);
@@ -218,7 +221,8 @@ export async function trainDiffusion(options: TrainDiffusionOptions): Promise<Tr
     // in F16 under the model's own names.
     const shipped = join(checkpointDirectory, 'ema.safetensors');
     const saveShipped = async () => {
-      const weights = run.ema ? run.ema.shadowParameters : run.model.parameters;
+      const useEma = run.ema !== null && options.shipWeights !== 'model';
+      const weights = useEma && run.ema ? run.ema.shadowParameters : run.model.parameters;
       const tensors = new Map<string, HostTensor>();
       for (const [name, variable] of weights) tensors.set(name, { shape: [...variable.shape], data: (await variable.data()) as Float32Array });
       await saveCheckpointFile(shipped, tensors, {
@@ -227,7 +231,7 @@ export async function trainDiffusion(options: TrainDiffusionOptions): Promise<Tr
           ...metadata,
           [FORMAT_KEY]: SHIPPED_FORMAT,
           step: String(run.trainer.step),
-          weights: run.ema ? `ema ${settings.emaDecay}` : 'model',
+          weights: useEma ? `ema ${settings.emaDecay}` : 'model',
         }),
       });
     };

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { TRAINING_KERNEL_NAMES } from '@tfjs-diffusion/backends';
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
@@ -63,11 +64,17 @@ function oneHot({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; att
 
 let registered = false;
 
-/** Replaces wasm's SplitV (block copies) and OneHot (dtype-correct) kernels; idempotent, only when wasm is active. */
+/**
+ * Replaces wasm's OneHot by the dtype-correct one, and SplitV by block copies unless the backends
+ * package already does; idempotent, only when wasm is active.
+ */
 export function registerFastWasmSplit(): boolean {
   if (registered || tf.getBackend() !== 'wasm') return registered;
-  tf.unregisterKernel('SplitV', 'wasm');
-  tf.registerKernel({ kernelName: 'SplitV', backendName: 'wasm', kernelFunc: splitV as unknown as tf.KernelFunc });
+  // @tfjs-diffusion/backends registers its own block-copy SplitV among the wasm training kernels
+  if (!TRAINING_KERNEL_NAMES.wasm.includes('SplitV')) {
+    tf.unregisterKernel('SplitV', 'wasm');
+    tf.registerKernel({ kernelName: 'SplitV', backendName: 'wasm', kernelFunc: splitV as unknown as tf.KernelFunc });
+  }
   tf.unregisterKernel('OneHot', 'wasm');
   tf.registerKernel({ kernelName: 'OneHot', backendName: 'wasm', kernelFunc: oneHot as unknown as tf.KernelFunc });
   registered = true;
