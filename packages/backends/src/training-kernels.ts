@@ -1,6 +1,7 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 
 import { batchMatMulKernel } from './batch-mat-mul.js';
+import { oneHotKernel } from './one-hot.js';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseConv2dBackpropFilterKernel, depthwiseConv2dBackpropInputKernel } from './depthwise-conv2d-backprop.js';
@@ -40,7 +41,9 @@ const factories: Readonly<Record<TrainingKernelBackend, readonly KernelFactory[]
   // ours takes over from tfjs's ResizeBilinearGrad; AvgPoolGrad at 'same' borders).
   // ... and BatchMatMul with a transposed operand, 5-8x slower than Transpose + BatchMatMul;
   // SplitV (every Concat's gradient), one typed-array allocation per copied row.
+  // ... and OneHot, whose float32 output holds int32 bit patterns.
   wasm: [
+    oneHotKernel,
     batchMatMulKernel,
     splitVKernel,
     conv2dBackpropFilterKernel,
