@@ -36,22 +36,26 @@ function readSchedule(file: Parameters<typeof metadataJson>[0], path: string): N
   return createSchedule({ kind: spec.kind as 'cosine', timesteps: spec.timesteps as number });
 }
 
+/** Builds the network a checkpoint's config describes, after checking it is of the expected type; errors name the file. */
+function buildNetwork<T>(path: string, config: Record<string, unknown>, type: string, what: string, create: (config: Record<string, unknown>) => T): T {
+  if (config['type'] !== type) {
+    throw new DiffusionError('invalid-checkpoint', `${path} holds a ${JSON.stringify(config['type'])} network, not ${what}`);
+  }
+  try {
+    return create(config);
+  } catch (error) {
+    throw new DiffusionError('invalid-checkpoint', `${path}: __metadata__.config: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 /**
  * Loads a U-Net denoiser from a training checkpoint (its EMA weights when present) or a shipped
  * ema.safetensors; every error names the file.
  */
 export async function loadDenoiser(path: string, prefer: 'ema' | 'model' = 'ema'): Promise<LoadedDenoiser> {
   const { file, config } = await readModelFile(path);
-  if (config['type'] !== 'unet') {
-    throw new DiffusionError('invalid-checkpoint', `${path} holds a ${JSON.stringify(config['type'])} network, not a U-Net denoiser`);
-  }
   const schedule = readSchedule(file, path);
-  let model: UNetModel;
-  try {
-    model = createUNet(config);
-  } catch (error) {
-    throw new DiffusionError('invalid-checkpoint', `${path}: __metadata__.config: ${(error as Error).message}`, { cause: error });
-  }
+  const model: UNetModel = buildNetwork(path, config, 'unet', 'a U-Net denoiser', createUNet);
   const ema = tensorsWithPrefix(file, EMA_PREFIX);
   const fromEma = prefer === 'ema' && ema.size > 0;
   // a shipped file holds its EMA weights under the model's own names and says so in its metadata
@@ -68,16 +72,8 @@ export async function loadDenoiser(path: string, prefer: 'ema' | 'model' = 'ema'
 /** Loads the noise-aware classifier written by `train-classifier --kind noisy`. */
 export async function loadNoisyClassifier(path: string): Promise<{ classifier: NoiseAwareClassifier; schedule: NoiseSchedule }> {
   const { file, config } = await readModelFile(path);
-  if (config['type'] !== 'classifier') {
-    throw new DiffusionError('invalid-checkpoint', `${path} holds a ${JSON.stringify(config['type'])} network, not a noise-aware classifier`);
-  }
   const schedule = readSchedule(file, path);
-  let classifier: NoiseAwareClassifier;
-  try {
-    classifier = createNoiseAwareClassifier(config);
-  } catch (error) {
-    throw new DiffusionError('invalid-checkpoint', `${path}: __metadata__.config: ${(error as Error).message}`, { cause: error });
-  }
+  const classifier: NoiseAwareClassifier = buildNetwork(path, config, 'classifier', 'a noise-aware classifier', createNoiseAwareClassifier);
   try {
     loadParametersFrom(classifier, modelTensors(file), path);
   } catch (error) {
