@@ -8,25 +8,9 @@ import { unetPresets, type UNetConfig } from '@tfjs-diffusion/networks';
  * state, so a run with dropout could not resume exactly.
  */
 export const MNIST_TINY: UNetConfig & { readonly type: 'unet' } = {
-  type: 'unet',
-  imageSize: 28,
-  inChannels: 1,
-  modelChannels: 32,
-  channelMultipliers: [1, 2, 2],
-  numResBlocks: 1,
+  ...unetPresets['mnist-small'],
   attentionResolutions: [7],
-  numHeads: 1,
-  numHeadChannels: null,
-  dropout: 0,
-  useScaleShiftNorm: true,
-  resblockUpdown: false,
-  convResample: true,
-  resblockRescale: false,
-  groupNormGroups: 8,
-  numClasses: 10,
-  prediction: 'epsilon',
   variance: 'learned-range',
-  seed: 0,
 };
 
 /** A very small net for tests and smoke runs (8 channels, 2 levels). */
