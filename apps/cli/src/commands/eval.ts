@@ -12,8 +12,9 @@ import {
   requireFile,
 } from '../checkpoint/load-model.js';
 import { activateImageBackend } from '../mnist/activate.js';
+import { drawImages } from '../mnist/sampling-pool.js';
 import { classAccuracy, classifierStatistics, fidBetween, inceptionScore } from '../mnist/evaluate-samples.js';
-import { SAMPLING_OPTIONS, SAMPLING_USAGE, guidedModel, sampleImages, samplingSettings } from '../mnist/sampling.js';
+import { SAMPLING_OPTIONS, SAMPLING_USAGE, guidedModel, samplingSettings } from '../mnist/sampling.js';
 import { choiceOption, integerOption, seedOption, stringOption } from '../options.js';
 
 export const evalCommand: Command = {
@@ -58,10 +59,11 @@ export const evalCommand: Command = {
     if (values['evaluator'] === undefined) requireFile(evaluatorPath, '--evaluator', 'train one (tfjs-diffusion train-classifier --kind evaluation) and pass --evaluator FILE');
     const classifierPath = settings.guidance === 'classifier' ? (stringOption(values, 'classifier') ?? DEFAULT_NOISY_CLASSIFIER) : undefined;
     if (classifierPath && values['classifier'] === undefined) requireFile(classifierPath, '--classifier', 'train one (tfjs-diffusion train-classifier) and pass --classifier FILE');
-    await activateImageBackend(values, io);
+    const preferWeights = choiceOption(values, 'weights', ['ema', 'model'] as const, 'ema');
+    const backend = await activateImageBackend(values, io);
     const [train, test] = [await loadMnist({ split: 'train' }), await loadMnist({ split: 'test' })];
     if (count > test.count) throw new UsageError(`--n ${count} exceeds the ${test.count} held-out digits`);
-    const { model, schedule, weights } = await loadDenoiser(checkpoint, choiceOption(values, 'weights', ['ema', 'model'] as const, 'ema'));
+    const { model, schedule, weights } = await loadDenoiser(checkpoint, preferWeights);
     const evaluator = await loadEvaluationClassifier(evaluatorPath);
     const noisy = classifierPath ? await loadNoisyClassifier(classifierPath) : undefined;
     try {
@@ -72,7 +74,8 @@ export const evalCommand: Command = {
       }
       const labels = Int32Array.from({ length: count }, (_, index) => (numClasses === null ? 0 : index % numClasses));
       const started = performance.now();
-      const samples = await sampleImages({
+      const samples = await drawImages({
+        files: { checkpoint, weights: preferWeights, backend: backend.active, ...(classifierPath ? { classifier: classifierPath } : {}) },
         model: guidedModel(model, settings, noisy?.classifier),
         schedule,
         settings,

@@ -55,6 +55,21 @@ describe('tfjs-diffusion sample', () => {
     expect(JSON.parse(karras.stdout)).toMatchObject({ classes: [0, 1], width: 2 + 2 * 10, height: 2 + 2 * 10 });
   });
 
+  it('draws the same grid on worker threads as on the calling thread (each batch has its own noise stream)', async () => {
+    const common = ['sample', '--checkpoint', checkpoint, '--classes', '1,0,1', '--per-class', '3', '--steps', '3', '--sampler', 'ddpm',
+      '--guidance', 'cfg', '--scale', '1', '--batch-size', '4', '--seed', '11', '--backend', 'cpu'];
+    const inline = await run(...common, '--workers', '0', '--out', join(directory, 'inline.png'));
+    expect(inline.code, inline.stderr).toBe(0);
+    const threaded = await run(...common, '--workers', '2', '--out', join(directory, 'threaded.png'));
+    expect(threaded.code, threaded.stderr).toBe(0);
+    // 9 images in batches of 4: three batches, the stochastic DDPM noise included
+    expect(threaded.stderr).toContain('sampled 9/9');
+    expect(readFileSync(join(directory, 'threaded.png')).equals(readFileSync(join(directory, 'inline.png')))).toBe(true);
+    const otherSeed = await run(...common.slice(0, -4), '--seed', '12', '--backend', 'cpu', '--workers', '2', '--out', join(directory, 'other.png'));
+    expect(otherSeed.code, otherSeed.stderr).toBe(0);
+    expect(readFileSync(join(directory, 'other.png')).equals(readFileSync(join(directory, 'inline.png')))).toBe(false);
+  });
+
   it('names the file when the checkpoint is corrupt or missing', async () => {
     const corrupt = join(directory, 'corrupt.safetensors');
     writeFileSync(corrupt, readFileSync(checkpoint).subarray(0, 200));

@@ -4,7 +4,8 @@ import type { Command } from '../command.js';
 import { DEFAULT_DENOISER, DEFAULT_NOISY_CLASSIFIER, loadDenoiser, loadNoisyClassifier, requireFile } from '../checkpoint/load-model.js';
 import { gridSize, imageGrid } from '../image/grid.js';
 import { activateImageBackend } from '../mnist/activate.js';
-import { SAMPLING_OPTIONS, SAMPLING_USAGE, guidedModel, parseClasses, sampleImages, samplingSettings } from '../mnist/sampling.js';
+import { drawImages } from '../mnist/sampling-pool.js';
+import { SAMPLING_OPTIONS, SAMPLING_USAGE, guidedModel, parseClasses, samplingSettings } from '../mnist/sampling.js';
 import { choiceOption, integerOption, seedOption, stringOption } from '../options.js';
 
 export const sampleCommand: Command = {
@@ -53,8 +54,9 @@ export const sampleCommand: Command = {
     if (classifierPath && values['classifier'] === undefined) {
       requireFile(classifierPath, '--classifier', 'train one (tfjs-diffusion train-classifier) and pass --classifier FILE');
     }
-    await activateImageBackend(values, io);
-    const { model, schedule, weights, metadata } = await loadDenoiser(checkpoint, choiceOption(values, 'weights', ['ema', 'model'] as const, 'ema'));
+    const preferWeights = choiceOption(values, 'weights', ['ema', 'model'] as const, 'ema');
+    const backend = await activateImageBackend(values, io);
+    const { model, schedule, weights, metadata } = await loadDenoiser(checkpoint, preferWeights);
     const noisy = classifierPath ? await loadNoisyClassifier(classifierPath) : undefined;
     try {
       const numClasses = model.config.numClasses;
@@ -65,7 +67,8 @@ export const sampleCommand: Command = {
       const { imageSize, inChannels } = model.config;
       io.stderr(`sample: ${checkpoint} (${weights} weights${metadata['step'] ? `, step ${metadata['step']}` : ''}), ${settings.sampler} ${settings.steps} steps, guidance ${settings.guidance}${settings.guidance === 'none' ? '' : ` w=${settings.scale}`}\n`);
       const started = performance.now();
-      const images = await sampleImages({
+      const images = await drawImages({
+        files: { checkpoint, weights: preferWeights, backend: backend.active, ...(classifierPath ? { classifier: classifierPath } : {}) },
         model: guidedModel(model, settings, noisy?.classifier),
         schedule,
         settings,

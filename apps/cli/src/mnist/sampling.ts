@@ -32,6 +32,8 @@ export interface SamplingSettings {
   /** The guidance scale w (w = 0: no guidance). */
   readonly scale: number;
   readonly batchSize: number;
+  /** Worker threads for --workers (undefined: one per core on wasm/cpu; 0: the calling thread). */
+  readonly workers?: number;
 }
 
 /** Usage lines for the sampling options (shared by sample and eval). */
@@ -44,7 +46,9 @@ export const SAMPLING_USAGE = [
   '  --scale W               the guidance scale w; w = 0 means no guidance (default 1 with --guidance)',
   '  --classifier FILE       the noise-aware classifier for --guidance classifier',
   '                          (default: models/mnist-classifier.safetensors of the repository)',
-  '  --batch-size B          images sampled at once (default 50)',
+  '  --batch-size B          images sampled at once (default 50); batch b has its own noise stream',
+  '  --workers N             worker threads drawing batches in parallel, same images for any N',
+  '                          (default: one per core on wasm/cpu, at most one per batch; 0: this thread)',
 ];
 
 export const SAMPLING_OPTIONS = {
@@ -56,6 +60,7 @@ export const SAMPLING_OPTIONS = {
   scale: { type: 'string' },
   classifier: { type: 'string' },
   'batch-size': { type: 'string' },
+  workers: { type: 'string' },
 } as const;
 
 /** Reads and cross-checks the sampling options. */
@@ -78,6 +83,7 @@ export function samplingSettings(values: OptionValues): SamplingSettings {
     guidance,
     scale: numberOption(values, 'scale', guidance === 'none' ? 0 : 1, 0, 1000),
     batchSize: integerOption(values, 'batch-size', 50, 1, 10_000),
+    ...(values['workers'] === undefined ? {} : { workers: integerOption(values, 'workers', 0, 0, 64) }),
   };
 }
 
@@ -106,63 +112,104 @@ export interface SampleImagesOptions {
   readonly onBatch?: (done: number, total: number) => void;
 }
 
-/**
- * Draws one image per label in batches of `settings.batchSize`, with clipDenoised; x_T and every
- * per-step noise come from one seeded source, batch after batch. Returns NHWC values in [-1, 1].
- */
-export async function sampleImages(options: SampleImagesOptions): Promise<Float32Array> {
-  const { model, schedule, settings, labels, dataShape } = options;
+/** The seed of batch `index`: every batch has its own noise stream, so batches can run in any order or thread. */
+export function batchSeed(seed: number | string, index: number): string {
+  return `${seed}/batch-${index}`;
+}
+
+/** The batches of `count` images: [start, end) index ranges of `batchSize` (the last one shorter). */
+export function batchRanges(count: number, batchSize: number): { readonly start: number; readonly end: number }[] {
+  const ranges: { start: number; end: number }[] = [];
+  for (let start = 0; start < count; start += batchSize) ranges.push({ start, end: Math.min(count, start + batchSize) });
+  return ranges;
+}
+
+export interface SampleBatchOptions {
+  readonly model: DiffusionModel;
+  /** The full training schedule; respaced here. */
+  readonly schedule: NoiseSchedule;
+  readonly settings: SamplingSettings;
+  /** One class label per image of this batch (ignored for an unconditional model). */
+  readonly labels: Int32Array;
+  readonly dataShape: readonly number[];
+  /** The batch's own seed (see batchSeed). */
+  readonly seed: string;
+}
+
+/** The schedule the sampler walks: the training one, or respaced to linspace:steps (not for Karras sigmas). */
+function samplingScheduleFor(schedule: NoiseSchedule, settings: SamplingSettings): { schedule: NoiseSchedule; karras: boolean } {
   const T = schedule.timesteps.length;
   if (settings.steps > T) throw new UsageError(`--steps ${settings.steps} exceeds the model's ${T} training timesteps`);
-  const sigmaSpace = KARRAS_SAMPLERS.includes(settings.sampler);
-  const karras = settings.karras && sigmaSpace;
-  const samplingSchedule = karras || settings.steps === T ? schedule : respaceSchedule(schedule, `linspace:${settings.steps}`);
+  const karras = settings.karras && KARRAS_SAMPLERS.includes(settings.sampler);
+  return { schedule: karras || settings.steps === T ? schedule : respaceSchedule(schedule, `linspace:${settings.steps}`), karras };
+}
+
+/**
+ * Draws one batch, one image per label, with clipDenoised; x_T and every per-step noise come from
+ * the batch's own seeded source. Returns NHWC values clipped to [-1, 1].
+ */
+export async function sampleBatch(options: SampleBatchOptions): Promise<Float32Array> {
+  const { model, settings, labels, dataShape } = options;
+  const { schedule: samplingSchedule, karras } = samplingScheduleFor(options.schedule, settings);
   const noise = createNoiseSource(options.seed);
+  const conditional = model.conditioning !== null;
+  const labelTensor = conditional ? tf.tensor1d(labels, 'int32') : undefined;
+  const common = {
+    model,
+    schedule: samplingSchedule,
+    shape: [labels.length, ...dataShape],
+    noise,
+    clipDenoised: true,
+    ...(labelTensor ? { condition: { classLabels: labelTensor } } : {}),
+  };
+  const karrasOptions = karras ? { sigmas: 'karras' as const, steps: settings.steps } : {};
+  let result: tf.Tensor;
+  try {
+    switch (settings.sampler) {
+      case 'ddpm':
+        result = await sampleDdpm(common);
+        break;
+      case 'ddim':
+        result = await sampleDdim({ ...common, eta: settings.eta });
+        break;
+      case 'euler':
+        result = await sampleEuler({ ...common, ...karrasOptions });
+        break;
+      case 'euler-ancestral':
+        result = await sampleEulerAncestral({ ...common, ...karrasOptions, eta: settings.eta });
+        break;
+      case 'heun':
+        result = await sampleHeun({ ...common, ...karrasOptions });
+        break;
+      case 'dpm-solver-plus-plus-2m':
+        result = await sampleDpmSolverPlusPlus2M({ ...common, ...karrasOptions });
+        break;
+    }
+  } finally {
+    labelTensor?.dispose();
+  }
+  const values = (await result.data()) as Float32Array;
+  result.dispose();
+  // clip to the data range (samplers clip predicted x0; the last step can still overshoot slightly)
+  for (let index = 0; index < values.length; index += 1) values[index] = Math.min(1, Math.max(-1, values[index] as number));
+  return values;
+}
+
+/**
+ * Draws one image per label in batches of `settings.batchSize` on the calling thread; batch b uses
+ * the noise of batchSeed(seed, b), so the result does not depend on how batches are spread over
+ * threads (see sampleImagesInWorkers). Returns NHWC values in [-1, 1].
+ */
+export async function sampleImages(options: SampleImagesOptions): Promise<Float32Array> {
+  const { labels, dataShape } = options;
+  samplingScheduleFor(options.schedule, options.settings);
   const imageSize = dataShape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(labels.length * imageSize);
-  const conditional = model.conditioning !== null;
-  for (let start = 0; start < labels.length; start += settings.batchSize) {
-    const batchLabels = labels.subarray(start, Math.min(labels.length, start + settings.batchSize));
-    const labelTensor = conditional ? tf.tensor1d(batchLabels, 'int32') : undefined;
-    const common = {
-      model,
-      schedule: samplingSchedule,
-      shape: [batchLabels.length, ...dataShape],
-      noise,
-      clipDenoised: true,
-      ...(labelTensor ? { condition: { classLabels: labelTensor } } : {}),
-    };
-    const karrasOptions = karras ? { sigmas: 'karras' as const, steps: settings.steps } : {};
-    let result: tf.Tensor;
-    try {
-      switch (settings.sampler) {
-        case 'ddpm':
-          result = await sampleDdpm(common);
-          break;
-        case 'ddim':
-          result = await sampleDdim({ ...common, eta: settings.eta });
-          break;
-        case 'euler':
-          result = await sampleEuler({ ...common, ...karrasOptions });
-          break;
-        case 'euler-ancestral':
-          result = await sampleEulerAncestral({ ...common, ...karrasOptions, eta: settings.eta });
-          break;
-        case 'heun':
-          result = await sampleHeun({ ...common, ...karrasOptions });
-          break;
-        case 'dpm-solver-plus-plus-2m':
-          result = await sampleDpmSolverPlusPlus2M({ ...common, ...karrasOptions });
-          break;
-      }
-    } finally {
-      labelTensor?.dispose();
-    }
-    const values = (await result.data()) as Float32Array;
-    result.dispose();
-    // clip to the data range (samplers clip predicted x0; the last step can still overshoot slightly)
-    for (let index = 0; index < values.length; index += 1) out[start * imageSize + index] = Math.min(1, Math.max(-1, values[index] as number));
-    options.onBatch?.(Math.min(labels.length, start + settings.batchSize), labels.length);
+  const ranges = batchRanges(labels.length, options.settings.batchSize);
+  for (const [index, { start, end }] of ranges.entries()) {
+    const values = await sampleBatch({ ...options, labels: labels.subarray(start, end), seed: batchSeed(options.seed, index) });
+    out.set(values, start * imageSize);
+    options.onBatch?.(end, labels.length);
   }
   return out;
 }
