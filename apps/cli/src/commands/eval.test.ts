@@ -57,6 +57,9 @@ describe('train-classifier and eval', () => {
     expect(output.inceptionScore).toBeGreaterThanOrEqual(1 - 1e-9);
     expect(output.inceptionScore).toBeLessThanOrEqual(10 + 1e-9);
     expect(output.real.fidTestVsTrain).toBeGreaterThanOrEqual(0);
+    // the untrained tiny models map every sample to the same features; real digits differ
+    expect(output.diversity).toBeGreaterThanOrEqual(0);
+    expect(output.real.diversity).toBeGreaterThan(0);
 
     const wrongKind = await run('eval', '--checkpoint', checkpoint, '--evaluator', noisy, '--n', '4', '--backend', 'cpu');
     expect(wrongKind.code).toBe(1);

@@ -13,7 +13,7 @@ import {
 } from '../checkpoint/load-model.js';
 import { activateImageBackend } from '../mnist/activate.js';
 import { drawImages } from '../mnist/sampling-pool.js';
-import { classAccuracy, classifierStatistics, fidBetween, inceptionScore } from '../mnist/evaluate-samples.js';
+import { classAccuracy, classifierStatistics, fidBetween, inceptionScore, withinClassDiversity } from '../mnist/evaluate-samples.js';
 import { SAMPLING_OPTIONS, SAMPLING_USAGE, guidedModel, samplingSettings } from '../mnist/sampling.js';
 import { choiceOption, integerOption, seedOption, stringOption } from '../options.js';
 
@@ -36,7 +36,8 @@ export const evalCommand: Command = {
     '',
     'Prints ONE JSON object: fid (Fréchet distance of Gaussian fits to the features), classAccuracy (share',
     'of samples classified as the digit requested), inceptionScore exp(E KL(p(y|x) || p(y))), and the same',
-    'figures for real digits (realFid: test against train, the floor at this n).',
+    'figures for real digits (realFid: test against train, the floor at this n), and diversity: the mean',
+    'feature distance between two samples of the same class, averaged over classes.',
   ].join('\n'),
   options: {
     checkpoint: { type: 'string' },
@@ -109,10 +110,12 @@ export const evalCommand: Command = {
           fid: fidBetween(generated.features, count, referenceSet.features, count, dimension),
           classAccuracy: numClasses === null ? null : classAccuracy(generated.probabilities, labels, evaluator.numClasses),
           inceptionScore: inceptionScore(generated.probabilities, count, evaluator.numClasses),
+          diversity: withinClassDiversity(generated.features, labels, dimension),
           real: {
             fidTestVsTrain: fidBetween(heldOut.features, count, training.features, count, dimension),
             classAccuracy: classAccuracy(heldOut.probabilities, test.labels.subarray(0, count), evaluator.numClasses),
             inceptionScore: inceptionScore(heldOut.probabilities, count, evaluator.numClasses),
+            diversity: withinClassDiversity(heldOut.features, test.labels.subarray(0, count), dimension),
           },
           samplingSeconds,
         })}\n`,

@@ -70,6 +70,27 @@ describe('tfjs-diffusion sample', () => {
     expect(readFileSync(join(directory, 'other.png')).equals(readFileSync(join(directory, 'inline.png')))).toBe(false);
   });
 
+  it('--chain draws x_t and predicted x0 rows per class at evenly spread steps', async () => {
+    const chain = join(directory, 'chain.png');
+    const result = await run('sample', '--checkpoint', checkpoint, '--classes', '1,0', '--per-class', '1', '--steps', '4', '--chain', chain,
+      '--chain-columns', '3', '--backend', 'cpu', '--json');
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.chain.steps).toEqual([0, 2, 3]);
+    // respaced linspace:4 of T = 30: timesteps 29, 19, 10, 0; shown after steps 0, 2, 3
+    expect(summary.chain.timesteps).toEqual([29, 10, 0]);
+    const png = PNG.sync.read(readFileSync(chain));
+    expect([png.width, png.height]).toEqual([2 + 3 * (8 + 2), 2 + 4 * (8 + 2)]);
+    // x_t after the first step is still mostly noise; it differs from the predicted x0 beneath it
+    const cell = (row: number, column: number) => {
+      const values: number[] = [];
+      for (let y = 0; y < 8; y += 1) for (let x = 0; x < 8; x += 1) values.push(png.data[((2 + row * 10 + y) * png.width + 2 + column * 10 + x) * 4] as number);
+      return values;
+    };
+    expect(cell(0, 0)).not.toEqual(cell(1, 0));
+    expect(new Set(cell(0, 0)).size).toBeGreaterThan(4);
+  });
+
   it('names the file when the checkpoint is corrupt or missing', async () => {
     const corrupt = join(directory, 'corrupt.safetensors');
     writeFileSync(corrupt, readFileSync(checkpoint).subarray(0, 200));

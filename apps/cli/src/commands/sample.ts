@@ -4,8 +4,9 @@ import type { Command } from '../command.js';
 import { DEFAULT_DENOISER, DEFAULT_NOISY_CLASSIFIER, loadDenoiser, loadNoisyClassifier, requireFile } from '../checkpoint/load-model.js';
 import { gridSize, imageGrid } from '../image/grid.js';
 import { activateImageBackend } from '../mnist/activate.js';
+import { sampleDenoisingChain } from '../mnist/denoising-chain.js';
 import { drawImages } from '../mnist/sampling-pool.js';
-import { SAMPLING_OPTIONS, SAMPLING_USAGE, guidedModel, parseClasses, samplingSettings } from '../mnist/sampling.js';
+import { SAMPLING_OPTIONS, SAMPLING_USAGE, batchSeed, guidedModel, parseClasses, samplingSettings } from '../mnist/sampling.js';
 import { choiceOption, integerOption, seedOption, stringOption } from '../options.js';
 
 export const sampleCommand: Command = {
@@ -25,6 +26,9 @@ export const sampleCommand: Command = {
     '  --out FILE.png          the grid: 28x28 cells (times --cell-scale), separated and framed by --pad black pixels',
     '  --pad P                 (default 2)',
     '  --cell-scale K          pixel magnification (default 1)',
+    '  --chain FILE.png        also draw the denoising chain of one image per class: for each class a row',
+    '                          of x_t and a row of predicted x0 at --chain-columns evenly spread steps',
+    '  --chain-columns K       (default 10)',
     '  --json                  print a JSON summary',
   ].join('\n'),
   options: {
@@ -38,6 +42,8 @@ export const sampleCommand: Command = {
     pad: { type: 'string' },
     'cell-scale': { type: 'string' },
     json: { type: 'boolean' },
+    chain: { type: 'string' },
+    'chain-columns': { type: 'string' },
     ...BACKEND_OPTION,
   },
   async run(values, io) {
@@ -46,6 +52,8 @@ export const sampleCommand: Command = {
     const settings = samplingSettings(values);
     const perClass = integerOption(values, 'per-class', 10, 1, 10_000);
     const pad = integerOption(values, 'pad', 2, 0, 1000);
+    const chainPath = stringOption(values, 'chain');
+    const chainColumns = integerOption(values, 'chain-columns', 10, 1, 1000);
     const cellScale = integerOption(values, 'cell-scale', 1, 1, 64);
     const seed = seedOption(values);
     const checkpoint = stringOption(values, 'checkpoint') ?? DEFAULT_DENOISER;
@@ -83,6 +91,16 @@ export const sampleCommand: Command = {
         imageGrid(images, grid).save(out);
         io.stderr(`wrote ${out}: ${classes.length} rows (classes ${classes.join(', ')}) x ${perClass} columns\n`);
       }
+      let chainSummary: { steps: readonly number[]; timesteps: readonly number[] } | null = null;
+      if (chainPath) {
+        const chain = await sampleDenoisingChain(
+          { model: guidedModel(model, settings, noisy?.classifier), schedule, settings, labels: Int32Array.from(classes), dataShape: [imageSize, imageSize, inChannels], seed: batchSeed(seed, 'chain') },
+          chainColumns,
+        );
+        imageGrid(chain.images, { ...grid, rows: 2 * classes.length, columns: chain.steps.length }).save(chainPath);
+        chainSummary = { steps: chain.steps, timesteps: chain.timesteps };
+        io.stderr(`wrote ${chainPath}: per class a row of x_t and a row of predicted x0 at timesteps ${chain.timesteps.join(', ')}\n`);
+      }
       if (values['json']) {
         io.stdout(
           `${JSON.stringify({
@@ -98,6 +116,7 @@ export const sampleCommand: Command = {
             perClass,
             seed,
             out: out ?? null,
+            chain: chainPath ? { file: chainPath, ...chainSummary } : null,
             ...gridSize(grid),
             seconds,
             imagesPerSecond: labels.length / seconds,

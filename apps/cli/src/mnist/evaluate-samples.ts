@@ -47,3 +47,37 @@ export function classAccuracy(probabilities: Float64Array, labels: ArrayLike<num
 }
 
 export { inceptionScore };
+
+/**
+ * Within-class diversity: the mean Euclidean distance between the features of two different
+ * samples of the same class, averaged over the classes that have at least two samples. Guidance
+ * trades it for fidelity (Ho & Salimans 2022, Fig. 1; Dhariwal & Nichol 2021, Fig. 3).
+ */
+export function withinClassDiversity(features: Float64Array, labels: ArrayLike<number>, dimension: number): number {
+  const byClass = new Map<number, number[]>();
+  for (let row = 0; row < labels.length; row += 1) {
+    const label = labels[row] as number;
+    const rows = byClass.get(label) ?? [];
+    rows.push(row);
+    byClass.set(label, rows);
+  }
+  let total = 0;
+  let classes = 0;
+  for (const rows of byClass.values()) {
+    if (rows.length < 2) continue;
+    let sum = 0;
+    let pairs = 0;
+    for (let i = 0; i < rows.length; i += 1) {
+      for (let j = i + 1; j < rows.length; j += 1) {
+        let squared = 0;
+        const [a, b] = [(rows[i] as number) * dimension, (rows[j] as number) * dimension];
+        for (let k = 0; k < dimension; k += 1) squared += ((features[a + k] as number) - (features[b + k] as number)) ** 2;
+        sum += Math.sqrt(squared);
+        pairs += 1;
+      }
+    }
+    total += sum / pairs;
+    classes += 1;
+  }
+  return classes === 0 ? 0 : total / classes;
+}

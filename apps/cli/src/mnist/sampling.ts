@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createNoiseSource, DiffusionError, type DiffusionModel, type NoiseSchedule, type NoisyClassifier } from '@tfjs-diffusion/core';
+import { createNoiseSource, DiffusionError, type DiffusionModel, type NoiseSchedule, type NoisyClassifier, type SamplerOptions } from '@tfjs-diffusion/core';
 import { classifierFreeGuidance, classifierGuidance } from '@tfjs-diffusion/guidance';
 import {
   sampleDdim,
@@ -113,7 +113,7 @@ export interface SampleImagesOptions {
 }
 
 /** The seed of batch `index`: every batch has its own noise stream, so batches can run in any order or thread. */
-export function batchSeed(seed: number | string, index: number): string {
+export function batchSeed(seed: number | string, index: number | string): string {
   return `${seed}/batch-${index}`;
 }
 
@@ -134,6 +134,8 @@ export interface SampleBatchOptions {
   readonly dataShape: readonly number[];
   /** The batch's own seed (see batchSeed). */
   readonly seed: string;
+  /** The sampler's per-step callback (x_t and predicted x0). */
+  readonly onStep?: SamplerOptions['onStep'];
 }
 
 /** The schedule the sampler walks: the training one, or respaced to linspace:steps (not for Karras sigmas). */
@@ -161,6 +163,7 @@ export async function sampleBatch(options: SampleBatchOptions): Promise<Float32A
     noise,
     clipDenoised: true,
     ...(labelTensor ? { condition: { classLabels: labelTensor } } : {}),
+    ...(options.onStep ? { onStep: options.onStep } : {}),
   };
   const karrasOptions = karras ? { sigmas: 'karras' as const, steps: settings.steps } : {};
   let result: tf.Tensor;

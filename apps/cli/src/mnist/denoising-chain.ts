@@ -1,0 +1,50 @@
+import type { SamplerStepEvent } from '@tfjs-diffusion/core';
+import { sampleBatch, type SampleBatchOptions } from './sampling.js';
+
+/** The steps a chain picture shows: `columns` step numbers spread evenly over 0..totalSteps-1, the last included. */
+export function chainSteps(totalSteps: number, columns: number): number[] {
+  const count = Math.min(columns, totalSteps);
+  if (count === 1) return [totalSteps - 1];
+  return Array.from({ length: count }, (_, index) => Math.round((index * (totalSteps - 1)) / (count - 1)));
+}
+
+export interface DenoisingChain {
+  /** The step numbers shown, in order. */
+  readonly steps: readonly number[];
+  /** Their original timesteps t. */
+  readonly timesteps: readonly number[];
+  /**
+   * NHWC images for a grid of 2 * labels rows x steps columns: for each label, a row of x_t after
+   * each shown step, then a row of the model's predicted x0 at that step.
+   */
+  readonly images: Float32Array;
+}
+
+/** Samples one image per label and records x_t and predicted x0 at `columns` evenly spread steps. */
+export async function sampleDenoisingChain(options: Omit<SampleBatchOptions, 'onStep'>, columns: number): Promise<DenoisingChain> {
+  const imageSize = options.dataShape.reduce((a, b) => a * b, 1);
+  const count = options.labels.length;
+  let shown: number[] = [];
+  const timesteps: number[] = [];
+  let images = new Float32Array(0);
+  const onStep = async (event: SamplerStepEvent) => {
+    if (event.stepNumber === 0) {
+      shown = chainSteps(event.totalSteps, columns);
+      images = new Float32Array(2 * count * shown.length * imageSize);
+    }
+    const column = shown.indexOf(event.stepNumber);
+    if (column < 0) return;
+    timesteps.push(event.timestep);
+    const [x, x0] = [await event.x.data(), await event.predictedX0.data()];
+    for (let image = 0; image < count; image += 1) {
+      for (const [row, values] of [[2 * image, x], [2 * image + 1, x0]] as const) {
+        const target = (row * shown.length + column) * imageSize;
+        for (let index = 0; index < imageSize; index += 1) {
+          images[target + index] = Math.min(1, Math.max(-1, values[image * imageSize + index] as number));
+        }
+      }
+    }
+  };
+  await sampleBatch({ ...options, onStep });
+  return { steps: shown, timesteps, images };
+}
