@@ -1,0 +1,1 @@
+export { sampleDpmSolver2, solverSteps, type SolverStep } from './dpm-solver-2.js';
