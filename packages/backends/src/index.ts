@@ -6,12 +6,31 @@ export {
 } from './select-backend.js';
 export { BACKEND_ENVIRONMENT_VARIABLE, backendFromEnvironment } from './backend-from-environment.js';
 export {
+  NATIVE_KERNEL_NAMES,
   TRAINING_KERNEL_NAMES,
+  hasNativeKernels,
   hasTrainingKernels,
   registerTrainingKernels,
   restoreTfjsKernels,
+  type RegisterTrainingKernelsOptions,
   type TrainingKernelBackend,
 } from './training-kernels.js';
+export {
+  NATIVE_AVX512_KERNEL_NAMES,
+  NATIVE_ENVIRONMENT,
+  loadNativeKernels,
+  nativeBatchMatMulKernel,
+  nativeConv2dBackpropFilterKernel,
+  nativeConv2dBackpropInputKernel,
+  nativeConv2dKernel,
+  nativeKernelStatus,
+  nativeConcatKernel,
+  nativeSigmoidKernel,
+  nativeSplitVKernel,
+  nativeSumKernel,
+  type NativeAddon,
+  type NativeKernelStatus,
+} from './native-kernels.js';
 export { conv2dBackpropFilterAsConvolution, conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 export { conv2dBackpropInputAsConvolution, conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 export {

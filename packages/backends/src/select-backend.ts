@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKEND_NAMES, DiffusionError, type BackendChoice, type BackendName } from '@tfjs-diffusion/core';
 
+import { loadNativeKernels } from './native-kernels.js';
 import { TRAINING_KERNEL_NAMES, registerTrainingKernels, type TrainingKernelBackend } from './training-kernels.js';
 import { describeError, importAtRuntime, isNode, isNotInstalled } from './runtime.js';
 import { createNodeGpu, installNavigatorGpu, type WebGpuEntry } from './webgpu-node.js';
@@ -14,6 +15,13 @@ export interface SelectBackendOptions {
    * Default in Node: the installed package's dist folder; in a browser: next to the script.
    */
   readonly wasmPaths?: string | Record<string, string>;
+  /**
+   * In Node, on cpu and wasm: load the native OpenBLAS kernels (NATIVE_KERNEL_NAMES, built into
+   * dist/native/ when gcc and libopenblas-dev are present) and register them over the training
+   * kernels (default true; also off with TFJS_DIFFUSION_NATIVE=0). When they cannot load, the
+   * JavaScript/wasm kernels stay and the reason says why.
+   */
+  readonly nativeKernels?: boolean;
   /** In Node, let 'webgpu' fall back to SwiftShader (a slow CPU emulation) when there is no GPU (default true). */
   readonly softwareWebgpu?: boolean;
 }
@@ -111,17 +119,26 @@ async function setActive(name: string): Promise<void> {
   await tf.ready();
 }
 
-function withTrainingKernels(name: TrainingKernelBackend, options: SelectBackendOptions): string {
+async function withTrainingKernels(name: TrainingKernelBackend, options: SelectBackendOptions): Promise<string> {
   if (options.trainingKernels === false) return 'tfjs kernels only';
-  registerTrainingKernels(name);
-  return `training kernels registered: ${TRAINING_KERNEL_NAMES[name].join(', ')}`;
+  let nativeDescription = '';
+  let native = false;
+  if (options.nativeKernels !== false && isNode()) {
+    const status = await loadNativeKernels();
+    native = status.available;
+    nativeDescription = status.available
+      ? `; native OpenBLAS kernels: ${status.kernels.join(', ')} (${status.description})`
+      : `; native kernels unavailable: ${status.reason}`;
+  }
+  registerTrainingKernels(name, { native });
+  return `training kernels registered: ${TRAINING_KERNEL_NAMES[name].join(', ')}${nativeDescription}`;
 }
 
 async function activateCpu(options: SelectBackendOptions): Promise<string> {
   if (!isRegistered('cpu')) {
     await importBackendPackage('@tensorflow/tfjs-backend-cpu', 'install it: npm install @tensorflow/tfjs-backend-cpu');
   }
-  const kernels = withTrainingKernels('cpu', options);
+  const kernels = await withTrainingKernels('cpu', options);
   await setActive('cpu');
   return `tfjs-backend-cpu (plain JavaScript, slowest); ${kernels}`;
 }
@@ -141,7 +158,7 @@ async function activateWasm(options: SelectBackendOptions): Promise<string> {
       module.setWasmPaths(paths);
     }
   }
-  const kernels = withTrainingKernels('wasm', options);
+  const kernels = await withTrainingKernels('wasm', options);
   await setActive('wasm');
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   const threads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));

@@ -2,7 +2,6 @@ import { SplitV, backend_util, util, type KernelConfig, type TensorInfo } from '
 
 /** The parts of tfjs-backend-wasm's BackendWasm this kernel uses. */
 interface WasmHeapBackend {
-  readSync(dataId: object): Float32Array | Int32Array | Uint8Array;
   makeOutput(shape: number[], dtype: string): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
@@ -30,16 +29,21 @@ export function splitVKernel(backendName: string, replaced?: KernelConfig): Kern
       const outer = util.sizeFromShape(x.shape.slice(0, $axis));
       const inner = util.sizeFromShape(x.shape.slice($axis + 1));
       const rowStride = (x.shape[$axis] as number) * inner;
-      const source = backend.readSync(x.dataId);
-      let start = 0;
-      return sizes.map((size) => {
+      // 1. every output first (an allocation may grow the wasm heap and detach earlier views), then
+      //    views of the heap: no copy of the input
+      const outputs = sizes.map((size) => {
         const shape = [...x.shape];
         shape[$axis] = size;
-        const output = backend.makeOutput(shape, x.dtype);
+        return backend.makeOutput(shape, x.dtype);
+      });
+      const source = backend.typedArrayFromHeap(x);
+      let start = 0;
+      return outputs.map((output, part) => {
+        const size = sizes[part] as number;
         const target = backend.typedArrayFromHeap(output);
         const length = size * inner;
         const from = start * inner;
-        if (length >= 256 || outer === 1) {
+        if (length >= 64 || outer === 1) {
           for (let row = 0; row < outer; row += 1) target.set(source.subarray(row * rowStride + from, row * rowStride + from + length), row * length);
         } else {
           let write = 0;

@@ -1,0 +1,840 @@
+// Native CPU kernels for tfjs-diffusion: 2-D convolution (forward, filter and input gradients)
+// and batched matrix products on float32 NHWC tensors, as im2col + SGEMM (Chellapilla et al.,
+// "High Performance Convolutional Neural Networks for Document Processing", 2006) on OpenBLAS or,
+// for the convolutions' narrow products on CPUs with AVX-512F, on our own register-tiled SGEMM;
+// plus Sum over contiguous axes and the strided row copies of Concat and SplitV.
+//
+// Every function works in place on the Float32Arrays it is given (views of the wasm heap or of the
+// cpu backend's arrays): nothing is copied in or out. Shapes come as one Int32Array of parameters
+// and are checked against the arrays' lengths before anything is read or written.
+//
+// Built by native/build.mjs (gcc -O3 -shared -fPIC ...); loaded by src/native-kernels.ts, which
+// then calls load() with the OpenBLAS library names to try: OpenBLAS is opened at run time
+// (dlopen), so the addon builds without it and says clearly when it is missing, and so that its
+// CPU kernel choice can be set first (OpenBLAS 0.3.21 takes AMD Zen 4/5 for Haswell, AVX2, while
+// its SkylakeX AVX-512 kernels run 1.8x faster there).
+#define NAPI_VERSION 8
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <dlfcn.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// CBLAS constants (cblas.h, identical in every implementation).
+enum { CblasRowMajor = 101 };
+enum { CblasNoTrans = 111, CblasTrans = 112 };
+typedef void (*SgemmFunction)(int order, int transpose_a, int transpose_b, int m, int n, int k, float alpha, const float* a, int lda,
+                              const float* b, int ldb, float beta, float* c, int ldc);
+static SgemmFunction blas_sgemm = NULL;
+static void (*blas_set_threads)(int) = NULL;
+static int (*blas_get_threads)(void) = NULL;
+static char* (*blas_config)(void) = NULL;
+static char* (*blas_corename)(void) = NULL;
+static void* blas_library = NULL;
+
+#define cblas_sgemm blas_sgemm
+
+// Our own loops, compiled for several x86-64 ISAs and picked at load time.
+#if defined(__x86_64__) && !defined(NO_TARGET_CLONES)
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+
+#define MAX_ARGS 8
+// Floats of the im2col buffer per SGEMM call (default 512 KiB, so that it stays in a core's L2 cache
+// between im2col writing it and SGEMM packing it); setChunk() changes it for measurements.
+static int64_t column_chunk_floats = 1 << 17;
+
+// One workspace per thread (each Node worker runs its own kernels).
+static __thread float* workspace = NULL;
+static __thread size_t workspace_floats = 0;
+
+static float* get_workspace(size_t floats) {
+  if (floats <= workspace_floats) return workspace;
+  free(workspace);
+  workspace = (float*)aligned_alloc(64, ((floats * sizeof(float) + 63) / 64) * 64);
+  workspace_floats = workspace == NULL ? 0 : floats;
+  return workspace;
+}
+
+static void free_workspace(void* unused) {
+  (void)unused;
+  free(workspace);
+  workspace = NULL;
+  workspace_floats = 0;
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// AVX-512 SGEMM for the convolutions' narrow products (N = Cout or Cin, a multiple of 16): register
+// tiles of MR rows x NV*16 columns (Goto & van de Geijn, "Anatomy of high-performance matrix
+// multiplication", 2008), B read in place (the filter is already [K, N] row-major). On an AMD Zen 5
+// core this runs at 250-265 GFLOP/s on the U-Net's shapes, against 110-125 for OpenBLAS 0.3.21's
+// Haswell kernels and 190-205 for its SkylakeX ones. Picked at run time when the CPU has AVX-512F.
+#if defined(__x86_64__) && !defined(NO_TARGET_CLONES)
+#include <immintrin.h>
+#define HAVE_AVX512_GEMM 1
+// C[M,N] = (beta ? C : 0) + A[M,K] B[K,N]; row-major; N % 16 == 0.
+#define DEFINE_NN(NV, MR) \
+__attribute__((target("avx512f"))) static inline void nn_tile_##NV##_##MR(int64_t mr, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int beta) { \
+  __m512 acc[MR][NV]; \
+  _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) acc[i][j] = _mm512_setzero_ps(); \
+  for (int64_t p = 0; p < k; p++) { \
+    __m512 bv[NV]; \
+    _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) bv[j] = _mm512_loadu_ps(b + p * ldb + 16 * j); \
+    _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) { \
+      if (i < mr) { __m512 av = _mm512_set1_ps(a[i * lda + p]); \
+      _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]); } \
+    } \
+  } \
+  _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) if (i < mr) _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) { \
+    float* out = c + i * ldc + 16 * j; \
+    _mm512_storeu_ps(out, beta ? _mm512_add_ps(_mm512_loadu_ps(out), acc[i][j]) : acc[i][j]); } \
+}
+DEFINE_NN(4, 6)
+DEFINE_NN(3, 8)
+DEFINE_NN(2, 12)
+DEFINE_NN(1, 24)
+__attribute__((target("avx512f"))) static void gemm_nn_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int beta) {
+  for (int64_t j0 = 0; j0 < n; ) {
+    int64_t nv = (n - j0) / 16; if (nv > 4) nv = 4;
+    int64_t mr = nv == 4 ? 6 : nv == 3 ? 8 : nv == 2 ? 12 : 24;
+    for (int64_t i0 = 0; i0 < m; i0 += mr) {
+      int64_t rows = m - i0 < mr ? m - i0 : mr;
+      const float* at = a + i0 * lda; const float* bt = b + j0; float* ct = c + i0 * ldc + j0;
+      switch (nv) { case 4: nn_tile_4_6(rows, k, at, lda, bt, ldb, ct, ldc, beta); break; case 3: nn_tile_3_8(rows, k, at, lda, bt, ldb, ct, ldc, beta); break;
+        case 2: nn_tile_2_12(rows, k, at, lda, bt, ldb, ct, ldc, beta); break; default: nn_tile_1_24(rows, k, at, lda, bt, ldb, ct, ldc, beta); }
+    }
+    j0 += 16 * nv;
+  }
+}
+// C[K,N] = (beta ? C : 0) + A[M,K]^T B[M,N]; row-major; N % 16 == 0.
+#define DEFINE_TN(NV, KR) \
+__attribute__((target("avx512f"))) static inline void tn_tile_##NV##_##KR(int64_t kr, int64_t m, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int beta) { \
+  __m512 acc[KR][NV]; \
+  _Pragma("GCC unroll 16") for (int i = 0; i < KR; i++) _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) acc[i][j] = _mm512_setzero_ps(); \
+  for (int64_t p = 0; p < m; p++) { \
+    __m512 bv[NV]; \
+    _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) bv[j] = _mm512_loadu_ps(b + p * ldb + 16 * j); \
+    _Pragma("GCC unroll 16") for (int i = 0; i < KR; i++) { \
+      if (i < kr) { __m512 av = _mm512_set1_ps(a[p * lda + i]); \
+      _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]); } \
+    } \
+  } \
+  _Pragma("GCC unroll 16") for (int i = 0; i < KR; i++) if (i < kr) _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) { \
+    float* out = c + i * ldc + 16 * j; \
+    _mm512_storeu_ps(out, beta ? _mm512_add_ps(_mm512_loadu_ps(out), acc[i][j]) : acc[i][j]); } \
+}
+DEFINE_TN(4, 6)
+DEFINE_TN(3, 8)
+DEFINE_TN(2, 12)
+DEFINE_TN(1, 24)
+__attribute__((target("avx512f"))) static void gemm_tn_avx512(int64_t kdim, int64_t n, int64_t m, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int beta) {
+  for (int64_t j0 = 0; j0 < n; ) {
+    int64_t nv = (n - j0) / 16; if (nv > 4) nv = 4;
+    int64_t kr = nv == 4 ? 6 : nv == 3 ? 8 : nv == 2 ? 12 : 24;
+    for (int64_t i0 = 0; i0 < kdim; i0 += kr) {
+      int64_t rows = kdim - i0 < kr ? kdim - i0 : kr;
+      const float* at = a + i0; const float* bt = b + j0; float* ct = c + i0 * ldc + j0;
+      switch (nv) { case 4: tn_tile_4_6(rows, m, at, lda, bt, ldb, ct, ldc, beta); break; case 3: tn_tile_3_8(rows, m, at, lda, bt, ldb, ct, ldc, beta); break;
+        case 2: tn_tile_2_12(rows, m, at, lda, bt, ldb, ct, ldc, beta); break; default: tn_tile_1_24(rows, m, at, lda, bt, ldb, ct, ldc, beta); }
+    }
+    j0 += 16 * nv;
+  }
+}
+#endif
+
+static int own_gemm = 0;  // 1 when the CPU has AVX-512F (and useOwnGemm did not turn it off)
+
+// C[M,N] = beta C + A[M,K] B[K,N], row-major.
+static void gemm_nn(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int beta) {
+#ifdef HAVE_AVX512_GEMM
+  if (own_gemm && n % 16 == 0 && n > 0) {
+    gemm_nn_avx512(m, n, k, a, lda, b, ldb, c, ldc, beta);
+    return;
+  }
+#endif
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta ? 1.0f : 0.0f, c, (int)ldc);
+}
+
+// C[K,N] = beta C + A[M,K]^T B[M,N], row-major.
+static void gemm_tn(int64_t kdim, int64_t n, int64_t m, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int beta) {
+#ifdef HAVE_AVX512_GEMM
+  if (own_gemm && n % 16 == 0 && n > 0) {
+    gemm_tn_avx512(kdim, n, m, a, lda, b, ldb, c, ldc, beta);
+    return;
+  }
+#endif
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kdim, (int)n, (int)m, 1.0f, a, (int)lda, b, (int)ldb, beta ? 1.0f : 0.0f, c, (int)ldc);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Argument helpers
+
+typedef struct {
+  napi_env env;
+  size_t argc;
+  napi_value argv[MAX_ARGS];
+  int failed;
+} Call;
+
+static int fail(Call* call, const char* message) {
+  if (!call->failed) napi_throw_error(call->env, NULL, message);
+  call->failed = 1;
+  return 0;
+}
+
+static int blas_ready(Call* call) {
+  if (blas_library == NULL) return fail(call, "tfjs-diffusion native: OpenBLAS is not loaded (call load first)");
+  return 1;
+}
+
+static int start(Call* call, napi_env env, napi_callback_info info, size_t expected) {
+  call->env = env;
+  call->argc = MAX_ARGS;
+  call->failed = 0;
+  if (napi_get_cb_info(env, info, &call->argc, call->argv, NULL, NULL) != napi_ok) return fail(call, "tfjs-diffusion native: bad call");
+  if (call->argc < expected) return fail(call, "tfjs-diffusion native: too few arguments");
+  return 1;
+}
+
+// A Float32Array argument (or null/undefined when optional) and its length in elements.
+static float* float_array(Call* call, size_t index, size_t* length, int optional) {
+  napi_valuetype type;
+  *length = 0;
+  if (call->failed) return NULL;
+  if (napi_typeof(call->env, call->argv[index], &type) != napi_ok) return fail(call, "tfjs-diffusion native: bad argument"), NULL;
+  if (optional && (type == napi_null || type == napi_undefined)) return NULL;
+  bool is_typed = false;
+  napi_is_typedarray(call->env, call->argv[index], &is_typed);
+  if (!is_typed) return fail(call, "tfjs-diffusion native: expected a Float32Array"), NULL;
+  napi_typedarray_type array_type;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(call->env, call->argv[index], &array_type, length, &data, &buffer, &offset) != napi_ok ||
+      array_type != napi_float32_array) {
+    return fail(call, "tfjs-diffusion native: expected a Float32Array"), NULL;
+  }
+  return (float*)data;
+}
+
+static int32_t* int_array(Call* call, size_t index, size_t minimum) {
+  if (call->failed) return NULL;
+  napi_typedarray_type array_type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  bool is_typed = false;
+  napi_is_typedarray(call->env, call->argv[index], &is_typed);
+  if (!is_typed || napi_get_typedarray_info(call->env, call->argv[index], &array_type, &length, &data, &buffer, &offset) != napi_ok ||
+      array_type != napi_int32_array || length < minimum) {
+    return fail(call, "tfjs-diffusion native: expected an Int32Array of parameters"), NULL;
+  }
+  return (int32_t*)data;
+}
+
+static napi_value undefined_value(napi_env env) {
+  napi_value result;
+  napi_get_undefined(env, &result);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Convolution geometry
+
+typedef struct {
+  int64_t batch, in_height, in_width, in_channels;
+  int64_t filter_height, filter_width, out_channels;
+  int64_t out_height, out_width;
+  int64_t stride_height, stride_width, pad_top, pad_left, dilation_height, dilation_width;
+} Geometry;
+
+// params: B, H, W, Cin, kh, kw, Cout, Ho, Wo, sh, sw, padTop, padLeft, dh, dw
+static int read_geometry(Call* call, size_t index, Geometry* g) {
+  int32_t* p = int_array(call, index, 15);
+  if (p == NULL) return 0;
+  g->batch = p[0]; g->in_height = p[1]; g->in_width = p[2]; g->in_channels = p[3];
+  g->filter_height = p[4]; g->filter_width = p[5]; g->out_channels = p[6];
+  g->out_height = p[7]; g->out_width = p[8];
+  g->stride_height = p[9]; g->stride_width = p[10]; g->pad_top = p[11]; g->pad_left = p[12];
+  g->dilation_height = p[13]; g->dilation_width = p[14];
+  for (int i = 0; i < 15; i += 1) {
+    if (p[i] < 0) return fail(call, "tfjs-diffusion native: negative convolution parameter");
+  }
+  if (g->stride_height < 1 || g->stride_width < 1 || g->dilation_height < 1 || g->dilation_width < 1) {
+    return fail(call, "tfjs-diffusion native: strides and dilations must be >= 1");
+  }
+  return 1;
+}
+
+static int is_pointwise(const Geometry* g) {
+  return g->filter_height == 1 && g->filter_width == 1 && g->stride_height == 1 && g->stride_width == 1 &&
+         g->pad_top == 0 && g->pad_left == 0 && g->out_height == g->in_height && g->out_width == g->in_width;
+}
+
+static int64_t chunk_rows(int64_t rows, int64_t columns) {
+  int64_t chunk = column_chunk_floats / (columns > 0 ? columns : 1);
+  if (chunk < 64) chunk = 64;
+  return chunk < rows ? chunk : rows;
+}
+
+// 1. im2col: row r = (b, i, j) of the output holds the kh * kw * Cin input values its filter
+//    window reads, in the filter's [kh, kw, Cin] order, zeros where the window leaves the input.
+static void im2col(const Geometry* g, const float* x, float* columns, int64_t first_row, int64_t rows) {
+  const int64_t cin = g->in_channels;
+  const int64_t width = g->filter_width;
+  const int64_t k = g->filter_height * width * cin;
+  const int64_t per_image = g->out_height * g->out_width;
+  for (int64_t r = 0; r < rows; r += 1) {
+    const int64_t row = first_row + r;
+    const int64_t b = row / per_image;
+    const int64_t i = (row % per_image) / g->out_width;
+    const int64_t j = row % g->out_width;
+    float* target = columns + r * k;
+    const float* image = x + b * g->in_height * g->in_width * cin;
+    for (int64_t p = 0; p < g->filter_height; p += 1) {
+      const int64_t ih = i * g->stride_height - g->pad_top + p * g->dilation_height;
+      float* tap = target + p * width * cin;
+      if (ih < 0 || ih >= g->in_height) {
+        memset(tap, 0, (size_t)(width * cin) * sizeof(float));
+        continue;
+      }
+      const int64_t iw0 = j * g->stride_width - g->pad_left;
+      if (g->dilation_width == 1 && iw0 >= 0 && iw0 + width <= g->in_width) {
+        memcpy(tap, image + (ih * g->in_width + iw0) * cin, (size_t)(width * cin) * sizeof(float));
+        continue;
+      }
+      for (int64_t q = 0; q < width; q += 1) {
+        const int64_t iw = iw0 + q * g->dilation_width;
+        if (iw < 0 || iw >= g->in_width) memset(tap + q * cin, 0, (size_t)cin * sizeof(float));
+        else memcpy(tap + q * cin, image + (ih * g->in_width + iw) * cin, (size_t)cin * sizeof(float));
+      }
+    }
+  }
+}
+
+VECTOR_CLONES
+static void add_into(float* restrict target, const float* restrict source, int64_t count) {
+  for (int64_t c = 0; c < count; c += 1) target[c] += source[c];
+}
+
+// 2. col2im: the transpose of im2col, adding every column value back to the input pixel it came from.
+static void col2im(const Geometry* g, const float* columns, float* dx, int64_t first_row, int64_t rows) {
+  const int64_t cin = g->in_channels;
+  const int64_t width = g->filter_width;
+  const int64_t k = g->filter_height * width * cin;
+  const int64_t per_image = g->out_height * g->out_width;
+  for (int64_t r = 0; r < rows; r += 1) {
+    const int64_t row = first_row + r;
+    const int64_t b = row / per_image;
+    const int64_t i = (row % per_image) / g->out_width;
+    const int64_t j = row % g->out_width;
+    const float* source = columns + r * k;
+    float* image = dx + b * g->in_height * g->in_width * cin;
+    for (int64_t p = 0; p < g->filter_height; p += 1) {
+      const int64_t ih = i * g->stride_height - g->pad_top + p * g->dilation_height;
+      if (ih < 0 || ih >= g->in_height) continue;
+      const float* tap = source + p * width * cin;
+      const int64_t iw0 = j * g->stride_width - g->pad_left;
+      if (g->dilation_width == 1 && iw0 >= 0 && iw0 + width <= g->in_width) {
+        add_into(image + (ih * g->in_width + iw0) * cin, tap, width * cin);
+        continue;
+      }
+      for (int64_t q = 0; q < width; q += 1) {
+        const int64_t iw = iw0 + q * g->dilation_width;
+        if (iw >= 0 && iw < g->in_width) add_into(image + (ih * g->in_width + iw) * cin, tap + q * cin, cin);
+      }
+    }
+  }
+}
+
+VECTOR_CLONES
+static void bias_and_activation(float* restrict out, const float* restrict bias, int64_t rows, int64_t channels, int activation) {
+  for (int64_t r = 0; r < rows; r += 1) {
+    float* row = out + r * channels;
+    if (bias != NULL) {
+      for (int64_t c = 0; c < channels; c += 1) row[c] += bias[c];
+    }
+    if (activation == 1) {
+      for (int64_t c = 0; c < channels; c += 1) row[c] = row[c] > 0.0f ? row[c] : 0.0f;
+    } else if (activation == 2) {
+      for (int64_t c = 0; c < channels; c += 1) row[c] = row[c] < 0.0f ? 0.0f : (row[c] > 6.0f ? 6.0f : row[c]);
+    }
+  }
+}
+
+// 3. Forward convolution: out[B*Ho*Wo, Cout] = im2col(x)[B*Ho*Wo, kh*kw*Cin] W[kh*kw*Cin, Cout],
+//    one SGEMM per chunk of rows (a 1x1 stride-1 convolution is one SGEMM on x itself).
+static int conv_forward(const Geometry* g, const float* x, const float* filter, const float* bias, float* out, int activation) {
+  const int64_t m = g->batch * g->out_height * g->out_width;
+  const int64_t k = g->filter_height * g->filter_width * g->in_channels;
+  const int64_t n = g->out_channels;
+  if (m == 0 || n == 0) return 1;
+  if (k == 0) {
+    memset(out, 0, (size_t)(m * n) * sizeof(float));
+    bias_and_activation(out, bias, m, n, activation);
+    return 1;
+  }
+  if (is_pointwise(g)) {
+    gemm_nn(m, n, k, x, k, filter, n, out, n, 0);
+    bias_and_activation(out, bias, m, n, activation);
+    return 1;
+  }
+  const int64_t chunk = chunk_rows(m, k);
+  float* columns = get_workspace((size_t)(chunk * k));
+  if (columns == NULL) return 0;
+  for (int64_t first = 0; first < m; first += chunk) {
+    const int64_t rows = m - first < chunk ? m - first : chunk;
+    im2col(g, x, columns, first, rows);
+    gemm_nn(rows, n, k, columns, k, filter, n, out + first * n, n, 0);
+    bias_and_activation(out + first * n, bias, rows, n, activation);
+  }
+  return 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// conv2d(x, filter, bias | null, out, params, activation): out = act(conv(x, filter) + bias)
+
+static napi_value conv2d(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 6)) return NULL;
+  size_t x_length, filter_length, bias_length, out_length;
+  const float* x = float_array(&call, 0, &x_length, 0);
+  const float* filter = float_array(&call, 1, &filter_length, 0);
+  const float* bias = float_array(&call, 2, &bias_length, 1);
+  float* out = float_array(&call, 3, &out_length, 0);
+  Geometry g;
+  if (call.failed || !blas_ready(&call) || !read_geometry(&call, 4, &g)) return NULL;
+  int32_t activation = 0;
+  if (napi_get_value_int32(env, call.argv[5], &activation) != napi_ok) return fail(&call, "tfjs-diffusion native: bad activation"), NULL;
+  const int64_t m = g.batch * g.out_height * g.out_width;
+  const int64_t k = g.filter_height * g.filter_width * g.in_channels;
+  const int64_t n = g.out_channels;
+  if ((int64_t)x_length < g.batch * g.in_height * g.in_width * g.in_channels || (int64_t)filter_length < k * n ||
+      (int64_t)out_length < m * n || (bias != NULL && (int64_t)bias_length < n)) {
+    return fail(&call, "tfjs-diffusion native: conv2d arrays are shorter than their shapes"), NULL;
+  }
+  if (m == 0 || n == 0) return undefined_value(env);
+  if (!conv_forward(&g, x, filter, bias, out, activation)) return fail(&call, "tfjs-diffusion native: out of memory"), NULL;
+  return undefined_value(env);
+}
+
+// conv2dBackpropFilter(x, dy, dw, params): dW[kh*kw*Cin, Cout] = im2col(x)^T dy
+static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 4)) return NULL;
+  size_t x_length, dy_length, dw_length;
+  const float* x = float_array(&call, 0, &x_length, 0);
+  const float* dy = float_array(&call, 1, &dy_length, 0);
+  float* dw = float_array(&call, 2, &dw_length, 0);
+  Geometry g;
+  if (call.failed || !blas_ready(&call) || !read_geometry(&call, 3, &g)) return NULL;
+  const int64_t m = g.batch * g.out_height * g.out_width;
+  const int64_t k = g.filter_height * g.filter_width * g.in_channels;
+  const int64_t n = g.out_channels;
+  if ((int64_t)x_length < g.batch * g.in_height * g.in_width * g.in_channels || (int64_t)dy_length < m * n || (int64_t)dw_length < k * n) {
+    return fail(&call, "tfjs-diffusion native: conv2dBackpropFilter arrays are shorter than their shapes"), NULL;
+  }
+  if (k == 0 || n == 0) return undefined_value(env);
+  if (m == 0) {
+    memset(dw, 0, (size_t)(k * n) * sizeof(float));
+    return undefined_value(env);
+  }
+  if (is_pointwise(&g)) {
+    gemm_tn(k, n, m, x, k, dy, n, dw, n, 0);
+    return undefined_value(env);
+  }
+  const int64_t chunk = chunk_rows(m, k);
+  float* columns = get_workspace((size_t)(chunk * k));
+  if (columns == NULL) return fail(&call, "tfjs-diffusion native: out of memory"), NULL;
+  for (int64_t first = 0; first < m; first += chunk) {
+    const int64_t rows = m - first < chunk ? m - first : chunk;
+    im2col(&g, x, columns, first, rows);
+    gemm_tn(k, n, rows, columns, k, dy + first * n, n, dw, n, first != 0);
+  }
+  return undefined_value(env);
+}
+
+// conv2dBackpropInput(dy, filter, dx, params): dx = col2im(dy W^T)
+static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 4)) return NULL;
+  size_t dy_length, filter_length, dx_length;
+  const float* dy = float_array(&call, 0, &dy_length, 0);
+  const float* filter = float_array(&call, 1, &filter_length, 0);
+  float* dx = float_array(&call, 2, &dx_length, 0);
+  Geometry g;
+  if (call.failed || !blas_ready(&call) || !read_geometry(&call, 3, &g)) return NULL;
+  const int64_t m = g.batch * g.out_height * g.out_width;
+  const int64_t k = g.filter_height * g.filter_width * g.in_channels;
+  const int64_t n = g.out_channels;
+  const int64_t input_size = g.batch * g.in_height * g.in_width * g.in_channels;
+  if ((int64_t)dx_length < input_size || (int64_t)dy_length < m * n || (int64_t)filter_length < k * n) {
+    return fail(&call, "tfjs-diffusion native: conv2dBackpropInput arrays are shorter than their shapes"), NULL;
+  }
+  if (input_size == 0) return undefined_value(env);
+  if (is_pointwise(&g) && n > 0) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)n, 1.0f, dy, (int)n, filter, (int)n, 0.0f, dx, (int)k);
+    return undefined_value(env);
+  }
+  if (g.stride_height == 1 && g.stride_width == 1 && g.dilation_height == 1 && g.dilation_width == 1 && g.pad_top < g.filter_height &&
+      g.pad_left < g.filter_width && m > 0 && n > 0 && k > 0) {
+    // 4. Stride 1: dx is the forward convolution of dy with the filter flipped in space and its
+    //    channels swapped, W'[p, q, co, ci] = W[kh-1-p, kw-1-q, ci, co], padded by k - 1 - pad
+    //    (Dumoulin & Visin 2016, section 4.1): im2col reads instead of col2im's scattered adds, and
+    //    the SGEMM sums over kh*kw*Cout instead of Cout.
+    const int64_t kh = g.filter_height, kw = g.filter_width, cin = g.in_channels;
+    float* flipped = (float*)malloc((size_t)(k * n) * sizeof(float));
+    if (flipped == NULL) return fail(&call, "tfjs-diffusion native: out of memory"), NULL;
+    for (int64_t p = 0; p < kh; p += 1)
+      for (int64_t q = 0; q < kw; q += 1)
+        for (int64_t ci = 0; ci < cin; ci += 1)
+          for (int64_t co = 0; co < n; co += 1)
+            flipped[((p * kw + q) * n + co) * cin + ci] = filter[(((kh - 1 - p) * kw + (kw - 1 - q)) * cin + ci) * n + co];
+    Geometry transposed = g;
+    transposed.in_height = g.out_height;
+    transposed.in_width = g.out_width;
+    transposed.in_channels = n;
+    transposed.out_height = g.in_height;
+    transposed.out_width = g.in_width;
+    transposed.out_channels = cin;
+    transposed.pad_top = kh - 1 - g.pad_top;
+    transposed.pad_left = kw - 1 - g.pad_left;
+    const int done = conv_forward(&transposed, dy, flipped, NULL, dx, 0);
+    free(flipped);
+    if (!done) return fail(&call, "tfjs-diffusion native: out of memory"), NULL;
+    return undefined_value(env);
+  }
+  memset(dx, 0, (size_t)input_size * sizeof(float));
+  if (m == 0 || n == 0 || k == 0) return undefined_value(env);
+  const int64_t chunk = chunk_rows(m, k);
+  float* columns = get_workspace((size_t)(chunk * k));
+  if (columns == NULL) return fail(&call, "tfjs-diffusion native: out of memory"), NULL;
+  for (int64_t first = 0; first < m; first += chunk) {
+    const int64_t rows = m - first < chunk ? m - first : chunk;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)k, (int)n, 1.0f, dy + first * n, (int)n, filter, (int)n, 0.0f,
+                columns, (int)k);
+    col2im(&g, columns, dx, first, rows);
+  }
+  return undefined_value(env);
+}
+
+// batchMatMul(a, b, out, params [batch, batchA, batchB, M, N, K, transposeA, transposeB], bias | null, activation)
+// out[i] = op(a[i or 0]) op(b[i or 0]); a is [M, K] (or [K, M] transposed), b is [K, N] (or [N, K]).
+static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 4)) return NULL;
+  size_t a_length, b_length, out_length, bias_length = 0;
+  const float* a = float_array(&call, 0, &a_length, 0);
+  const float* b = float_array(&call, 1, &b_length, 0);
+  float* out = float_array(&call, 2, &out_length, 0);
+  int32_t* p = int_array(&call, 3, 8);
+  const float* bias = call.argc > 4 ? float_array(&call, 4, &bias_length, 1) : NULL;
+  int32_t activation = 0;
+  if (call.argc > 5 && napi_get_value_int32(env, call.argv[5], &activation) != napi_ok) return fail(&call, "tfjs-diffusion native: bad activation"), NULL;
+  if (call.failed || !blas_ready(&call)) return NULL;
+  const int64_t batch = p[0], batch_a = p[1], batch_b = p[2], m = p[3], n = p[4], k = p[5];
+  const int transpose_a = p[6] != 0, transpose_b = p[7] != 0;
+  if (batch < 0 || m < 0 || n < 0 || k < 0 || (batch_a != batch && batch_a != 1) || (batch_b != batch && batch_b != 1)) {
+    return fail(&call, "tfjs-diffusion native: bad batchMatMul parameters"), NULL;
+  }
+  if ((int64_t)a_length < batch_a * m * k || (int64_t)b_length < batch_b * k * n || (int64_t)out_length < batch * m * n ||
+      (bias != NULL && (int64_t)bias_length < n)) {
+    return fail(&call, "tfjs-diffusion native: batchMatMul arrays are shorter than their shapes"), NULL;
+  }
+  if (batch == 0 || m == 0 || n == 0) return undefined_value(env);
+  if (k == 0) {
+    memset(out, 0, (size_t)(batch * m * n) * sizeof(float));
+  } else if (batch_b == 1 && !transpose_a && batch_a == batch) {
+    // 1. One product: the batches of a stacked as rows, b shared.
+    if (transpose_b) {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(batch * m), (int)n, (int)k, 1.0f, a, (int)k, b, (int)k, 0.0f, out, (int)n);
+    } else {
+      gemm_nn(batch * m, n, k, a, k, b, n, out, n, 0);
+    }
+  } else {
+    for (int64_t i = 0; i < batch; i += 1) {
+      const float* left = a + (batch_a == 1 ? 0 : i) * m * k;
+      const float* right = b + (batch_b == 1 ? 0 : i) * k * n;
+      if (!transpose_a && !transpose_b) {
+        gemm_nn(m, n, k, left, k, right, n, out + i * m * n, n, 0);
+        continue;
+      }
+      cblas_sgemm(CblasRowMajor, transpose_a ? CblasTrans : CblasNoTrans, transpose_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
+                  1.0f, left, transpose_a ? (int)m : (int)k, right, transpose_b ? (int)k : (int)n, 0.0f, out + i * m * n, (int)n);
+    }
+  }
+  if (bias != NULL || activation != 0) bias_and_activation(out, bias, batch * m, n, activation);
+  return undefined_value(env);
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Sigmoid (SiLU's gate): 1 / (1 + exp(-x)), exp as in Cephes' expf: 2^k p(r), |r| <= ln2 / 2.
+#ifdef HAVE_AVX512_GEMM
+// 1 / (1 + exp(-x)), exp by Cephes' expf: 2^k * p(r), |r| <= ln2/2, degree-6 polynomial.
+__attribute__((target("avx512f"))) static void sigmoid_avx512(const float* x, float* y, int64_t n) {
+  const __m512 lo = _mm512_set1_ps(-87.0f), hi = _mm512_set1_ps(88.0f), log2e = _mm512_set1_ps(1.44269504088896341f);
+  const __m512 c1 = _mm512_set1_ps(0.693359375f), c2 = _mm512_set1_ps(-2.12194440e-4f), one = _mm512_set1_ps(1.0f);
+  int64_t i = 0;
+  for (; i < n; i += 16) {
+    __mmask16 mask = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+    __m512 v = _mm512_sub_ps(_mm512_setzero_ps(), _mm512_maskz_loadu_ps(mask, x + i));
+    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+    __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(v, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(k, c1, v);
+    r = _mm512_fnmadd_ps(k, c2, r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, one));
+    __m512 e = _mm512_scalef_ps(p, k);
+    _mm512_mask_storeu_ps(y + i, mask, _mm512_div_ps(one, _mm512_add_ps(one, e)));
+  }
+}
+#endif
+
+static void sigmoid_scalar(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; i += 1) y[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+
+// sigmoid(x, out)
+static napi_value sigmoid(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 2)) return NULL;
+  size_t x_length, out_length;
+  const float* x = float_array(&call, 0, &x_length, 0);
+  float* out = float_array(&call, 1, &out_length, 0);
+  if (call.failed) return NULL;
+  if (out_length < x_length) return fail(&call, "tfjs-diffusion native: sigmoid output is shorter than its input"), NULL;
+#ifdef HAVE_AVX512_GEMM
+  if (own_gemm) {
+    sigmoid_avx512(x, out, (int64_t)x_length);
+    return undefined_value(env);
+  }
+#endif
+  sigmoid_scalar(x, out, (int64_t)x_length);
+  return undefined_value(env);
+}
+
+// copyRows(source, destination, [rows, length, sourceStride, sourceOffset, destinationStride, destinationOffset]):
+// row r's `length` values from source[sourceOffset + r * sourceStride] to destination[destinationOffset
+// + r * destinationStride] (Concat and SplitV on the channel axis: one memcpy per pixel).
+static napi_value copy_rows(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 3)) return NULL;
+  size_t source_length, destination_length;
+  const float* source = float_array(&call, 0, &source_length, 0);
+  float* destination = float_array(&call, 1, &destination_length, 0);
+  int32_t* p = int_array(&call, 2, 6);
+  if (call.failed) return NULL;
+  const int64_t rows = p[0], length = p[1], source_stride = p[2], source_offset = p[3], destination_stride = p[4], destination_offset = p[5];
+  if (rows < 0 || length < 0 || source_stride < 0 || source_offset < 0 || destination_stride < 0 || destination_offset < 0) {
+    return fail(&call, "tfjs-diffusion native: bad copyRows parameters"), NULL;
+  }
+  if (rows == 0 || length == 0) return undefined_value(env);
+  if (source_offset + (rows - 1) * source_stride + length > (int64_t)source_length ||
+      destination_offset + (rows - 1) * destination_stride + length > (int64_t)destination_length) {
+    return fail(&call, "tfjs-diffusion native: copyRows reaches past its arrays"), NULL;
+  }
+  for (int64_t r = 0; r < rows; r += 1) {
+    memcpy(destination + destination_offset + r * destination_stride, source + source_offset + r * source_stride, (size_t)length * sizeof(float));
+  }
+  return undefined_value(env);
+}
+
+// sum(x, out, outer, reduce, inner): out[o, i] = sum_r x[o, r, i] (a Sum over contiguous axes).
+static napi_value sum(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 3)) return NULL;
+  size_t x_length, out_length;
+  const float* x = float_array(&call, 0, &x_length, 0);
+  float* out = float_array(&call, 1, &out_length, 0);
+  int32_t* p = int_array(&call, 2, 3);
+  if (call.failed) return NULL;
+  const int64_t outer = p[0], reduce = p[1], inner = p[2];
+  if (outer < 0 || reduce < 0 || inner < 0 || (int64_t)x_length < outer * reduce * inner || (int64_t)out_length < outer * inner) {
+    return fail(&call, "tfjs-diffusion native: sum arrays are shorter than their shapes"), NULL;
+  }
+  for (int64_t o = 0; o < outer; o += 1) {
+    const float* block = x + o * reduce * inner;
+    float* target = out + o * inner;
+    if (inner == 1) {
+      // 1. a contiguous run: eight partial sums, so that the loop vectorises without reassociating floats
+      float partial[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      int64_t r = 0;
+      for (; r + 8 <= reduce; r += 8) {
+        for (int lane = 0; lane < 8; lane += 1) partial[lane] += block[r + lane];
+      }
+      float total = ((partial[0] + partial[1]) + (partial[2] + partial[3])) + ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+      for (; r < reduce; r += 1) total += block[r];
+      target[0] = total;
+    } else {
+      // 2. rows of `inner` values added together
+      memset(target, 0, (size_t)inner * sizeof(float));
+      for (int64_t r = 0; r < reduce; r += 1) add_into(target, block + r * inner, inner);
+    }
+  }
+  return undefined_value(env);
+}
+
+// useOwnGemm(on): whether the AVX-512 SGEMM replaces OpenBLAS where it applies (only where the CPU
+// has AVX-512F); returns whether it is now in use.
+static napi_value use_own_gemm(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 1)) return NULL;
+  bool on = false;
+  napi_get_value_bool(env, call.argv[0], &on);
+  own_gemm = 0;
+#ifdef HAVE_AVX512_GEMM
+  __builtin_cpu_init();
+  own_gemm = on && __builtin_cpu_supports("avx512f");
+#endif
+  napi_value result;
+  napi_get_boolean(env, own_gemm != 0, &result);
+  return result;
+}
+
+// setChunk(floats): the im2col buffer size per SGEMM call (for measurements); returns the old one.
+static napi_value set_chunk(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 1)) return NULL;
+  int32_t floats = 0;
+  napi_value result;
+  napi_create_int32(env, (int32_t)column_chunk_floats, &result);
+  if (napi_get_value_int32(env, call.argv[0], &floats) == napi_ok && floats >= 1024) column_chunk_floats = floats;
+  return result;
+}
+
+// setThreads(n): OpenBLAS threads for the whole process; returns the count now in use.
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 1)) return NULL;
+  int32_t threads = 1;
+  if (napi_get_value_int32(env, call.argv[0], &threads) != napi_ok || threads < 1) return fail(&call, "tfjs-diffusion native: threads must be >= 1"), NULL;
+  if (blas_library == NULL) return fail(&call, "tfjs-diffusion native: OpenBLAS is not loaded"), NULL;
+  blas_set_threads(threads);
+  napi_value result;
+  napi_create_int32(env, blas_get_threads(), &result);
+  return result;
+}
+
+// load(libraries: string[], threads, coretype): opens the first OpenBLAS that loads; returns '' or
+// why none did. Before the first load it sets OPENBLAS_NUM_THREADS (no idle pool threads beyond what
+// is asked for) unless set, and OPENBLAS_CORETYPE: to `coretype` when it is not empty, else, unless
+// the environment sets it, to SkylakeX on AMD CPUs with AVX-512 (OpenBLAS 0.3.21 takes Zen 4/5 for
+// Haswell).
+static napi_value load_blas(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 2)) return NULL;
+  napi_value result;
+  char coretype[64] = "";
+  size_t coretype_length = 0;
+  if (call.argc > 2) napi_get_value_string_utf8(env, call.argv[2], coretype, sizeof coretype, &coretype_length);
+  if (blas_library != NULL) {
+    napi_create_string_utf8(env, "", 0, &result);
+    return result;
+  }
+  int32_t threads = 1;
+  napi_get_value_int32(env, call.argv[1], &threads);
+  if (threads < 1) threads = 1;
+  char count[16];
+  snprintf(count, sizeof count, "%d", threads);
+  setenv("OPENBLAS_NUM_THREADS", count, 0);
+  if (coretype[0] != 0) setenv("OPENBLAS_CORETYPE", coretype, 1);
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_is("amd") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
+    setenv("OPENBLAS_CORETYPE", "SkylakeX", 0);
+  }
+#endif
+  uint32_t length = 0;
+  napi_get_array_length(env, call.argv[0], &length);
+  char errors[2048] = "";
+  for (uint32_t i = 0; i < length && blas_library == NULL; i += 1) {
+    napi_value element;
+    char name[1024];
+    size_t written = 0;
+    if (napi_get_element(env, call.argv[0], i, &element) != napi_ok ||
+        napi_get_value_string_utf8(env, element, name, sizeof name, &written) != napi_ok) continue;
+    void* library = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (library == NULL) {
+      const char* why = dlerror();
+      size_t used = strlen(errors);
+      snprintf(errors + used, sizeof errors - used, "%s%s", used == 0 ? "" : "; ", why == NULL ? name : why);
+      continue;
+    }
+    SgemmFunction sgemm = (SgemmFunction)dlsym(library, "cblas_sgemm");
+    void* set = dlsym(library, "openblas_set_num_threads");
+    void* get = dlsym(library, "openblas_get_num_threads");
+    void* config = dlsym(library, "openblas_get_config");
+    void* corename = dlsym(library, "openblas_get_corename");
+    if (sgemm == NULL || set == NULL || get == NULL || config == NULL || corename == NULL) {
+      size_t used = strlen(errors);
+      snprintf(errors + used, sizeof errors - used, "%s%s is not OpenBLAS (no cblas_sgemm/openblas_* symbols)", used == 0 ? "" : "; ", name);
+      dlclose(library);
+      continue;
+    }
+    blas_sgemm = sgemm;
+    *(void**)&blas_set_threads = set;
+    *(void**)&blas_get_threads = get;
+    *(void**)&blas_config = config;
+    *(void**)&blas_corename = corename;
+    blas_library = library;
+    blas_set_threads(threads);
+  }
+  napi_create_string_utf8(env, blas_library != NULL ? "" : (errors[0] ? errors : "no OpenBLAS library was named"), NAPI_AUTO_LENGTH, &result);
+  return result;
+}
+
+
+// info(): { blas: 'OpenBLAS ...', core: 'Haswell', threads: n }
+static napi_value describe(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result, value;
+  napi_create_object(env, &result);
+  if (blas_library == NULL) return result;
+  napi_create_string_utf8(env, blas_config(), NAPI_AUTO_LENGTH, &value);
+  napi_set_named_property(env, result, "blas", value);
+  napi_create_string_utf8(env, blas_corename(), NAPI_AUTO_LENGTH, &value);
+  napi_set_named_property(env, result, "core", value);
+  napi_create_int32(env, blas_get_threads(), &value);
+  napi_set_named_property(env, result, "threads", value);
+  napi_get_boolean(env, own_gemm != 0, &value);
+  napi_set_named_property(env, result, "avx512Gemm", value);
+  return result;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor properties[] = {
+      {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"batchMatMul", NULL, batch_mat_mul, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"useOwnGemm", NULL, use_own_gemm, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"setChunk", NULL, set_chunk, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"sigmoid", NULL, sigmoid, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"copyRows", NULL, copy_rows, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"sum", NULL, sum, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"load", NULL, load_blas, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"info", NULL, describe, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
+  napi_add_env_cleanup_hook(env, free_workspace, NULL);
+#ifdef HAVE_AVX512_GEMM
+  __builtin_cpu_init();
+  own_gemm = __builtin_cpu_supports("avx512f");
+#endif
+  return exports;
+}

@@ -1,0 +1,293 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tfjs-diffusion/core/register-gradients';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { NATIVE_KERNEL_NAMES, loadNativeKernels, type NativeKernelStatus } from './native-kernels.js';
+import { selectBackend } from './select-backend.js';
+import { hasNativeKernels, hasTrainingKernels, registerTrainingKernels } from './training-kernels.js';
+import { pseudoRandom } from './test-utils/reference-convolution.js';
+
+// The addon is built by `pnpm build` (native/build.mjs); build it here when the tests run from
+// source without a build. Outside CI the tests skip when it cannot be built (no gcc, no OpenBLAS);
+// in CI (process.env.CI set) it must be there.
+const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+const addonPath = `${packageRoot}dist/native/tfjs-diffusion-native.node`;
+if (!existsSync(addonPath) && process.env['TFJS_DIFFUSION_NATIVE'] !== '0') {
+  try {
+    execFileSync(process.execPath, [`${packageRoot}native/build.mjs`], { stdio: 'ignore' });
+  } catch {
+    // reported below through the status
+  }
+}
+const status: NativeKernelStatus = await loadNativeKernels();
+const inCi = Boolean(process.env['CI']);
+const describeNative = status.available || inCi ? describe : describe.skip;
+
+type Shape4 = [number, number, number, number];
+type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+interface ConvCase {
+  readonly name: string;
+  readonly x: Shape4;
+  readonly filter: [number, number];
+  readonly outChannels: number;
+  readonly strides: number | [number, number];
+  readonly pad: Pad;
+  readonly dilations?: number;
+}
+
+const convCases: ConvCase[] = [
+  { name: '3x3 stride 1 same', x: [2, 5, 5, 3], filter: [3, 3], outChannels: 4, strides: 1, pad: 'same' },
+  { name: '3x3 stride 2 same, odd/even sizes', x: [3, 6, 7, 3], filter: [3, 3], outChannels: 5, strides: 2, pad: 'same' },
+  { name: '3x3 stride 2 valid, odd size', x: [2, 7, 7, 3], filter: [3, 3], outChannels: 2, strides: 2, pad: 'valid' },
+  { name: '3x3 stride 2 valid, unread last row', x: [1, 8, 8, 2], filter: [3, 3], outChannels: 3, strides: 2, pad: 'valid' },
+  { name: '1x1 stride 1 valid (one SGEMM)', x: [2, 5, 6, 3], filter: [1, 1], outChannels: 4, strides: 1, pad: 'valid' },
+  { name: '1x1 stride 2 same', x: [2, 8, 8, 3], filter: [1, 1], outChannels: 4, strides: 2, pad: 'same' },
+  { name: '5x3 strides [2, 1] same', x: [2, 9, 7, 2], filter: [5, 3], outChannels: 3, strides: [2, 1], pad: 'same' },
+  { name: '3x3 stride 1 pad 1 (number)', x: [1, 6, 6, 2], filter: [3, 3], outChannels: 2, strides: 1, pad: 1 },
+  { name: '3x3 stride 2 explicit', x: [2, 6, 5, 2], filter: [3, 3], outChannels: 3, strides: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  { name: '2x2 explicit wider than the filter', x: [1, 5, 5, 2], filter: [2, 2], outChannels: 2, strides: 1, pad: [[0, 0], [3, 0], [0, 3], [0, 0]] },
+  { name: '3x3 dilation 2 same', x: [2, 9, 9, 3], filter: [3, 3], outChannels: 4, strides: 1, pad: 'same', dilations: 2 },
+  { name: 'U-Net block 3x3, 1 -> 32 channels', x: [4, 16, 16, 1], filter: [3, 3], outChannels: 32, strides: 1, pad: 'same' },
+  { name: 'U-Net block 3x3, 64 -> 64 channels, odd size', x: [3, 9, 11, 64], filter: [3, 3], outChannels: 64, strides: 1, pad: 'same' },
+  // N = 48, 80, 16, 96: every register-tile width of the AVX-512 SGEMM (and its row remainders)
+  { name: 'AVX-512 tiles: 24 -> 48 channels, stride 2', x: [2, 7, 9, 24], filter: [3, 3], outChannels: 48, strides: 2, pad: 'same' },
+  { name: 'AVX-512 tiles: 16 -> 80 channels, valid', x: [3, 6, 6, 16], filter: [3, 3], outChannels: 80, strides: 1, pad: 'valid' },
+  { name: 'AVX-512 tiles: 96 -> 16 channels, 1x1', x: [2, 5, 7, 96], filter: [1, 1], outChannels: 16, strides: 1, pad: 'valid' },
+  // kh * kw * Cin = 1170 columns: im2col runs in chunks of 896 rows, here 1250 rows
+  { name: 'many rows: im2col in chunks', x: [2, 25, 25, 130], filter: [3, 3], outChannels: 7, strides: 1, pad: 'same' },
+];
+
+/** max |a - b| / max(1, max |b|): the error relative to the size of the result. */
+function relativeError(actual: Float32Array, expected: Float32Array): number {
+  expect(actual.length).toBe(expected.length);
+  let worst = 0;
+  let scale = 1;
+  for (let index = 0; index < expected.length; index += 1) {
+    worst = Math.max(worst, Math.abs((actual[index] as number) - (expected[index] as number)));
+    scale = Math.max(scale, Math.abs(expected[index] as number));
+  }
+  return worst / scale;
+}
+
+function tensor(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(pseudoRandom(shape.reduce((a, b) => a * b, 1), seed), shape);
+}
+
+/** Every kernel result of one case, run with whatever kernels are registered now. */
+function convResults(testCase: ConvCase): Record<string, Float32Array> {
+  return tf.tidy(() => {
+    const filterShape: Shape4 = [...testCase.filter, testCase.x[3], testCase.outChannels];
+    const x = tensor(testCase.x, 1) as tf.Tensor4D;
+    const filter = tensor(filterShape, 2) as tf.Tensor4D;
+    const bias = tensor([testCase.outChannels], 3) as tf.Tensor1D;
+    const dilations = testCase.dilations ?? 1;
+    const y = tf.conv2d(x, filter, testCase.strides, testCase.pad as 'same', 'NHWC', dilations);
+    const results: Record<string, Float32Array> = {
+      conv2d: y.dataSync() as Float32Array,
+      fusedRelu: tf.fused.conv2d({ x, filter, bias, strides: testCase.strides, pad: testCase.pad as 'same', dilations, activation: 'relu' }).dataSync() as Float32Array,
+    };
+    if (dilations === 1) {
+      const dy = tensor(y.shape, 4);
+      const attrs = { strides: testCase.strides, pad: testCase.pad, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap;
+      results['filterGradient'] = (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape }) as tf.Tensor).dataSync() as Float32Array;
+      results['inputGradient'] = (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: testCase.x }) as tf.Tensor).dataSync() as Float32Array;
+    }
+    return results;
+  });
+}
+
+interface MatMulCase {
+  readonly name: string;
+  readonly a: number[];
+  readonly b: number[];
+  readonly transposeA: boolean;
+  readonly transposeB: boolean;
+}
+const matMulCases: MatMulCase[] = [
+  { name: '2-D', a: [7, 5], b: [5, 9], transposeA: false, transposeB: false },
+  { name: '2-D, a transposed', a: [5, 7], b: [5, 9], transposeA: true, transposeB: false },
+  { name: '2-D, b transposed', a: [7, 5], b: [9, 5], transposeA: false, transposeB: true },
+  { name: '2-D, both transposed', a: [5, 7], b: [9, 5], transposeA: true, transposeB: true },
+  { name: 'batch 3 (attention q k^T)', a: [3, 64, 17], b: [3, 64, 17], transposeA: false, transposeB: true },
+  { name: 'batch 3, a transposed (a gradient)', a: [3, 33, 10], b: [3, 33, 12], transposeA: true, transposeB: false },
+  { name: 'b broadcast over a batch of 4', a: [4, 6, 8], b: [1, 8, 5], transposeA: false, transposeB: false },
+  { name: 'b broadcast, transposed', a: [4, 6, 8], b: [5, 8], transposeA: false, transposeB: true },
+  { name: 'a broadcast (GroupNorm statistics row)', a: [1, 1, 64], b: [5, 64, 16], transposeA: false, transposeB: false },
+  { name: 'rank 4 batch [2, 3]', a: [2, 3, 4, 5], b: [2, 3, 5, 6], transposeA: false, transposeB: false },
+  { name: 'N = 48 and 112 (AVX-512 tiles)', a: [2, 29, 40], b: [2, 40, 112], transposeA: false, transposeB: false },
+  { name: 'b broadcast, N = 48', a: [3, 13, 40], b: [40, 48], transposeA: false, transposeB: false },
+];
+
+interface SumCase {
+  readonly name: string;
+  readonly shape: number[];
+  readonly axis: number | number[];
+  readonly keepDims: boolean;
+}
+const sumCases: SumCase[] = [
+  { name: 'bias gradient: over B, H, W', shape: [3, 5, 7, 6], axis: [0, 1, 2], keepDims: false },
+  { name: 'innermost axis (long runs)', shape: [4, 1037], axis: -1, keepDims: true },
+  { name: 'middle axes', shape: [2, 3, 4, 5], axis: [1, 2], keepDims: false },
+  { name: 'all axes', shape: [3, 4, 5], axis: [0, 1, 2], keepDims: false },
+  { name: 'non-contiguous axes (falls back)', shape: [2, 3, 4, 5], axis: [0, 2], keepDims: true },
+];
+
+function sumResults(testCase: SumCase): Float32Array {
+  return tf.tidy(() => tf.sum(tensor(testCase.shape, 12), testCase.axis, testCase.keepDims).dataSync() as Float32Array);
+}
+
+/** Concat and SplitV on every axis, float32 and int32, with an empty part. */
+function copyResults(): Float32Array[] {
+  return tf.tidy(() => {
+    const results: Float32Array[] = [];
+    const a = tensor([2, 3, 4, 5], 13);
+    const b = tensor([2, 3, 4, 7], 14);
+    results.push(tf.concat([a, b], 3).dataSync() as Float32Array);
+    results.push(tf.concat([a, tensor([2, 1, 4, 5], 15), a], 1).dataSync() as Float32Array);
+    results.push(tf.concat([a, a], 0).dataSync() as Float32Array);
+    results.push(tf.concat([a, tf.zeros([2, 3, 0, 5]), a], 2).dataSync() as Float32Array);
+    results.push(Float32Array.from(tf.concat([tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), tf.tensor2d([5, 6], [2, 1], 'int32')], 1).dataSync()));
+    for (const [axis, sizes] of [[3, [2, 3]], [1, [1, 2]], [0, [1, 1]], [2, [0, 3, 1]]] as const) {
+      for (const part of tf.split(a, [...sizes], axis)) results.push(part.dataSync() as Float32Array);
+    }
+    for (const part of tf.split(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32'), [1, 2], 1)) results.push(Float32Array.from(part.dataSync()));
+    return results;
+  });
+}
+
+/** Sigmoid over [-30, 30] (an odd length: the AVX-512 loop's masked tail) and at the extremes. */
+function sigmoidResults(): Float32Array {
+  return tf.tidy(() => {
+    const x = tf.concat([tf.linspace(-30, 30, 1001), tf.tensor1d([-200, -88, 0, 88, 200])]);
+    return tf.sigmoid(x).dataSync() as Float32Array;
+  });
+}
+
+function matMulResults(testCase: MatMulCase): Float32Array {
+  return tf.tidy(() => tf.matMul(tensor(testCase.a, 5), tensor(testCase.b, 6), testCase.transposeA, testCase.transposeB).dataSync() as Float32Array);
+}
+
+for (const backendName of ['wasm', 'cpu'] as const) {
+  describeNative(`native kernels on ${backendName}`, () => {
+    const convNative: Record<string, Float32Array>[] = [];
+    const convReference: Record<string, Float32Array>[] = [];
+    const matMulNative: Float32Array[] = [];
+    const matMulReference: Float32Array[] = [];
+    const sumNative: Float32Array[] = [];
+    const sumReference: Float32Array[] = [];
+    let copyNative: Float32Array[] = [];
+    let copyReference: Float32Array[] = [];
+    let sigmoidNative: Float32Array = new Float32Array();
+    let sigmoidReference: Float32Array = new Float32Array();
+
+    beforeAll(async () => {
+      const choice = await selectBackend(backendName);
+      expect(choice.reason).toContain(`native OpenBLAS kernels: ${NATIVE_KERNEL_NAMES.join(', ')}`);
+      expect(hasNativeKernels(backendName)).toBe(true);
+      for (const testCase of convCases) convNative.push(convResults(testCase));
+      for (const testCase of matMulCases) matMulNative.push(matMulResults(testCase));
+      for (const testCase of sumCases) sumNative.push(sumResults(testCase));
+      copyNative = copyResults();
+      sigmoidNative = sigmoidResults();
+      // the same cases with this package's JavaScript/wasm kernels and tfjs's
+      registerTrainingKernels(backendName, { native: false });
+      expect(hasNativeKernels(backendName)).toBe(false);
+      expect(hasTrainingKernels(backendName)).toBe(true);
+      for (const testCase of convCases) convReference.push(convResults(testCase));
+      for (const testCase of matMulCases) matMulReference.push(matMulResults(testCase));
+      for (const testCase of sumCases) sumReference.push(sumResults(testCase));
+      copyReference = copyResults();
+      sigmoidReference = sigmoidResults();
+      registerTrainingKernels(backendName);
+      expect(hasNativeKernels(backendName)).toBe(true);
+    });
+
+    it.each(convCases.map((testCase, index) => [testCase.name, index] as const))('convolution: %s', (_, index) => {
+      const native = convNative[index] as Record<string, Float32Array>;
+      const reference = convReference[index] as Record<string, Float32Array>;
+      expect(Object.keys(native)).toEqual(Object.keys(reference));
+      for (const kernel of Object.keys(reference)) {
+        expect({ kernel, error: relativeError(native[kernel] as Float32Array, reference[kernel] as Float32Array) < 1e-4 }).toEqual({ kernel, error: true });
+      }
+    });
+
+    it.each(matMulCases.map((testCase, index) => [testCase.name, index] as const))('BatchMatMul: %s', (_, index) => {
+      expect(relativeError(matMulNative[index] as Float32Array, matMulReference[index] as Float32Array)).toBeLessThan(1e-4);
+    });
+
+    it.each(sumCases.map((testCase, index) => [testCase.name, index] as const))('Sum: %s', (_, index) => {
+      expect(relativeError(sumNative[index] as Float32Array, sumReference[index] as Float32Array)).toBeLessThan(1e-5);
+    });
+
+    it('Concat and SplitV copy exactly, on every axis, float32 and int32', () => {
+      expect(copyNative.length).toBe(copyReference.length);
+      copyNative.forEach((values, index) => expect(Array.from(values)).toEqual(Array.from(copyReference[index] as Float32Array)));
+    });
+
+    it('Sigmoid matches to 1e-6', () => {
+      expect(sigmoidNative.length).toBe(sigmoidReference.length);
+      let worst = 0;
+      sigmoidNative.forEach((value, index) => (worst = Math.max(worst, Math.abs(value - (sigmoidReference[index] as number)))));
+      expect(worst).toBeLessThan(1e-6);
+    });
+
+    it('Sum keeps the shape tfjs gives, and int32 sums fall back', () => {
+      expect(tf.tidy(() => tf.sum(tf.ones([2, 3, 4]), [0, 1], true).shape)).toEqual([1, 1, 4]);
+      expect(tf.tidy(() => tf.sum(tf.ones([2, 3, 4]), [1, 2]).shape)).toEqual([2]);
+      expect(tf.tidy(() => Array.from(tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), 0).dataSync()))).toEqual([4, 6]);
+    });
+
+    it('falls back on the replaced kernel for NCHW and PReLU, with the same results', () => {
+      const [native, reference] = [true, false].map((native) => {
+        registerTrainingKernels(backendName, { native });
+        return tf.tidy(() => {
+          const x = tensor([2, 6, 6, 3], 7) as tf.Tensor4D;
+          const filter = tensor([3, 3, 3, 4], 8) as tf.Tensor4D;
+          const prelu = tf.fused.conv2d({ x, filter, strides: 1, pad: 'same', activation: 'prelu', preluActivationWeights: tf.scalar(0.1) });
+          const dy = tensor([2, 4, 6, 6], 9);
+          const nchw = tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.transpose(x, [0, 3, 1, 2]), dy }, {
+            strides: 1,
+            pad: 'same',
+            dataFormat: 'NCHW',
+            filterShape: [3, 3, 3, 4],
+          } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          return [prelu.dataSync() as Float32Array, nchw.dataSync() as Float32Array];
+        });
+      });
+      registerTrainingKernels(backendName);
+      for (const [index, values] of (native as Float32Array[]).entries()) {
+        expect(relativeError(values, (reference as Float32Array[])[index] as Float32Array)).toBeLessThan(1e-4);
+      }
+    });
+
+    it('leaves no tensors or backend data behind, in a gradient step too', () => {
+      const x = tensor([2, 8, 8, 4], 10) as tf.Tensor4D;
+      const filter = tf.variable(tensor([3, 3, 4, 6], 11) as tf.Tensor4D);
+      const run = () =>
+        tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(tf.conv2d(x, filter, 2, 'same'))) as tf.Scalar);
+          return [value.dataSync(), Object.values(grads)[0]?.dataSync()];
+        });
+      run();
+      const tensors = tf.memory().numTensors;
+      const dataIds = tf.engine().backend.numDataIds();
+      run();
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect(tf.engine().backend.numDataIds()).toBe(dataIds);
+      tf.dispose([x, filter]);
+    });
+  });
+}
+
+describe('native kernel status', () => {
+  it(inCi ? 'is available in CI' : 'is available, or says why not', () => {
+    if (inCi) expect(status).toMatchObject({ available: true });
+    if (status.available) expect(status.description).toMatch(/OpenBLAS .*core .*thread/);
+    else expect(status.reason.length).toBeGreaterThan(0);
+  });
+});
