@@ -1,14 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createNoiseSource, DiffusionError, type DiffusionModel, type NoiseSchedule, type NoisyClassifier } from '@tfjs-diffusion/core';
 import { classifierFreeGuidance, classifierGuidance } from '@tfjs-diffusion/guidance';
-import {
-  sampleDdim,
-  sampleDdpm,
-  sampleDpmSolverPlusPlus2M,
-  sampleEuler,
-  sampleEulerAncestral,
-  sampleHeun,
-} from '@tfjs-diffusion/samplers';
+import { sampleByName } from '@tfjs-diffusion/samplers';
 import { respaceSchedule } from '@tfjs-diffusion/schedules';
 import { createBatchNoiseSource } from './batch-noise-source.js';
 import { KARRAS_SAMPLERS, type SamplingSettings } from './sampling-settings.js';
@@ -85,29 +78,9 @@ export async function drawBatch(options: DrawBatchOptions): Promise<Float32Array
     ...(labelTensor ? { condition: { classLabels: labelTensor } } : {}),
     ...(onStep ? { onStep: () => onStep() } : {}),
   };
-  const karrasOptions = karras ? { sigmas: 'karras' as const, steps: settings.steps } : {};
   let result: tf.Tensor;
   try {
-    switch (settings.sampler) {
-      case 'ddpm':
-        result = await sampleDdpm(common);
-        break;
-      case 'ddim':
-        result = await sampleDdim({ ...common, eta: settings.eta });
-        break;
-      case 'euler':
-        result = await sampleEuler({ ...common, ...karrasOptions });
-        break;
-      case 'euler-ancestral':
-        result = await sampleEulerAncestral({ ...common, ...karrasOptions, eta: settings.eta });
-        break;
-      case 'heun':
-        result = await sampleHeun({ ...common, ...karrasOptions });
-        break;
-      case 'dpm-solver-plus-plus-2m':
-        result = await sampleDpmSolverPlusPlus2M({ ...common, ...karrasOptions });
-        break;
-    }
+    result = await sampleByName(settings.sampler, common, { eta: settings.eta, ...(karras ? { karrasSteps: settings.steps } : {}) });
   } finally {
     labelTensor?.dispose();
   }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createNoiseSource, type DiffusionModel, type NoiseSchedule, type NoisyClassifier, type SamplerOptions } from '@tfjs-diffusion/core';
 import { classifierFreeGuidance, classifierGuidance } from '@tfjs-diffusion/guidance';
-import { sampleDdim, sampleDdpm, sampleDpmSolverPlusPlus2M, sampleEuler, sampleEulerAncestral, sampleHeun } from '@tfjs-diffusion/samplers';
+import { sampleByName } from '@tfjs-diffusion/samplers';
 import { respaceSchedule } from '@tfjs-diffusion/schedules';
 import { KARRAS_SAMPLERS, type SamplingSettings } from './sampling-settings.js';
 
@@ -55,29 +55,9 @@ export async function sampleDigits(options: SampleDigitsOptions): Promise<Float3
     ...(options.onStep ? { onStep: options.onStep } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   };
-  const sigmaOptions = karras ? { sigmas: 'karras' as const, steps } : {};
   let result: tf.Tensor;
   try {
-    switch (settings.sampler) {
-      case 'ddpm':
-        result = await sampleDdpm(common);
-        break;
-      case 'ddim':
-        result = await sampleDdim({ ...common, eta: settings.eta });
-        break;
-      case 'euler':
-        result = await sampleEuler({ ...common, ...sigmaOptions });
-        break;
-      case 'euler-ancestral':
-        result = await sampleEulerAncestral({ ...common, ...sigmaOptions, eta: settings.eta });
-        break;
-      case 'heun':
-        result = await sampleHeun({ ...common, ...sigmaOptions });
-        break;
-      case 'dpm-solver-plus-plus-2m':
-        result = await sampleDpmSolverPlusPlus2M({ ...common, ...sigmaOptions });
-        break;
-    }
+    result = await sampleByName(settings.sampler, common, { eta: settings.eta, ...(karras ? { karrasSteps: steps } : {}) });
   } finally {
     labelTensor?.dispose();
   }

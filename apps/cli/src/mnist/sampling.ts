@@ -1,26 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createNoiseSource, DiffusionError, type DiffusionModel, type NoiseSchedule, type NoisyClassifier, type SamplerOptions } from '@tfjs-diffusion/core';
 import { classifierFreeGuidance, classifierGuidance } from '@tfjs-diffusion/guidance';
-import {
-  sampleDdim,
-  sampleDdpm,
-  sampleDpmSolverPlusPlus2M,
-  sampleEuler,
-  sampleEulerAncestral,
-  sampleHeun,
-} from '@tfjs-diffusion/samplers';
+import { ETA_SAMPLERS, KARRAS_SAMPLERS, SAMPLER_NAMES, sampleByName, type SamplerName } from '@tfjs-diffusion/samplers';
 import { respaceSchedule } from '@tfjs-diffusion/schedules';
 import { UsageError } from '../cli-error.js';
 import type { OptionValues } from '../command.js';
 import { choiceOption, integerOption, numberOption } from '../options.js';
 
-export const SAMPLER_NAMES = ['ddpm', 'ddim', 'euler', 'euler-ancestral', 'heun', 'dpm-solver-plus-plus-2m'] as const;
-export type SamplerName = (typeof SAMPLER_NAMES)[number];
+export { SAMPLER_NAMES, type SamplerName };
 export const GUIDANCE_NAMES = ['none', 'cfg', 'classifier'] as const;
 export type GuidanceName = (typeof GUIDANCE_NAMES)[number];
 
-const KARRAS_SAMPLERS: readonly SamplerName[] = ['euler', 'euler-ancestral', 'heun', 'dpm-solver-plus-plus-2m'];
-const ETA_SAMPLERS: readonly SamplerName[] = ['ddim', 'euler-ancestral'];
 
 /** How to sample: sampler, respaced steps, eta, Karras sigmas, guidance. */
 export interface SamplingSettings {
@@ -165,29 +155,9 @@ export async function sampleBatch(options: SampleBatchOptions): Promise<Float32A
     ...(labelTensor ? { condition: { classLabels: labelTensor } } : {}),
     ...(options.onStep ? { onStep: options.onStep } : {}),
   };
-  const karrasOptions = karras ? { sigmas: 'karras' as const, steps: settings.steps } : {};
   let result: tf.Tensor;
   try {
-    switch (settings.sampler) {
-      case 'ddpm':
-        result = await sampleDdpm(common);
-        break;
-      case 'ddim':
-        result = await sampleDdim({ ...common, eta: settings.eta });
-        break;
-      case 'euler':
-        result = await sampleEuler({ ...common, ...karrasOptions });
-        break;
-      case 'euler-ancestral':
-        result = await sampleEulerAncestral({ ...common, ...karrasOptions, eta: settings.eta });
-        break;
-      case 'heun':
-        result = await sampleHeun({ ...common, ...karrasOptions });
-        break;
-      case 'dpm-solver-plus-plus-2m':
-        result = await sampleDpmSolverPlusPlus2M({ ...common, ...karrasOptions });
-        break;
-    }
+    result = await sampleByName(settings.sampler, common, { eta: settings.eta, ...(karras ? { karrasSteps: settings.steps } : {}) });
   } finally {
     labelTensor?.dispose();
   }
