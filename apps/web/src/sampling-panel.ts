@@ -132,6 +132,8 @@ export function setUpSamplingPanel(denoiser: ShippedDenoiser, activity: Activity
         const count = settings.batchSize;
         drawImageGrid(elements.liveX, x as Float32Array, count, layout);
         drawImageGrid(elements.liveX0, predictedX0 as Float32Array, count, layout);
+        // the result canvas previews the current predicted x0 until the final samples replace it
+        drawImageGrid(elements.output, predictedX0 as Float32Array, count, layout);
         elements.liveTimestep.textContent = `t=${Math.round(event.timestep)}`;
         const item = document.createElement('li');
         item.textContent = `step ${event.stepNumber + 1}/${event.totalSteps} t=${Math.round(event.timestep)}: ${formatDuration(duration)}`;
