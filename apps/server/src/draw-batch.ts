@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createNoiseSource, DiffusionError, type DiffusionModel, type NoiseSchedule, type NoisyClassifier } from '@tfjs-diffusion/core';
-import { classifierFreeGuidance, classifierGuidance } from '@tfjs-diffusion/guidance';
+import { guidanceByName } from '@tfjs-diffusion/guidance';
 import { sampleByName } from '@tfjs-diffusion/samplers';
 import { respaceSchedule } from '@tfjs-diffusion/schedules';
 import { createBatchNoiseSource } from './batch-noise-source.js';
@@ -28,15 +28,7 @@ export interface DrawBatchOptions {
 
 /** The model with the settings' guidance wrapped around it. */
 export function guidedModel(model: DiffusionModel, settings: SamplingSettings, classifier?: NoisyClassifier): DiffusionModel {
-  switch (settings.guidance) {
-    case 'none':
-      return model;
-    case 'cfg':
-      return classifierFreeGuidance({ scale: settings.scale })(model);
-    case 'classifier':
-      if (!classifier) throw new DiffusionError('invalid-argument', 'guidance "classifier" needs a noise-aware classifier');
-      return classifierGuidance({ classifier, scale: settings.scale })(model);
-  }
+  return guidanceByName(settings.guidance, { scale: settings.scale, ...(classifier ? { classifier } : {}) })(model);
 }
 
 /** The schedule the sampler walks: the training one, or respaced to linspace:steps (not for Karras sigmas). */

@@ -8,3 +8,4 @@ export {
   type ClassifierObjectiveResult,
 } from './classifier-objective.js';
 export { composeGuidance } from './compose-guidance.js';
+export { GUIDANCE_NAMES, guidanceByName, type GuidanceByNameOptions, type GuidanceName } from './guidance-by-name.js';

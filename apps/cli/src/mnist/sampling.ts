@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createNoiseSource, DiffusionError, type DiffusionModel, type NoiseSchedule, type NoisyClassifier, type SamplerOptions } from '@tfjs-diffusion/core';
-import { classifierFreeGuidance, classifierGuidance } from '@tfjs-diffusion/guidance';
+import { createNoiseSource, type DiffusionModel, type NoiseSchedule, type NoisyClassifier, type SamplerOptions } from '@tfjs-diffusion/core';
+import { guidanceByName } from '@tfjs-diffusion/guidance';
 import { ETA_SAMPLERS, KARRAS_SAMPLERS, SAMPLER_NAMES, sampleByName, type SamplerName } from '@tfjs-diffusion/samplers';
 import { respaceSchedule } from '@tfjs-diffusion/schedules';
 import { UsageError } from '../cli-error.js';
@@ -79,15 +79,7 @@ export function samplingSettings(values: OptionValues): SamplingSettings {
 
 /** The model with the requested guidance wrapped around it. */
 export function guidedModel(model: DiffusionModel, settings: SamplingSettings, classifier?: NoisyClassifier): DiffusionModel {
-  switch (settings.guidance) {
-    case 'none':
-      return model;
-    case 'cfg':
-      return classifierFreeGuidance({ scale: settings.scale })(model);
-    case 'classifier':
-      if (!classifier) throw new DiffusionError('invalid-argument', '--guidance classifier needs a classifier');
-      return classifierGuidance({ classifier, scale: settings.scale })(model);
-  }
+  return guidanceByName(settings.guidance, { scale: settings.scale, ...(classifier ? { classifier } : {}) })(model);
 }
 
 export interface SampleImagesOptions {
