@@ -12,9 +12,9 @@ const alphaBars = linearAlphaBars(1000);
 const input = () => ({ x: tf.tensor2d([[-2], [0.1], [1.9]]), timesteps: tf.tensor1d([900, 500, 60]), condition: { classLabels: tf.tensor1d([1, 0, 1], 'int32') } });
 
 async function prediction(model: ReturnType<typeof createMixtureDenoiser>): Promise<number[]> {
-  const output = tf.tidy(() => model.predict(input()));
-  const values = Array.from(await output.prediction.data());
-  tf.dispose([output.prediction, output.varianceValues, output.guidanceGradient].filter((tensor) => tensor !== undefined));
+  const output = tf.tidy(() => model.predict(input()).prediction);
+  const values = Array.from(await output.data(), Number);
+  output.dispose();
   return values;
 }
 
