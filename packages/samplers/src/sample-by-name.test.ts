@@ -42,7 +42,7 @@ describe('sampleByName', () => {
       expect(data.every(Number.isFinite), name).toBe(true);
     }
     expect(tf.memory().numTensors).toBe(before);
-    expect(() => sampleByName('plms' as SamplerName, { model, schedule, shape })).toThrow(DiffusionError);
-    expect(() => sampleByName('plms' as SamplerName, { model, schedule, shape })).toThrow(/sampler 'plms' is not one of ddpm, ddim, euler/);
+    expect(() => sampleByName('plms' as SamplerName, { model, schedule, shape, noise: createNoiseSource(1) })).toThrow(DiffusionError);
+    expect(() => sampleByName('plms' as SamplerName, { model, schedule, shape, noise: createNoiseSource(1) })).toThrow(/sampler 'plms' is not one of ddpm, ddim, euler/);
   });
 });
