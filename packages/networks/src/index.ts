@@ -20,5 +20,5 @@ export type {
   ResolvedNoiseAwareClassifierConfig,
 } from './noise-aware-classifier.js';
 export { NETWORK_TYPES, createNetwork, type NetworkConfig } from './network-factory.js';
-export { createEma, type Ema } from './ema.js';
+export { createEma, emaDecayAt, type Ema, type EmaOptions, type EmaState } from './ema.js';
 export { unetPresets, type UNetPresetName } from './unet-presets.js';
