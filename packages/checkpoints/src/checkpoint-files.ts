@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DiffusionError } from '@tfjs-diffusion/core';
 import { parseSafetensors, serializeSafetensors, type HostTensor, type ParsedSafetensors, type SerializeOptions } from './safetensors.js';
@@ -131,7 +132,12 @@ export async function pruneCheckpoints(directory: string, keep: number): Promise
   return doomed.map((entry) => entry.path);
 }
 
-/** Deletes temporary files left in `directory` by saves whose process is gone (a crash mid-save); returns the deleted paths. */
+/**
+ * Deletes temporary files left in `directory` by interrupted saves (a crash mid-save); returns the
+ * deleted paths. A file is stale when the process that wrote it is gone, or when it is older than
+ * the process now holding its pid (pid reuse: this process, or another, started after the file was
+ * last written). A save in progress is never removed.
+ */
 export async function removeStaleTemporaryFiles(directory: string): Promise<string[]> {
   let names: string[];
   try {
@@ -143,8 +149,9 @@ export async function removeStaleTemporaryFiles(directory: string): Promise<stri
   const removed: string[] = [];
   for (const name of names) {
     const match = TEMPORARY_NAME.exec(name);
-    if (!match || processIsAlive(Number(match[1]))) continue;
+    if (!match) continue;
     const path = join(directory, name);
+    if (processIsAlive(Number(match[1])) && !(await olderThanProcess(path, Number(match[1])))) continue;
     await removeIfPresent(path);
     removed.push(path);
   }
@@ -174,6 +181,31 @@ async function removeIfPresent(path: string): Promise<void> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new DiffusionError('invalid-argument', `cannot delete ${path}: ${(error as Error).message}`, { cause: error });
     }
+  }
+}
+
+/** Whether `path` was last modified before the process `pid` started (false when either is unknown). */
+async function olderThanProcess(path: string, pid: number): Promise<boolean> {
+  const started = processStartTime(pid);
+  if (started === null) return false;
+  try {
+    return (await stat(path)).mtimeMs < started;
+  } catch {
+    return false;
+  }
+}
+
+/** When process `pid` started, in ms since the epoch: this process's time origin, else Linux /proc (null elsewhere). */
+function processStartTime(pid: number): number | null {
+  if (pid === process.pid) return performance.timeOrigin;
+  try {
+    // /proc/PID/stat field 22: start time in clock ticks (USER_HZ = 100 on Linux) after boot; /proc/stat btime: boot time in s
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').pop()!.trim().split(' ');
+    const bootSeconds = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    const ticks = Number(fields[19]);
+    return Number.isFinite(bootSeconds) && Number.isFinite(ticks) ? bootSeconds * 1000 + ticks * 10 : null;
+  } catch {
+    return null;
   }
 }
 
