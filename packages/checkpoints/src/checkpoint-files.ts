@@ -42,7 +42,18 @@ export async function saveCheckpointFile(
   tensors: ReadonlyMap<string, HostTensor>,
   options: SaveCheckpointOptions,
 ): Promise<void> {
-  const bytes = serializeSafetensors(tensors, options);
+  await writeFileAtomically(path, serializeSafetensors(tensors, options), options.onBeforeRename);
+}
+
+/**
+ * Writes `bytes` to `path` atomically (temporary file in the same directory, fsync, rename, fsync of
+ * the directory); `onBeforeRename` is the crash-simulation hook of `SaveCheckpointOptions`.
+ */
+export async function writeFileAtomically(
+  path: string,
+  bytes: Uint8Array,
+  onBeforeRename?: (temporaryPath: string) => void | Promise<void>,
+): Promise<void> {
   const target = resolve(path);
   const directory = dirname(target);
   const temporaryPath = join(directory, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -65,7 +76,7 @@ export async function saveCheckpointFile(
   }
   // 2. Rename over the target (atomic on POSIX), then fsync the directory so the rename is durable.
   try {
-    await options.onBeforeRename?.(temporaryPath);
+    await onBeforeRename?.(temporaryPath);
   } catch (error) {
     await unlink(temporaryPath).catch(() => undefined);
     throw error;

@@ -1,4 +1,12 @@
-export { serializeSafetensors, parseSafetensors, MAX_HEADER_BYTES } from './safetensors.js';
+export {
+  serializeSafetensors,
+  parseSafetensors,
+  parseSafetensorsHeader,
+  decodeSafetensorsTensor,
+  jsonNestingDepth,
+  MAX_HEADER_BYTES,
+  MAX_HEADER_NESTING,
+} from './safetensors.js';
 export type {
   HostTensor,
   ParsedTensor,
@@ -6,6 +14,25 @@ export type {
   SerializeOptions,
   SafetensorsReadDtype,
   SafetensorsWriteDtype,
+  SafetensorsEntry,
+  SafetensorsHeader,
 } from './safetensors.js';
 export { float32ToFloat16Bits, float16BitsToFloat32, bfloat16BitsToFloat32 } from './float16.js';
 export { checkpointMetadata, readConfigFromMetadata, validateAgainstShapes, CONFIG_METADATA_KEY } from './network-config.js';
+export {
+  MODEL_FORMAT_VERSION,
+  MODEL_FILE_LIMITS,
+  MODEL_METADATA_KEYS,
+  readModelMetadata,
+  modelMetadataEntries,
+} from './model-metadata.js';
+export type {
+  ModelFileMetadata,
+  ModelFileMetadataInput,
+  ScheduleMetadata,
+  ConditioningMetadata,
+  DataMetadata,
+  TrainingMetadata,
+} from './model-metadata.js';
+export { parseModelFile, writeModelFile, EMA_TENSOR_PREFIX, TRAINING_TENSOR_PREFIX } from './model-file.js';
+export type { ParsedModelFile, ParseModelFileOptions, ModelFileParts } from './model-file.js';

@@ -8,5 +8,7 @@ export {
   pruneCheckpoints,
   removeStaleTemporaryFiles,
   checkpointFileName,
+  writeFileAtomically,
 } from './checkpoint-files.js';
+export { loadModelFile, saveModelFile, readModelFileBytes } from './model-file-node.js';
 export type { SaveCheckpointOptions, CheckpointEntry } from './checkpoint-files.js';

@@ -303,9 +303,16 @@ describe('parseSafetensors on garbage (fuzz)', () => {
 
   it('handles pathological but valid JSON headers without stack overflow', () => {
     const depth = 200_000;
-    expectInvalid(buildFile('['.repeat(depth) + ']'.repeat(depth)), 'header must be a JSON object, got an array');
-    expectInvalid(buildFile(`{"__metadata__":${'['.repeat(depth)}${']'.repeat(depth)}}`), '__metadata__ must be an object of strings');
+    expectInvalid(buildFile('['.repeat(depth) + ']'.repeat(depth)), 'header JSON nests 200000 levels deep');
+    expectInvalid(buildFile(`{"__metadata__":${'['.repeat(depth)}${']'.repeat(depth)}}`), 'header JSON nests 200001 levels deep');
+    expectInvalid(buildFile('['.repeat(10) + ']'.repeat(10)), 'header must be a JSON object, got an array');
     const many = `{${Array.from({ length: 20_000 }, (_, index) => `"k${index}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`).join(',')}}`;
     expect(parseSafetensors(buildFile(many)).tensors.size).toBe(20_000);
+  });
+
+  it('prints a header length beyond 2^53 as an exact integer', () => {
+    const bytes = new Uint8Array(16);
+    new DataView(bytes.buffer).setBigUint64(0, 18446744073709551615n, true);
+    expectInvalid(bytes, 'header length 18446744073709551615 exceeds');
   });
 });

@@ -35,6 +35,8 @@ export interface SerializeOptions {
 
 /** The reference implementation's bound on the JSON header (safetensors MAX_HEADER_SIZE). */
 export const MAX_HEADER_BYTES = 100_000_000;
+/** The deepest JSON nesting a header may have (a safetensors header needs 3: header, entry, shape). */
+export const MAX_HEADER_NESTING = 64;
 
 const METADATA_KEY = '__metadata__';
 const READ_DTYPE_BYTES: Readonly<Record<SafetensorsReadDtype, number>> = { F32: 4, F16: 2, BF16: 2 };
@@ -135,11 +137,32 @@ export function serializeSafetensors(
   return bytes;
 }
 
+/** One tensor entry of a safetensors header: its dtype, shape and byte span in the data buffer. */
+export interface SafetensorsEntry {
+  readonly name: string;
+  readonly dtype: SafetensorsReadDtype;
+  readonly shape: number[];
+  /** Byte offsets [begin, end) relative to the start of the data buffer. */
+  readonly begin: number;
+  readonly end: number;
+}
+
+/** What `parseSafetensorsHeader` returns: the validated header, nothing of the data decoded yet. */
+export interface SafetensorsHeader {
+  readonly fileName: string;
+  /** Entries in data-buffer order. */
+  readonly entries: readonly SafetensorsEntry[];
+  readonly metadata: Record<string, string>;
+  /** Byte offset of the data buffer in the file (8 + header length). */
+  readonly dataStart: number;
+}
+
 /**
- * Decodes and strictly validates a safetensors file (F32, F16, BF16 -> float32); every defect throws
- * `DiffusionError('invalid-checkpoint')` naming `fileName` and the problem.
+ * Validates a safetensors file's header (huggingface/safetensors layout) without decoding any tensor:
+ * the header length, UTF-8, JSON, repeated keys, dtypes, shapes and that the byte spans tile the data
+ * buffer exactly. Every defect throws `DiffusionError('invalid-checkpoint')` naming `fileName`.
  */
-export function parseSafetensors(bytes: Uint8Array, fileName = '<memory>'): ParsedSafetensors {
+export function parseSafetensorsHeader(bytes: Uint8Array, fileName = '<memory>'): SafetensorsHeader {
   const fail = (problem: string, cause?: unknown): never => {
     throw new DiffusionError('invalid-checkpoint', `${fileName}: ${problem}`, cause === undefined ? undefined : { cause });
   };
@@ -147,22 +170,25 @@ export function parseSafetensors(bytes: Uint8Array, fileName = '<memory>'): Pars
     throw new DiffusionError('invalid-argument', `parseSafetensors: ${fileName}: bytes must be a Uint8Array`);
   }
 
-  // 1. Header length: u64 little-endian, bounded by the file and by MAX_HEADER_BYTES.
+  // 1. Header length: u64 little-endian, bounded by the file and by MAX_HEADER_BYTES (printed as an exact integer).
   if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(4, true) * 2 ** 32 + view.getUint32(0, true);
-  if (headerLength > MAX_HEADER_BYTES) fail(`header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte bound`);
+  const exactHeaderLength = view.getBigUint64(0, true);
+  if (exactHeaderLength > BigInt(MAX_HEADER_BYTES)) fail(`header length ${exactHeaderLength.toString()} exceeds the ${MAX_HEADER_BYTES}-byte bound`);
+  const headerLength = Number(exactHeaderLength);
   if (headerLength > bytes.length - 8) {
     fail(`header length ${headerLength} exceeds the file size (${bytes.length - 8} bytes after the length prefix); the file is truncated or not safetensors`);
   }
 
-  // 2. Header text: strict UTF-8, JSON, an object, no repeated keys.
+  // 2. Header text: strict UTF-8, bounded nesting, JSON, an object, no repeated keys.
   let text = '';
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLength));
   } catch (error) {
     fail('header is not valid UTF-8', error);
   }
+  const depth = jsonNestingDepth(text);
+  if (depth > MAX_HEADER_NESTING) fail(`header JSON nests ${depth} levels deep (a safetensors header has at most ${MAX_HEADER_NESTING})`);
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -182,7 +208,7 @@ export function parseSafetensors(bytes: Uint8Array, fileName = '<memory>'): Pars
   const bufferStart = 8 + headerLength;
   const bufferLength = bytes.length - bufferStart;
   let metadata: Record<string, string> = {};
-  const infos: { name: string; dtype: SafetensorsReadDtype; shape: number[]; begin: number; end: number }[] = [];
+  const infos: SafetensorsEntry[] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === METADATA_KEY) {
       if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
@@ -253,31 +279,82 @@ export function parseSafetensors(bytes: Uint8Array, fileName = '<memory>'): Pars
   if (expected !== bufferLength) {
     fail(`${bufferLength - expected} trailing bytes after the last tensor (tensors cover ${expected} of ${bufferLength} data bytes)`);
   }
+  return { fileName, entries: ordered, metadata, dataStart: bufferStart };
+}
 
-  // 5. Decode to float32 (copies: the result never aliases `bytes`).
-  const tensors = new Map<string, ParsedTensor>();
-  for (const info of ordered) {
-    const start = bufferStart + info.begin;
-    const count = (info.end - info.begin) / READ_DTYPE_BYTES[info.dtype];
-    let data: Float32Array;
-    if (info.dtype === 'F32') {
-      if (littleEndianHost) {
-        // Copy through a fresh buffer: `bytes` may be a Node Buffer, whose slice() is a view on a shared pool.
-        const copy = new Uint8Array(count * 4);
-        copy.set(bytes.subarray(start, start + count * 4));
-        data = new Float32Array(copy.buffer);
-      } else {
-        data = new Float32Array(count);
-        for (let index = 0; index < count; index += 1) data[index] = view.getFloat32(start + index * 4, true);
-      }
+/**
+ * Decodes one tensor of a header from `parseSafetensorsHeader` to float32 (a copy: never aliases
+ * `bytes`). With `requireFinite`, a NaN or infinite value throws `invalid-checkpoint` naming the tensor.
+ */
+export function decodeSafetensorsTensor(
+  bytes: Uint8Array,
+  header: SafetensorsHeader,
+  entry: SafetensorsEntry,
+  requireFinite = false,
+): ParsedTensor {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const start = header.dataStart + entry.begin;
+  const count = (entry.end - entry.begin) / READ_DTYPE_BYTES[entry.dtype];
+  let data: Float32Array;
+  if (entry.dtype === 'F32') {
+    if (littleEndianHost) {
+      // Copy through a fresh buffer: `bytes` may be a Node Buffer, whose slice() is a view on a shared pool.
+      const copy = new Uint8Array(count * 4);
+      copy.set(bytes.subarray(start, start + count * 4));
+      data = new Float32Array(copy.buffer);
     } else {
-      const decode = info.dtype === 'F16' ? float16BitsToFloat32 : bfloat16BitsToFloat32;
       data = new Float32Array(count);
-      for (let index = 0; index < count; index += 1) data[index] = decode(view.getUint16(start + index * 2, true));
+      for (let index = 0; index < count; index += 1) data[index] = view.getFloat32(start + index * 4, true);
     }
-    tensors.set(info.name, { dtype: info.dtype, shape: info.shape, data });
+  } else {
+    const decode = entry.dtype === 'F16' ? float16BitsToFloat32 : bfloat16BitsToFloat32;
+    data = new Float32Array(count);
+    for (let index = 0; index < count; index += 1) data[index] = decode(view.getUint16(start + index * 2, true));
   }
-  return { tensors, metadata };
+  if (requireFinite) {
+    for (let index = 0; index < count; index += 1) {
+      if (!Number.isFinite(data[index] as number)) {
+        throw new DiffusionError(
+          'invalid-checkpoint',
+          `${header.fileName}: tensor '${entry.name}' holds a non-finite value (${String(data[index])} at flat index ${index}); the weights are corrupt`,
+        );
+      }
+    }
+  }
+  return { dtype: entry.dtype, shape: [...entry.shape], data };
+}
+
+/**
+ * Decodes and strictly validates a safetensors file (F32, F16, BF16 -> float32); every defect throws
+ * `DiffusionError('invalid-checkpoint')` naming `fileName` and the problem.
+ */
+export function parseSafetensors(bytes: Uint8Array, fileName = '<memory>'): ParsedSafetensors {
+  const header = parseSafetensorsHeader(bytes, fileName);
+  const tensors = new Map<string, ParsedTensor>();
+  for (const entry of header.entries) tensors.set(entry.name, decodeSafetensorsTensor(bytes, header, entry));
+  return { tensors, metadata: header.metadata };
+}
+
+/** The deepest nesting of objects and arrays in a JSON text, found iteratively (strings skipped). */
+export function jsonNestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let position = 0; position < text.length; position += 1) {
+    const character = text.charCodeAt(position);
+    if (inString) {
+      if (character === 0x5c /* backslash */) position += 1;
+      else if (character === 0x22 /* " */) inString = false;
+    } else if (character === 0x22) {
+      inString = true;
+    } else if (character === 0x7b || character === 0x5b) {
+      depth += 1;
+      if (depth > deepest) deepest = depth;
+    } else if (character === 0x7d || character === 0x5d) {
+      depth -= 1;
+    }
+  }
+  return deepest;
 }
 
 function elementCount(shape: readonly number[]): number | null {
