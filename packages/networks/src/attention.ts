@@ -66,11 +66,11 @@ export interface AttentionBlock {
 /**
  * ADM's AttentionBlock (Dhariwal & Nichol 2021; after DDPM's self-attention): x + proj_out(attention(qkv(GroupNorm(x)))),
  * with a zero-initialised proj_out so the block starts as the identity. Parameters `norm`, `qkv`
- * ([1, C, 3C], heads-first order) and `proj_out` under `store`.
+ * ([1, C, 3C], `order` 'heads-first' by default, 'qkv-first' for use_new_attention_order) and `proj_out` under `store`.
  */
 export function createAttentionBlock(
   store: ParameterStore,
-  options: { readonly channels: number; readonly heads: number; readonly groups: number },
+  options: { readonly channels: number; readonly heads: number; readonly groups: number; readonly order?: QkvOrder },
 ): AttentionBlock {
   const { channels, heads } = options;
   const norm = store.groupNorm('norm', channels, options.groups);
@@ -80,7 +80,7 @@ export function createAttentionBlock(
     apply(x) {
       const [batch, height, width] = x.shape;
       const tokens = tf.reshape(applyGroupNorm(x, norm), [batch, height * width, channels]) as tf.Tensor3D;
-      const attended = qkvAttention(applyPointwise(tokens, qkv), heads, 'heads-first');
+      const attended = qkvAttention(applyPointwise(tokens, qkv), heads, options.order ?? 'heads-first');
       const projected = tf.reshape(applyPointwise(attended, projection), [batch, height, width, channels]);
       return tf.add(x, projected);
     },

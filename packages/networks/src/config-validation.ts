@@ -97,6 +97,25 @@ export function readIntegerList(
   return [...(value as number[])];
 }
 
+/** A list of finite numbers > `exclusiveMinimum`; `fallback` when absent, required when `fallback` is undefined. */
+export function readNumberList(
+  config: RawConfig,
+  key: string,
+  what: string,
+  exclusiveMinimum: number,
+  fallback?: readonly number[],
+): number[] {
+  const value = config[key];
+  if (value === undefined) {
+    if (fallback === undefined) throw new DiffusionError('invalid-argument', `${what}: ${key} is required`);
+    return [...fallback];
+  }
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'number' && Number.isFinite(item) && item > exclusiveMinimum)) {
+    throw invalid(what, key, `a list of numbers > ${exclusiveMinimum}`, value);
+  }
+  return [...(value as number[])];
+}
+
 /** The seed of a network's initialisation: a finite number or a string; 0 when absent. */
 export function readSeed(config: RawConfig, what: string): number | string {
   const value = config.seed;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DiffusionError } from '@tfjs-diffusion/core';
+import type { ParameterSource } from './parameter-store.js';
 
 /** A parameter's values on the host, in the tfjs layout of the model's variable. */
 export interface ParameterData {
@@ -63,4 +64,29 @@ export async function readParameters(model: HasParameters): Promise<Map<string, 
     result.set(name, { shape: [...variable.shape], data: (await variable.data()) as Float32Array });
   }
   return result;
+}
+
+/**
+ * A `ParameterSource` over host tensors already in the tfjs layout (e.g. read from a model file),
+ * for building a network without a random initialisation. `unused()` lists the names the network
+ * never asked for (a strict load treats them as an error). Each entry is dropped once taken, so
+ * the map does not keep the values alive after the build.
+ */
+export function mapParameterSource(tensors: Map<string, ParameterData>): { source: ParameterSource; unused(): string[] } {
+  return {
+    source(name, shape) {
+      const saved = tensors.get(name);
+      if (!saved) throw new DiffusionError('invalid-checkpoint', `parameter "${name}" [${shape.join(', ')}] is missing from the weights`);
+      const sameShape = saved.shape.length === shape.length && saved.shape.every((size, axis) => size === shape[axis]);
+      if (!sameShape) {
+        throw new DiffusionError(
+          'invalid-checkpoint',
+          `parameter "${name}": the network needs [${shape.join(', ')}], the weights have [${saved.shape.join(', ')}]`,
+        );
+      }
+      tensors.delete(name);
+      return saved.data;
+    },
+    unused: () => [...tensors.keys()],
+  };
 }

@@ -13,7 +13,7 @@ import {
 } from './config-validation.js';
 import { applyDense, silu } from './layer-ops.js';
 import { checkClassLabels, checkModelInput } from './model-input-validation.js';
-import { buildWithStore } from './parameter-store.js';
+import { type ParameterSource, type ShapeProbe, buildWithStore } from './parameter-store.js';
 import { timestepEmbedding } from './timestep-embedding.js';
 import { PREDICTION_KINDS, VARIANCE_KINDS } from './unet-config.js';
 
@@ -93,11 +93,14 @@ export function resolveMlpDenoiserConfig(rawConfig: unknown): ResolvedMlpDenoise
  * each block h += linear_2(SiLU(linear_1(SiLU(h)) + emb_proj(SiLU(emb)))); out = output(SiLU(h)).
  * 'learned-range' doubles the output: the prediction, then the raw variance values.
  */
-export function createMlpDenoiser(config: MlpDenoiserConfig | Readonly<Record<string, unknown>>): MlpDenoiser {
+export function createMlpDenoiser(
+  config: MlpDenoiserConfig | Readonly<Record<string, unknown>>,
+  options: { readonly parameterSource?: ParameterSource; readonly shapeProbe?: ShapeProbe } = {},
+): MlpDenoiser {
   const resolved = resolveMlpDenoiserConfig(config);
   const { hiddenSize, dataDimension } = resolved;
   const learnedVariance = resolved.variance === 'learned-range';
-  const { built, store } = buildWithStore(resolved.seed, (parameterStore) => {
+  const { built, store } = buildWithStore(resolved.seed, options.shapeProbe ?? options.parameterSource, (parameterStore) => {
     const timeFirst = parameterStore.dense('time_embed.0', resolved.timeEmbeddingDimension, hiddenSize);
     const timeSecond = parameterStore.dense('time_embed.2', hiddenSize, hiddenSize);
     const labelEmbedding =

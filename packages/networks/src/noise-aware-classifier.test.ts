@@ -64,8 +64,8 @@ describe('createNoiseAwareClassifier', () => {
     expect(catchDiffusionError(() => resolveNoiseAwareClassifierConfig({ ...tiny, prediction: 'epsilon' }), 'unknown-option').message).toMatch(
       /"prediction"/,
     );
-    expect(catchDiffusionError(() => resolveNoiseAwareClassifierConfig({ ...tiny, pool: 'spatial' }), 'invalid-argument').message).toMatch(
-      /pool must be one of 'attention', 'adaptive'/,
+    expect(catchDiffusionError(() => resolveNoiseAwareClassifierConfig({ ...tiny, pool: 'mean' }), 'invalid-argument').message).toMatch(
+      /pool must be one of 'attention', 'adaptive', 'spatial', 'spatial_v2'/,
     );
     const classifier = createNoiseAwareClassifier({ ...tiny, pool: 'adaptive' });
     const x = tf.zeros([2, 4, 4, 1]);

@@ -59,7 +59,7 @@ describe('ParameterStore', () => {
   it('disposes what it built when the build fails', () => {
     const before = tf.memory().numTensors;
     expect(() =>
-      buildWithStore(0, (store) => {
+      buildWithStore(0, undefined, (store) => {
         store.dense('a', 4, 4);
         throw new Error('bad config');
       }),

@@ -13,6 +13,22 @@ export type Initializer =
   | { readonly kind: 'uniform'; readonly bound: number }
   | { readonly kind: 'normal'; readonly std: number };
 
+/**
+ * Where a network's weights come from instead of a random initialisation: called once per
+ * parameter, in creation order, with its dotted name and tfjs-layout shape; returns exactly
+ * prod(shape) float32 values (the store takes ownership: on the cpu backend no copy is made).
+ * Loading a converted checkpoint through it never builds random weights first, and a source that
+ * decodes one tensor at a time (e.g. from float16) never holds the whole file as float32.
+ */
+export type ParameterSource = (name: string, shape: readonly number[]) => Float32Array;
+
+/**
+ * A shape probe: a store built with one records every parameter's name and shape here and creates
+ * no tensor (its "variables" are placeholders that must never be used), so a network's parameter
+ * shapes can be listed for any size without allocating it (see `parameterShapes`).
+ */
+export type ShapeProbe = Map<string, number[]>;
+
 /** A dense (linear) layer: weight [in, out], bias [out]. */
 export interface DenseParameters {
   readonly weight: tf.Variable;
@@ -58,11 +74,18 @@ export class ParameterStore {
   readonly seed: number | string;
   readonly prefix: string;
   private readonly variables: Map<string, tf.Variable>;
+  private readonly source: ParameterSource | ShapeProbe | undefined;
 
-  constructor(seed: number | string, prefix = '', variables: Map<string, tf.Variable> = new Map()) {
+  constructor(
+    seed: number | string,
+    prefix = '',
+    variables: Map<string, tf.Variable> = new Map(),
+    source?: ParameterSource | ShapeProbe,
+  ) {
     this.seed = seed;
     this.prefix = prefix;
     this.variables = variables;
+    this.source = source;
   }
 
   /** Every parameter created so far (by this store and its scopes), in creation order. */
@@ -72,7 +95,7 @@ export class ParameterStore {
 
   /** A view whose names start with `prefix.`; it adds to the same parameter map. */
   scope(name: string | number): ParameterStore {
-    return new ParameterStore(this.seed, this.fullName(String(name)), this.variables);
+    return new ParameterStore(this.seed, this.fullName(String(name)), this.variables, this.source);
   }
 
   fullName(name: string): string {
@@ -86,6 +109,25 @@ export class ParameterStore {
       throw new DiffusionError('invalid-argument', `parameter "${fullName}" was created twice`);
     }
     const count = shape.reduce((product, size) => product * size, 1);
+    if (this.source instanceof Map) {
+      if (this.source.has(fullName)) throw new DiffusionError('invalid-argument', `parameter "${fullName}" was created twice`);
+      this.source.set(fullName, [...shape]);
+      return { shape: [...shape], probe: true } as unknown as tf.Variable;
+    }
+    if (this.source) {
+      const loaded = this.source(fullName, shape);
+      if (!(loaded instanceof Float32Array) || loaded.length !== count) {
+        throw new DiffusionError(
+          'invalid-checkpoint',
+          `parameter "${fullName}" [${shape.join(', ')}] needs ${count} float32 values, the source gave ${loaded instanceof Float32Array ? loaded.length : typeof loaded}`,
+        );
+      }
+      const loadedTensor = tf.tensor(loaded, [...shape], 'float32');
+      const variable = tf.variable(loadedTensor, true);
+      loadedTensor.dispose();
+      this.variables.set(fullName, variable);
+      return variable;
+    }
     const values = new Float32Array(count);
     switch (initializer.kind) {
       case 'zeros':
@@ -175,8 +217,12 @@ export class ParameterStore {
  * Runs `build` with a fresh store and returns what it built with the store; if `build` throws
  * (a bad config found while building), the variables made so far are disposed first.
  */
-export function buildWithStore<Built>(seed: number | string, build: (store: ParameterStore) => Built): { built: Built; store: ParameterStore } {
-  const store = new ParameterStore(seed);
+export function buildWithStore<Built>(
+  seed: number | string,
+  source: ParameterSource | ShapeProbe | undefined,
+  build: (store: ParameterStore) => Built,
+): { built: Built; store: ParameterStore } {
+  const store = new ParameterStore(seed, '', new Map(), source);
   try {
     return { built: build(store), store };
   } catch (error) {

@@ -39,3 +39,18 @@ describe('timestepEmbedding', () => {
     expect(() => tf.tidy(() => timestepEmbedding(tf.zeros([2, 2]) as unknown as tf.Tensor1D, 4))).toThrow(/timesteps/);
   });
 });
+
+describe('timestepEmbeddingValues', () => {
+  it('rounds like PyTorch float32 at t near 1000 and applies the timestep scale before the frequencies', () => {
+    // PyTorch 1.13: timestep_embedding(th.tensor([999.]), 8) and with t * (1000 / 4000) = 249.75
+    const unscaled = Array.from(tf.tidy(() => timestepEmbedding(tf.tensor1d([999]), 8).dataSync()));
+    const frequencies = [0, 1, 2, 3].map((index) => Math.fround(Math.exp(Math.fround(Math.fround(Math.fround(-Math.log(10000)) * index) / 4))));
+    frequencies.forEach((frequency, index) => {
+      expect(unscaled[index]).toBe(Math.fround(Math.cos(Math.fround(999 * frequency))));
+      expect(unscaled[index + 4]).toBe(Math.fround(Math.sin(Math.fround(999 * frequency))));
+    });
+    const scaled = Array.from(tf.tidy(() => timestepEmbedding(tf.tensor1d([999]), 8, 10000, 0.25).dataSync()));
+    expect(scaled[0]).toBe(Math.fround(Math.cos(249.75)));
+    expect(scaled[4]).toBe(Math.fround(Math.sin(249.75)));
+  });
+});

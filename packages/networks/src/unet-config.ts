@@ -1,4 +1,5 @@
 import { DiffusionError, type PredictionKind, type VarianceKind } from '@tfjs-diffusion/core';
+import type { QkvOrder } from './attention.js';
 import {
   type RawConfig,
   asRawConfig,
@@ -7,6 +8,7 @@ import {
   readChoice,
   readInteger,
   readIntegerList,
+  readNumberList,
   readNumber,
   readOptionalInteger,
   readSeed,
@@ -21,9 +23,9 @@ export type UNetBackboneConfig = {
   /** Height and width of the (square) images; divisible by 2^(levels - 1). */
   readonly imageSize: number;
   readonly inChannels: number;
-  /** Base channel count; level l has modelChannels * channelMultipliers[l] channels. */
+  /** Base channel count; level l has trunc(modelChannels * channelMultipliers[l]) channels. */
   readonly modelChannels: number;
-  /** One entry per resolution level, e.g. [1, 2, 2, 2]. */
+  /** One entry per resolution level, e.g. [1, 2, 2, 2]; fractions are allowed (ADM's 512 model starts with 0.5). */
   readonly channelMultipliers: readonly number[];
   /** Residual blocks per level on the way down (default 2). */
   readonly numResBlocks?: number;
@@ -33,6 +35,10 @@ export type UNetBackboneConfig = {
   readonly numHeads?: number;
   /** Channels per attention head (ADM num_head_channels); null (default) uses numHeads. */
   readonly numHeadChannels?: number | null;
+  /** Layout of the attention blocks' qkv channels: 'heads-first' (ADM's default, QKVAttentionLegacy) or 'qkv-first' (use_new_attention_order). */
+  readonly attentionOrder?: QkvOrder;
+  /** The network embeds t * timestepScale (default 1); improved-diffusion's rescale_timesteps is 1000 / T. */
+  readonly timestepScale?: number;
   /** Dropout rate in the residual blocks during training (default 0). */
   readonly dropout?: number;
   /** AdaGN scale-shift conditioning (default true, as ADM). */
@@ -58,6 +64,13 @@ export type UNetConfig = UNetBackboneConfig & {
   readonly numResBlocksUp?: number;
   /** Class conditioning with numClasses labels plus the null label numClasses (default null: unconditional). */
   readonly numClasses?: number | null;
+  /** Heads of the attention blocks on the way up (ADM num_heads_upsample); null (default) uses numHeads. Ignored with numHeadChannels. */
+  readonly numHeadsUpsample?: number | null;
+  /**
+   * Super-resolution (ADM's SuperResModel): the side of the low-resolution image passed as
+   * `condition.lowResolution` [batch, s, s, inChannels], bilinearly upsampled and concatenated to x. Default null.
+   */
+  readonly lowResolutionSize?: number | null;
   readonly prediction?: PredictionKind;
   readonly variance?: VarianceKind;
 };
@@ -71,6 +84,8 @@ export type ResolvedUNetConfig = ResolvedUNetBackboneConfig & {
   readonly outChannels: number;
   readonly numResBlocksUp: number;
   readonly numClasses: number | null;
+  readonly numHeadsUpsample: number | null;
+  readonly lowResolutionSize: number | null;
   readonly prediction: PredictionKind;
   readonly variance: VarianceKind;
 };
@@ -84,6 +99,8 @@ export const UNET_BACKBONE_KEYS = [
   'attentionResolutions',
   'numHeads',
   'numHeadChannels',
+  'attentionOrder',
+  'timestepScale',
   'dropout',
   'useScaleShiftNorm',
   'resblockUpdown',
@@ -93,20 +110,44 @@ export const UNET_BACKBONE_KEYS = [
   'seed',
 ] as const;
 
-const UNET_KEYS = ['type', ...UNET_BACKBONE_KEYS, 'outChannels', 'numResBlocksUp', 'numClasses', 'prediction', 'variance'];
+const UNET_KEYS = [
+  'type',
+  ...UNET_BACKBONE_KEYS,
+  'outChannels',
+  'numResBlocksUp',
+  'numClasses',
+  'numHeadsUpsample',
+  'lowResolutionSize',
+  'prediction',
+  'variance',
+];
 
 /** The resolution (pixels) of each level: imageSize / 2^level. */
 export function levelResolutions(imageSize: number, levels: number): number[] {
   return Array.from({ length: levels }, (_, level) => imageSize / 2 ** level);
 }
 
+/** The channels of level `level`: trunc(modelChannels * channelMultipliers[level]), as ADM's int(mult * model_channels). */
+export function levelChannels(config: Pick<UNetBackboneConfig, 'modelChannels' | 'channelMultipliers'>, level: number): number {
+  return Math.trunc((config.channelMultipliers[level] as number) * config.modelChannels);
+}
+
 /** Validates the backbone options of `config` (unknown keys are checked by the caller) and fills defaults. */
 export function resolveUNetBackboneConfig(config: RawConfig, what: string): ResolvedUNetBackboneConfig {
   const imageSize = readInteger(config, 'imageSize', what, 1);
-  const channelMultipliers = readIntegerList(config, 'channelMultipliers', what, 1);
+  const channelMultipliers = readNumberList(config, 'channelMultipliers', what, 0);
   if (channelMultipliers.length === 0) {
     throw new DiffusionError('invalid-argument', `${what}: channelMultipliers must have at least one level`);
   }
+  const modelChannels = readInteger(config, 'modelChannels', what, 1);
+  channelMultipliers.forEach((multiplier, level) => {
+    if (Math.trunc(multiplier * modelChannels) < 1) {
+      throw new DiffusionError(
+        'invalid-argument',
+        `${what}: channelMultipliers[${level}] = ${multiplier} gives no channels at modelChannels ${modelChannels}`,
+      );
+    }
+  });
   const divisor = 2 ** (channelMultipliers.length - 1);
   if (imageSize % divisor !== 0) {
     throw new DiffusionError(
@@ -127,12 +168,14 @@ export function resolveUNetBackboneConfig(config: RawConfig, what: string): Reso
   return {
     imageSize,
     inChannels: readInteger(config, 'inChannels', what, 1),
-    modelChannels: readInteger(config, 'modelChannels', what, 1),
+    modelChannels,
     channelMultipliers,
     numResBlocks: readInteger(config, 'numResBlocks', what, 1, 2),
     attentionResolutions,
     numHeads: readInteger(config, 'numHeads', what, 1, 1),
     numHeadChannels: readOptionalInteger(config, 'numHeadChannels', what, 1),
+    attentionOrder: readChoice(config, 'attentionOrder', what, ['heads-first', 'qkv-first'] as const, 'heads-first'),
+    timestepScale: readPositiveNumber(config, 'timestepScale', what, 1),
     dropout: readNumber(config, 'dropout', what, 0, 1, 0),
     useScaleShiftNorm: readBoolean(config, 'useScaleShiftNorm', what, true),
     resblockUpdown: readBoolean(config, 'resblockUpdown', what, false),
@@ -141,6 +184,15 @@ export function resolveUNetBackboneConfig(config: RawConfig, what: string): Reso
     groupNormGroups: readInteger(config, 'groupNormGroups', what, 1, 32),
     seed: readSeed(config, what),
   };
+}
+
+function readPositiveNumber(config: RawConfig, key: string, what: string, fallback: number): number {
+  const value = config[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new DiffusionError('invalid-argument', `${what}: ${key} must be a finite number > 0, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 /** Validates an ADM U-Net config (DiffusionError naming the option) and returns it with every default filled in. */
@@ -170,6 +222,8 @@ export function resolveUNetConfig(rawConfig: unknown): ResolvedUNetConfig {
     outChannels,
     numResBlocksUp,
     numClasses: readOptionalInteger(config, 'numClasses', what, 1),
+    numHeadsUpsample: readOptionalInteger(config, 'numHeadsUpsample', what, 1),
+    lowResolutionSize: readOptionalInteger(config, 'lowResolutionSize', what, 1),
     prediction: readChoice(config, 'prediction', what, PREDICTION_KINDS, 'epsilon'),
     variance: readChoice(config, 'variance', what, VARIANCE_KINDS, 'fixed-large'),
   };

@@ -6,7 +6,7 @@ import type { ParameterStore } from './parameter-store.js';
 import { createDownsample } from './resample.js';
 import { createResidualBlock, type ResidualBlock } from './residual-block.js';
 import { timestepEmbedding } from './timestep-embedding.js';
-import type { ResolvedUNetBackboneConfig } from './unet-config.js';
+import { type ResolvedUNetBackboneConfig, levelChannels } from './unet-config.js';
 
 /** One entry of ADM's TimestepEmbedSequential: a layer that may use the embedding. */
 export interface TimestepLayer {
@@ -33,11 +33,15 @@ export function plainLayer(layer: { apply(x: tf.Tensor4D): tf.Tensor4D }): Times
  * ADM's time embedding: sinusoidal(modelChannels) -> linear(4 mc) -> SiLU -> linear(4 mc), as
  * `time_embed.0` and `time_embed.2`. Returns [batch] -> [batch, 4 mc].
  */
-export function createTimeEmbedding(store: ParameterStore, modelChannels: number): (timesteps: tf.Tensor1D) => tf.Tensor2D {
+export function createTimeEmbedding(
+  store: ParameterStore,
+  modelChannels: number,
+  timestepScale = 1,
+): (timesteps: tf.Tensor1D) => tf.Tensor2D {
   const embeddingChannels = 4 * modelChannels;
   const first = store.dense('time_embed.0', modelChannels, embeddingChannels);
   const second = store.dense('time_embed.2', embeddingChannels, embeddingChannels);
-  return (timesteps) => applyDense(silu(applyDense(timestepEmbedding(timesteps, modelChannels), first)), second);
+  return (timesteps) => applyDense(silu(applyDense(timestepEmbedding(timesteps, modelChannels, 10000, timestepScale), first)), second);
 }
 
 /** Builds the shared residual-block options of a backbone. */
@@ -57,14 +61,18 @@ export function residualBlockFactory(
     });
 }
 
-/** Builds an attention block at `where` with the backbone's head settings. */
-export function attentionFactory(config: ResolvedUNetBackboneConfig): (store: ParameterStore, channels: number) => TimestepLayer {
+/** Builds an attention block at `where` with the backbone's head settings (`numHeads` overrides config.numHeads). */
+export function attentionFactory(
+  config: ResolvedUNetBackboneConfig,
+  numHeads: number = config.numHeads,
+): (store: ParameterStore, channels: number) => TimestepLayer {
   return (store, channels) =>
     plainLayer(
       createAttentionBlock(store, {
         channels,
-        heads: attentionHeads(channels, config.numHeads, config.numHeadChannels, store.prefix),
+        heads: attentionHeads(channels, numHeads, config.numHeadChannels, store.prefix),
         groups: config.groupNormGroups,
+        order: config.attentionOrder,
       }),
     );
 }
@@ -86,20 +94,20 @@ export interface UNetEncoder {
  * (stem conv, numResBlocks residual blocks per level with attention at attentionResolutions,
  * a downsampler between levels) and `middle_block` (ResBlock, AttentionBlock, ResBlock).
  */
-export function createUNetEncoder(store: ParameterStore, config: ResolvedUNetBackboneConfig): UNetEncoder {
+export function createUNetEncoder(store: ParameterStore, config: ResolvedUNetBackboneConfig, inChannels = config.inChannels): UNetEncoder {
   const residualBlock = residualBlockFactory(config);
   const attention = attentionFactory(config);
   const inputBlocks: TimestepLayer[] = [];
   const skipChannels: number[] = [];
-  let channels = (config.channelMultipliers[0] as number) * config.modelChannels;
-  const stem = store.conv2d('input_blocks.0.0', config.inChannels, channels, 3);
+  let channels = levelChannels(config, 0);
+  const stem = store.conv2d('input_blocks.0.0', inChannels, channels, 3);
   inputBlocks.push(plainLayer({ apply: (x) => applyConv2d(x, stem) }));
   skipChannels.push(channels);
   let resolution = config.imageSize;
-  config.channelMultipliers.forEach((multiplier, level) => {
+  config.channelMultipliers.forEach((_, level) => {
     for (let block = 0; block < config.numResBlocks; block += 1) {
       const blockStore = store.scope(`input_blocks.${inputBlocks.length}`);
-      const outChannels = multiplier * config.modelChannels;
+      const outChannels = levelChannels(config, level);
       const layers: TimestepLayer[] = [residualBlock(blockStore.scope(0), channels, outChannels)];
       channels = outChannels;
       if (config.attentionResolutions.includes(resolution)) layers.push(attention(blockStore.scope(1), channels));

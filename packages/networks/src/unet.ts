@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tfjs-diffusion/core/register-gradients';
-import { createNoiseSource, type ModelOutput, type TrainableDiffusionModel } from '@tfjs-diffusion/core';
+import { DiffusionError, createNoiseSource, type ModelOutput, type TrainableDiffusionModel } from '@tfjs-diffusion/core';
 import { createForwardContext } from './forward-context.js';
 import { applyGroupNorm } from './group-norm.js';
 import { applyConv2d, silu } from './layer-ops.js';
 import { checkClassLabels, checkModelInput } from './model-input-validation.js';
-import { buildWithStore } from './parameter-store.js';
+import { type ParameterSource, type ShapeProbe, buildWithStore } from './parameter-store.js';
 import { createUpsample } from './resample.js';
-import { type ResolvedUNetConfig, type UNetConfig, resolveUNetConfig } from './unet-config.js';
+import { type ResolvedUNetConfig, type UNetConfig, levelChannels, resolveUNetConfig } from './unet-config.js';
 import {
   type TimestepLayer,
   attentionFactory,
@@ -18,6 +18,21 @@ import {
   sequence,
 } from './unet-encoder.js';
 
+/** The condition of a super-resolution U-Net: class labels (when class-conditional) and the low-resolution image. */
+export interface SuperResolutionCondition {
+  readonly classLabels?: tf.Tensor1D;
+  /** [batch, s, s, inChannels] in the data range, s = config.lowResolutionSize. */
+  readonly lowResolution?: tf.Tensor4D;
+}
+
+/** Options of the network constructors. */
+export interface NetworkBuildOptions {
+  /** Where the weights come from instead of a random initialisation (see `ParameterSource`). */
+  readonly parameterSource?: ParameterSource;
+  /** Internal to `parameterShapes`: record shapes, allocate nothing (the network returned is unusable). */
+  readonly shapeProbe?: ShapeProbe;
+}
+
 /** A trainable ADM U-Net whose `config` is the fully resolved JSON config. */
 export interface UNetModel extends TrainableDiffusionModel {
   readonly config: ResolvedUNetConfig;
@@ -27,21 +42,24 @@ export interface UNetModel extends TrainableDiffusionModel {
  * The ADM U-Net (Dhariwal & Nichol 2021, "Diffusion Models Beat GANs"; after DDPM's PixelCNN++
  * U-Net and Improved DDPM): NHWC images [batch, S, S, inChannels] -> the prediction of the same
  * shape (plus varianceValues, the raw second half of the output, for 'learned-range').
- * Parameter names are those of guided-diffusion's UNetModel state_dict.
+ * Parameter names are those of guided-diffusion's UNetModel state_dict. With `lowResolutionSize`
+ * it is ADM's SuperResModel: condition.lowResolution is upsampled bilinearly (half-pixel centres, as
+ * PyTorch's F.interpolate(mode='bilinear')) to the image size and concatenated to x on channels.
  */
-export function createUNet(config: UNetConfig | Readonly<Record<string, unknown>>): UNetModel {
+export function createUNet(config: UNetConfig | Readonly<Record<string, unknown>>, options: NetworkBuildOptions = {}): UNetModel {
   const resolved = resolveUNetConfig(config);
   const learnedVariance = resolved.variance === 'learned-range';
   const finalChannels = learnedVariance ? 2 * resolved.outChannels : resolved.outChannels;
   const dropoutNoise = createNoiseSource(`${resolved.seed}:dropout`);
 
-  const { built, store } = buildWithStore(resolved.seed, (parameterStore) => {
-    const embedTime = createTimeEmbedding(parameterStore, resolved.modelChannels);
+  const superResolution = resolved.lowResolutionSize !== null;
+  const { built, store } = buildWithStore(resolved.seed, options.shapeProbe ?? options.parameterSource, (parameterStore) => {
+    const embedTime = createTimeEmbedding(parameterStore, resolved.modelChannels, resolved.timestepScale);
     const labelEmbedding =
       resolved.numClasses === null ? null : parameterStore.embedding('label_emb', resolved.numClasses + 1, 4 * resolved.modelChannels);
-    const encoder = createUNetEncoder(parameterStore, resolved);
+    const encoder = createUNetEncoder(parameterStore, resolved, superResolution ? 2 * resolved.inChannels : resolved.inChannels);
     const residualBlock = residualBlockFactory(resolved);
-    const attention = attentionFactory(resolved);
+    const attention = attentionFactory(resolved, resolved.numHeadsUpsample ?? resolved.numHeads);
 
     // output_blocks: numResBlocks + 1 residual blocks per level, each eating one skip connection
     const skipChannels = [...encoder.skipChannels];
@@ -49,7 +67,7 @@ export function createUNet(config: UNetConfig | Readonly<Record<string, unknown>
     let channels = encoder.channels;
     let resolution = encoder.bottomResolution;
     for (let level = resolved.channelMultipliers.length - 1; level >= 0; level -= 1) {
-      const outChannels = (resolved.channelMultipliers[level] as number) * resolved.modelChannels;
+      const outChannels = levelChannels(resolved, level);
       for (let block = 0; block < resolved.numResBlocksUp; block += 1) {
         const blockStore = parameterStore.scope(`output_blocks.${outputBlocks.length}`);
         const skip = skipChannels.pop() as number;
@@ -90,6 +108,7 @@ export function createUNet(config: UNetConfig | Readonly<Record<string, unknown>
         if (built.labelEmbedding && labels) embedding = tf.add(embedding, tf.gather(built.labelEmbedding, labels));
         // 2. down: keep every input block's output for the skip connections
         let h = tf.cast(input.x, 'float32') as tf.Tensor4D;
+        if (superResolution) h = tf.concat([h, upsampledLowResolution(input.condition, h.shape[0])], 3);
         const skips: tf.Tensor4D[] = [];
         for (const block of built.encoder.inputBlocks) {
           h = block.apply(h, embedding, context);
@@ -110,4 +129,18 @@ export function createUNet(config: UNetConfig | Readonly<Record<string, unknown>
       store.dispose();
     },
   };
+
+  function upsampledLowResolution(condition: unknown, batch: number): tf.Tensor4D {
+    const lowResolution = (condition as SuperResolutionCondition | undefined)?.lowResolution;
+    const size = resolved.lowResolutionSize as number;
+    const expected = [batch, size, size, resolved.inChannels];
+    if (!lowResolution || lowResolution.rank !== 4 || !lowResolution.shape.every((length, axis) => length === expected[axis])) {
+      throw new DiffusionError(
+        'invalid-shape',
+        `unet: super-resolution needs condition.lowResolution [${expected.join(', ')}], got ${lowResolution ? `[${lowResolution.shape.join(', ')}]` : 'none'}`,
+      );
+    }
+    // F.interpolate(low_res, (H, W), mode='bilinear', align_corners=False): half-pixel centres
+    return tf.image.resizeBilinear(tf.cast(lowResolution, 'float32') as tf.Tensor4D, [resolved.imageSize, resolved.imageSize], false, true);
+  }
 }
