@@ -43,14 +43,15 @@ export const scheduleCommand: Command = {
     if (values['json']) io.stdout(`${JSON.stringify(describeSchedule(schedules[0]!))}\n`);
     if (plot) {
       const chart = lineChart(
-        schedules.map((schedule) => ({
+        schedules.map((schedule, index) => ({
           x: schedule.timesteps.map((t) => t / timesteps),
           y: Array.from(schedule.alphaBars),
+          name: `${kindList[index]}${respace === undefined ? '' : ` (${respace})`}`,
         })),
-        { yRange: [0, 1] },
+        { yRange: [0, 1], title: `Noise schedules, T = ${timesteps}`, xTitle: 't / T', yTitle: 'alphaBar_t (signal fraction)' },
       );
       chart.save(plot);
-      io.stderr(`wrote ${plot}: alphaBar against t/T for ${kindList.join(', ')} (colours in that order: blue, orange, green, red)\n`);
+      io.stderr(`wrote ${plot}: alphaBar against t/T for ${kindList.join(', ')}\n`);
     }
   },
 };

@@ -74,10 +74,13 @@ export const toyCommand: Command = {
     });
     const statistics = run.modes && run.modeStd !== undefined ? modeStatistics(run.samples, run.modes, run.modeStd) : undefined;
     if (out) {
-      scatterPlot([
-        { points: run.data, color: [170, 170, 170], radius: 1.5 },
-        { points: run.samples, color: [214, 39, 40], radius: 1.5, alpha: 0.8 },
-      ]).save(out);
+      scatterPlot(
+        [
+          { points: run.data, color: [170, 170, 170], radius: 1.5, name: 'training data' },
+          { points: run.samples, color: [214, 39, 40], radius: 1.5, alpha: 0.8, name: `samples (${options.sampler}, ${options.steps} steps)` },
+        ],
+        { title: `${dataset}: ${options.samples} samples after ${options.trainSteps} training steps`, xTitle: 'x1', yTitle: 'x2' },
+      ).save(out);
       io.stderr(`wrote ${out}: ${options.samples} samples (red) over the data (grey)\n`);
     }
     if (values['json']) {

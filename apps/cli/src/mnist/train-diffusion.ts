@@ -187,10 +187,10 @@ export function saveLossPlot(history: readonly number[], path: string, offset = 
   const low = sorted.length ? Math.min(0, sorted[0] as number) : 0;
   lineChart(
     [
-      { x, y: [...history], color: [200, 200, 200] },
-      { x, y: smoothLoss(history), color: [31, 119, 180] },
+      { x, y: [...history], color: [200, 200, 200], name: 'loss per step' },
+      { x, y: smoothLoss(history), color: [31, 119, 180], name: 'trailing median' },
     ],
-    { yRange: [low, high > low ? high * 1.05 : low + 1] },
+    { yRange: [low, high > low ? high * 1.05 : low + 1], title: 'Training loss', xTitle: 'step', yTitle: 'loss' },
   ).save(path);
 }
 

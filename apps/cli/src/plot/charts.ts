@@ -1,30 +1,39 @@
-import { PALETTE, Raster, type Color } from './raster.js';
+import { writeFileSync } from 'node:fs';
+import type { TopLevelSpec } from 'vega-lite';
+import { PALETTE, type Color } from './raster.js';
+import { svgToPng, vegaLiteSvg, type ChartPadding } from './vega-png.js';
 
-interface Axes {
-  readonly raster: Raster;
-  toPixel(x: number, y: number): [number, number];
+/** A chart drawn with Vega-Lite: axes with ticks and titles, a title, a legend naming each series. */
+export interface Chart {
+  /** Image size in pixels (plot area plus padding). */
+  readonly width: number;
+  readonly height: number;
+  /** Where the plot area sits inside the image. */
+  readonly padding: ChartPadding;
+  /** The Vega-Lite spec, data inlined. */
+  readonly spec: TopLevelSpec;
+  toSvg(): string;
+  toPng(): Buffer;
+  /** Writes the PNG (or the SVG when the path ends in .svg). */
+  save(path: string): void;
 }
 
-const MARGIN = 24;
+/** Axis and chart titles. */
+export interface ChartLabels {
+  readonly title?: string;
+  readonly xTitle?: string;
+  readonly yTitle?: string;
+}
 
-function drawAxes(width: number, height: number, xRange: [number, number], yRange: [number, number], gridLines = 4): Axes {
-  const raster = new Raster(width, height);
-  const toPixel = (x: number, y: number): [number, number] => [
-    MARGIN + ((x - xRange[0]) / (xRange[1] - xRange[0])) * (width - 2 * MARGIN),
-    height - MARGIN - ((y - yRange[0]) / (yRange[1] - yRange[0])) * (height - 2 * MARGIN),
-  ];
-  const grid: Color = [225, 225, 225];
-  for (let line = 0; line <= gridLines; line += 1) {
-    const fraction = line / gridLines;
-    const [gx] = toPixel(xRange[0] + fraction * (xRange[1] - xRange[0]), 0);
-    const [, gy] = toPixel(0, yRange[0] + fraction * (yRange[1] - yRange[0]));
-    raster.line(gx, MARGIN, gx, height - MARGIN, grid);
-    raster.line(MARGIN, gy, width - MARGIN, gy, grid);
-  }
-  const axis: Color = [60, 60, 60];
-  raster.line(MARGIN, height - MARGIN, width - MARGIN, height - MARGIN, axis);
-  raster.line(MARGIN, MARGIN, MARGIN, height - MARGIN, axis);
-  return { raster, toPixel };
+const PADDING_WITH_LEGEND: ChartPadding = { left: 64, right: 200, top: 36, bottom: 48 };
+const PADDING_WITHOUT_LEGEND: ChartPadding = { left: 64, right: 24, top: 36, bottom: 48 };
+
+function cssColor(color: Color): string {
+  return `rgb(${color[0]}, ${color[1]}, ${color[2]})`;
+}
+
+function finiteOrNull(value: number | undefined): number | null {
+  return value !== undefined && Number.isFinite(value) ? value : null;
 }
 
 function range(values: Iterable<number>, padding = 0.05): [number, number] {
@@ -41,51 +50,118 @@ function range(values: Iterable<number>, padding = 0.05): [number, number] {
   return [low - pad, high + pad];
 }
 
-export interface ScatterLayer {
-  /** Interleaved x, y. */
-  readonly points: Float32Array | readonly number[];
-  readonly color?: Color;
-  readonly colors?: readonly Color[];
-  readonly radius?: number;
-  readonly alpha?: number;
+function makeChart(spec: TopLevelSpec & { width: number; height: number }, padding: ChartPadding): Chart {
+  const chart: Chart = {
+    width: spec.width + padding.left + padding.right,
+    height: spec.height + padding.top + padding.bottom,
+    padding,
+    spec,
+    toSvg: () => vegaLiteSvg(spec, padding),
+    toPng: () => svgToPng(chart.toSvg()),
+    save: (path) => writeFileSync(path, path.toLowerCase().endsWith('.svg') ? chart.toSvg() : chart.toPng()),
+  };
+  return chart;
 }
 
-/** A scatter plot of one or more layers (first drawn first), with a shared square range. */
-export function scatterPlot(layers: readonly ScatterLayer[], size = 640): Raster {
-  const all: number[] = [];
-  for (const layer of layers) for (const value of layer.points) all.push(value);
-  const [low, high] = range(all);
-  const { raster, toPixel } = drawAxes(size, size, [low, high], [low, high]);
-  for (const layer of layers) {
-    for (let point = 0; point + 1 < layer.points.length; point += 2) {
-      const [px, py] = toPixel(layer.points[point] as number, layer.points[point + 1] as number);
-      const color = layer.colors?.[point / 2] ?? layer.color ?? (PALETTE[0] as Color);
-      raster.dot(px, py, layer.radius ?? 1.5, color, layer.alpha ?? 1);
-    }
-  }
-  return raster;
-}
+const AXIS = { grid: true, gridColor: '#e4e4e4', domainColor: '#333', tickColor: '#333', labelColor: '#222', titleColor: '#222', labelFontSize: 11, titleFontSize: 12 };
 
 export interface LineSeries {
   readonly x: readonly number[];
   readonly y: readonly number[];
   readonly color?: Color;
+  /** The legend entry; series without a name are drawn but not listed (no legend when none has a name). */
+  readonly name?: string;
 }
 
-/** A line chart; each series gets the next palette colour unless it names one. */
-export function lineChart(series: readonly LineSeries[], options: { width?: number; height?: number; yRange?: [number, number] } = {}): Raster {
-  const width = options.width ?? 720;
-  const height = options.height ?? 480;
+export interface LineChartOptions extends ChartLabels {
+  /** Plot-area size in pixels (default 640 x 400). */
+  readonly width?: number;
+  readonly height?: number;
+  /** The y-axis range; values outside it are clipped (default: the data's range). */
+  readonly yRange?: [number, number];
+}
+
+/** A line chart (Vega-Lite): each series gets the next palette colour unless it names one. */
+export function lineChart(series: readonly LineSeries[], options: LineChartOptions = {}): Chart {
+  const width = options.width ?? 640;
+  const height = options.height ?? 400;
+  const names = series.map((line, index) => line.name ?? `series ${index + 1}`);
+  const colors = series.map((line, index) => cssColor(line.color ?? (PALETTE[index % PALETTE.length] as Color)));
+  const values = series.flatMap((line, index) =>
+    line.x.map((x, point) => ({ x: finiteOrNull(x), y: finiteOrNull(line.y[point]), series: names[index] as string, order: point })),
+  );
   const xRange = range(series.flatMap((line) => line.x), 0);
   const yRange = options.yRange ?? range(series.flatMap((line) => line.y));
-  const { raster, toPixel } = drawAxes(width, height, xRange, yRange);
-  series.forEach((line, seriesIndex) => {
-    const color = line.color ?? (PALETTE[seriesIndex % PALETTE.length] as Color);
-    for (let point = 1; point < line.x.length; point += 1) {
-      const [x0, y0] = toPixel(line.x[point - 1] as number, line.y[point - 1] as number);
-      const [x1, y1] = toPixel(line.x[point] as number, line.y[point] as number);
-      if ([x0, y0, x1, y1].every(Number.isFinite)) raster.line(x0, y0, x1, y1, color);
-    }
-  });
-  return raster;
+  const legend = series.some((line) => line.name !== undefined);
+  const spec = {
+    width,
+    height,
+    ...(options.title ? { title: { text: options.title, fontSize: 14 } } : {}),
+    data: { values },
+    mark: { type: 'line', strokeWidth: 1.6, clip: true },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: options.xTitle ?? 'x', scale: { domain: xRange, nice: false, zero: false }, axis: AXIS },
+      y: { field: 'y', type: 'quantitative', title: options.yTitle ?? 'y', scale: { domain: yRange, nice: false, zero: false }, axis: AXIS },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        scale: { domain: names, range: colors },
+        legend: legend ? { title: null, labelFontSize: 12, symbolType: 'stroke', symbolStrokeWidth: 3, labelLimit: 180 } : null,
+      },
+      order: { field: 'order', type: 'quantitative' },
+    },
+  } as TopLevelSpec & { width: number; height: number };
+  return makeChart(spec, legend ? PADDING_WITH_LEGEND : PADDING_WITHOUT_LEGEND);
+}
+
+export interface ScatterLayer {
+  /** Interleaved x, y. */
+  readonly points: Float32Array | readonly number[];
+  readonly color?: Color;
+  /** The legend entry. */
+  readonly name?: string;
+  readonly radius?: number;
+  readonly alpha?: number;
+}
+
+export interface ScatterPlotOptions extends ChartLabels {
+  /** Side of the square plot area in pixels (default 560). */
+  readonly size?: number;
+}
+
+/** A scatter plot (Vega-Lite) of one or more layers, first drawn first, with one square range for both axes. */
+export function scatterPlot(layers: readonly ScatterLayer[], options: ScatterPlotOptions = {}): Chart {
+  const size = options.size ?? 560;
+  const all: number[] = [];
+  for (const layer of layers) for (const value of layer.points) all.push(value);
+  const domain = range(all);
+  const names = layers.map((layer, index) => layer.name ?? `layer ${index + 1}`);
+  const legend = layers.some((layer) => layer.name !== undefined);
+  const spec = {
+    width: size,
+    height: size,
+    ...(options.title ? { title: { text: options.title, fontSize: 14 } } : {}),
+    layer: layers.map((layer, index) => {
+      const values: { x: number; y: number; layer: string }[] = [];
+      for (let point = 0; point + 1 < layer.points.length; point += 2) {
+        values.push({ x: layer.points[point] as number, y: layer.points[point + 1] as number, layer: names[index] as string });
+      }
+      const radius = layer.radius ?? 1.5;
+      return {
+        data: { values },
+        mark: { type: 'circle', size: Math.PI * radius * radius, opacity: layer.alpha ?? 1, clip: true },
+        encoding: {
+          x: { field: 'x', type: 'quantitative', title: options.xTitle ?? 'x', scale: { domain, nice: false, zero: false }, axis: AXIS },
+          y: { field: 'y', type: 'quantitative', title: options.yTitle ?? 'y', scale: { domain, nice: false, zero: false }, axis: AXIS },
+          color: {
+            field: 'layer',
+            type: 'nominal',
+            scale: { domain: names, range: layers.map((entry, layerIndex) => cssColor(entry.color ?? (PALETTE[layerIndex % PALETTE.length] as Color))) },
+            legend: legend ? { title: null, labelFontSize: 12, symbolSize: 80, symbolOpacity: 1, labelLimit: 180 } : null,
+          },
+        },
+      };
+    }),
+  } as TopLevelSpec & { width: number; height: number };
+  return makeChart(spec, legend ? PADDING_WITH_LEGEND : PADDING_WITHOUT_LEGEND);
 }
