@@ -36,3 +36,8 @@ export type {
 } from './model-metadata.js';
 export { parseModelFile, writeModelFile, EMA_TENSOR_PREFIX, TRAINING_TENSOR_PREFIX } from './model-file.js';
 export type { ParsedModelFile, ParseModelFileOptions, ModelFileParts } from './model-file.js';
+export { memoryByteSource, type ByteSource } from './torch-byte-source.js';
+export { readZipEntries, type ZipEntry } from './torch-zip.js';
+export { unpickleTorch, TORCH_STORAGE_DTYPES } from './torch-pickle.js';
+export type { PickleValue, TorchStorageDtype, TorchStorageReference, TorchTensorReference } from './torch-pickle.js';
+export { readTorchCheckpoint, readTorchWeights, lazySafetensors, type LazyTensor } from './torch-checkpoint.js';

@@ -12,3 +12,4 @@ export {
 } from './checkpoint-files.js';
 export { loadModelFile, saveModelFile, readModelFileBytes } from './model-file-node.js';
 export type { SaveCheckpointOptions, CheckpointEntry } from './checkpoint-files.js';
+export { fileByteSource } from './torch-file-source.js';
