@@ -1,4 +1,4 @@
-import { parseBackendName, selectBackend } from '@tfjs-diffusion/backends';
+import { parseBackendName, selectBackend } from '@tfjs-diffusion/backends/node';
 import { DiffusionError, type BackendChoice, type BackendName } from '@tfjs-diffusion/core';
 
 /** What 'auto' tries on a server, in order: a real GPU first, then the fastest CPU backend. */

@@ -3,7 +3,7 @@
 //   npx tsc -p packages/backends/tsconfig.build.json && node packages/backends/native/build.mjs
 //   node packages/backends/bench/native-kernels.mjs [threads]   (median ms per kernel, native then wasm)
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend, registerTrainingKernels, loadNativeKernels } from '../dist/index.js';
+import { selectBackend, registerTrainingKernels, loadNativeKernels } from '../dist/node.js';
 
 const threads = Number(process.argv[2] ?? 1);
 await loadNativeKernels({ threads });

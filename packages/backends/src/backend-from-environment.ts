@@ -1,6 +1,6 @@
 import type { BackendName } from '@tfjs-diffusion/core';
 
-import { parseBackendName } from './select-backend.js';
+import { parseBackendName } from './backend-selection.js';
 
 /** The environment variable that names the backend an app should use. */
 export const BACKEND_ENVIRONMENT_VARIABLE = 'TFJS_DIFFUSION_BACKEND';

@@ -1,36 +1,33 @@
+// The browser-safe entry: no Node imports, no native code. `@tfjs-diffusion/backends/node` adds
+// tfjs-node, WebGPU on Dawn and the native OpenBLAS kernels.
+export { selectBackend } from './browser.js';
 export {
   AUTO_ORDER,
+  BACKEND_PACKAGES,
   parseBackendName,
-  selectBackend,
+  type BackendLoader,
+  type BackendLoaders,
+  type BackendSelection,
+  type ConcreteBackend,
   type SelectBackendOptions,
-} from './select-backend.js';
+} from './backend-selection.js';
 export { BACKEND_ENVIRONMENT_VARIABLE, backendFromEnvironment } from './backend-from-environment.js';
 export {
-  NATIVE_KERNEL_NAMES,
   TRAINING_KERNEL_NAMES,
-  hasNativeKernels,
   hasTrainingKernels,
   registerTrainingKernels,
   restoreTfjsKernels,
-  type RegisterTrainingKernelsOptions,
   type TrainingKernelBackend,
-} from './training-kernels.js';
+} from './training-kernel-registry.js';
 export {
-  NATIVE_AVX512_KERNEL_NAMES,
-  NATIVE_ENVIRONMENT,
-  loadNativeKernels,
-  nativeBatchMatMulKernel,
-  nativeConv2dBackpropFilterKernel,
-  nativeConv2dBackpropInputKernel,
-  nativeConv2dKernel,
-  nativeKernelStatus,
-  nativeConcatKernel,
-  nativeSigmoidKernel,
-  nativeSplitVKernel,
-  nativeSumKernel,
-  type NativeAddon,
-  type NativeKernelStatus,
-} from './native-kernels.js';
+  isSoftwareRenderer,
+  readAdapterInfo,
+  summariseAdapter,
+  type WebGpuAdapter,
+  type WebGpuAdapterInfo,
+  type WebGpuAdapterSummary,
+  type WebGpuEntry,
+} from './webgpu-adapter.js';
 export { conv2dBackpropFilterAsConvolution, conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 export { conv2dBackpropInputAsConvolution, conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 export {
@@ -50,4 +47,5 @@ export {
   resizeNearestNeighborGradOnHost,
 } from './pooling-gradients.js';
 export { unsortedSegmentSumKernel, unsortedSegmentSumOnHost } from './unsorted-segment-sum.js';
-export { SWIFTSHADER_ICD_PATH, createNodeGpu, installNavigatorGpu, type NodeGpu, type WebGpuEntry } from './webgpu-node.js';
+export { oneHotKernel } from './one-hot.js';
+export { splitVKernel } from './split-v.js';

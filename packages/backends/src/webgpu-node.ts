@@ -1,6 +1,7 @@
 import { DiffusionError } from '@tfjs-diffusion/core';
 
 import { describeError, importAtRuntime, isNotInstalled } from './runtime.js';
+import { summariseAdapter, type WebGpuAdapter, type WebGpuAdapterSummary, type WebGpuEntry } from './webgpu-adapter.js';
 
 /** Where Debian/Ubuntu's `chromium` package puts SwiftShader's Vulkan driver manifest. */
 export const SWIFTSHADER_ICD_PATH = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -9,22 +10,7 @@ const CHROMIUM_VULKAN_LOADER = '/usr/lib/chromium/libvulkan.so.1';
 /** dlopen flag RTLD_NODELETE (glibc), which Node's os.constants.dlopen does not list. */
 const RTLD_NODELETE = 0x1000;
 
-/** The part of a WebGPU adapter's info that names it. */
-interface WebGpuAdapterInfo {
-  readonly vendor?: string;
-  readonly architecture?: string;
-  readonly description?: string;
-}
-
-/** The part of a WebGPU adapter used here. */
-export interface WebGpuAdapter {
-  readonly info?: WebGpuAdapterInfo;
-}
-
-/** The part of `navigator.gpu` (WebGPU's GPU object) used here. */
-export interface WebGpuEntry {
-  requestAdapter(options?: { powerPreference?: 'low-power' | 'high-performance' }): Promise<WebGpuAdapter | null>;
-}
+export type { WebGpuEntry } from './webgpu-adapter.js';
 
 /** What the npm package `webgpu` (Dawn for Node) exports. */
 interface DawnModule {
@@ -39,19 +25,12 @@ export interface NodeGpu {
   readonly adapter: string;
   /** True when the adapter is SwiftShader, a CPU emulation: correct but slow. */
   readonly software: boolean;
+  /** The adapter's name and whether (and why) it is a software one. */
+  readonly summary: WebGpuAdapterSummary;
 }
 
 function unavailable(message: string, cause?: unknown): DiffusionError {
   return new DiffusionError('backend-unavailable', message, cause === undefined ? undefined : { cause });
-}
-
-function describeAdapter(adapter: WebGpuAdapter): { name: string; software: boolean } {
-  const info = adapter.info;
-  const parts = [info?.vendor, info?.architecture].filter((part) => part !== undefined && part !== '');
-  const description = info?.description ?? '';
-  const name = `${parts.join(' ') || 'unknown adapter'}${description === '' ? '' : ` (${description})`}`;
-  const software = /swiftshader/i.test(`${info?.architecture ?? ''} ${description}`);
-  return { name, software };
 }
 
 /**
@@ -103,9 +82,9 @@ export async function createNodeGpu(allowSoftware = true): Promise<NodeGpu> {
   return { gpu, ...nameOf(adapter) };
 }
 
-function nameOf(adapter: WebGpuAdapter): { adapter: string; software: boolean } {
-  const { name, software } = describeAdapter(adapter);
-  return { adapter: name, software };
+function nameOf(adapter: WebGpuAdapter): { adapter: string; software: boolean; summary: WebGpuAdapterSummary } {
+  const summary = summariseAdapter(adapter);
+  return { adapter: summary.name, software: summary.software, summary };
 }
 
 /** Makes `navigator.gpu` the given entry point, creating `navigator` where Node has none (Node 20). */

@@ -20,7 +20,7 @@ import process from 'node:process';
 import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
-import { backendFromEnvironment, selectBackend } from '@tfjs-diffusion/backends';
+import { backendFromEnvironment, selectBackend } from '@tfjs-diffusion/backends/node';
 import { createNoiseSource } from '@tfjs-diffusion/core';
 import { createUNet } from '@tfjs-diffusion/networks';
 import { createSimpleObjective } from '@tfjs-diffusion/objectives';

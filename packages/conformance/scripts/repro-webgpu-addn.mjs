@@ -8,7 +8,7 @@
 import process from 'node:process';
 
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '@tfjs-diffusion/backends';
+import { selectBackend } from '@tfjs-diffusion/backends/node';
 import { globalNorm } from '@tfjs-diffusion/training';
 
 await selectBackend('webgpu');

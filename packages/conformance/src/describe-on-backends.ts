@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 
 import * as tf from '@tensorflow/tfjs-core';
-import { SWIFTSHADER_ICD_PATH, selectBackend } from '@tfjs-diffusion/backends';
+import { SWIFTSHADER_ICD_PATH, selectBackend } from '@tfjs-diffusion/backends/node';
 import { afterAll, beforeAll, describe } from 'vitest';
 
 /** The backends every conformance test runs on, in this order (cpu first: it is the reference). */

@@ -76,7 +76,7 @@ export function createLocalHost(): ReplicaHost {
     request(request) {
       return handleRequest(slot, request, async (backend) => {
         if (backend !== 'current' && tf.getBackend() !== backend) {
-          const { selectBackend } = await import('@tfjs-diffusion/backends');
+          const { selectBackend } = await import('@tfjs-diffusion/backends/node');
           await selectBackend(backend as Parameters<typeof selectBackend>[0]);
         }
         return { backend: tf.getBackend(), reason: 'in-process' };

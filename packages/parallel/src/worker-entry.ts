@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '@tfjs-diffusion/backends';
+import { selectBackend } from '@tfjs-diffusion/backends/node';
 import type { BackendName } from '@tfjs-diffusion/core';
 import { handleRequest, type ReplicaSlot } from './replica-handler.js';
 import { transferables, type ReplicaRequest, type ReplyMessage } from './worker-protocol.js';

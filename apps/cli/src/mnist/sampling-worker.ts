@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { selectBackend } from '@tfjs-diffusion/backends';
+import { selectBackend } from '@tfjs-diffusion/backends/node';
 import type { BackendName, DiffusionModel } from '@tfjs-diffusion/core';
 import { loadDenoiser, loadNoisyClassifier } from '../checkpoint/load-model.js';
 import type { SamplingWorkerReply, SamplingWorkerRequest } from './sampling-pool.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '@tfjs-diffusion/backends';
+import { selectBackend } from '@tfjs-diffusion/backends/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modeStatistics, runToy } from './train-toy.js';
 
