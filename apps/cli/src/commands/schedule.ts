@@ -11,13 +11,13 @@ export const scheduleCommand: Command = {
   name: 'schedule',
   summary: 'print a noise schedule as JSON, or plot alphaBar against t/T',
   usage: [
-    'usage: tfjs-diffusion schedule --kind KIND[,KIND...] [--timesteps T] [--respace SPEC] (--json | --plot FILE.png)',
+    'usage: tfjs-diffusion schedule --kind KIND[,KIND...] [--timesteps T] [--respace SPEC] (--json | --plot FILE.png|svg)',
     '',
     `  --kind KIND       ${KINDS.join(' | ')}; several, comma separated, with --plot`,
     '  --timesteps T     number of training timesteps (default 1000)',
     '  --respace SPEC    "ddim50", "250", "10,15,20", "leading:N", "trailing:N" or "linspace:N"',
     '  --json            print ONE JSON object {kind, timesteps, respace, kept, betas, alphaBars}',
-    '  --plot FILE.png   draw alphaBar against t/T for the requested kinds',
+    '  --plot FILE.png|svg  draw alphaBar against t/T for the requested kinds (axes, legend)',
   ].join('\n'),
   options: {
     kind: { type: 'string' },

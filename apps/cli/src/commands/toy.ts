@@ -10,7 +10,7 @@ export const toyCommand: Command = {
   name: 'toy',
   summary: 'train the MLP denoiser on a 2-D toy distribution and plot samples over the data',
   usage: [
-    'usage: tfjs-diffusion toy --dataset NAME --out FILE.png [options]',
+    'usage: tfjs-diffusion toy --dataset NAME --out FILE.png|svg [options]',
     '',
     `  --dataset NAME        ${TOY_DATASETS.join(' | ')}`,
     '  --train-steps N       training steps (default 6000)',
@@ -24,7 +24,7 @@ export const toyCommand: Command = {
     '  --seed S              (default 0)',
     '  --backend NAME        auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
     '  --json                print a JSON summary (loss, and mode statistics for eight-gaussians)',
-    '  --out FILE.png        scatter plot: data in grey, samples in colour',
+    '  --out FILE.png|svg    scatter plot: data in grey, samples in red, with axes and a legend',
   ].join('\n'),
   options: {
     dataset: { type: 'string' },

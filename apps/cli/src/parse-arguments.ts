@@ -1,0 +1,58 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from './cli-error.js';
+import type { Command, OptionValues } from './command.js';
+import { didYouMean } from './did-you-mean.js';
+
+/** A value that reads as a negative number: '-5', '-0.5', '-.5', '-1e-3', '-Infinity'. */
+const NEGATIVE_NUMBER = /^-(\d|\.\d|Infinity$)/;
+
+/**
+ * Joins `--name -5` into `--name=-5` for string options, so that a negative value reaches the
+ * option's own range check instead of Node's "argument is ambiguous".
+ */
+function joinNegativeValues(args: readonly string[], options: Command['options']): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index += 1) {
+    const argument = args[index] as string;
+    const next = args[index + 1];
+    if (argument === '--') {
+      joined.push(...args.slice(index));
+      break;
+    }
+    const name = argument.startsWith('--') && !argument.includes('=') ? argument.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      joined.push(`${argument}=${next}`);
+      index += 1;
+    } else {
+      joined.push(argument);
+    }
+  }
+  return joined;
+}
+
+/**
+ * Parses a command's arguments strictly: unknown options are named with the closest known one,
+ * an option given twice is refused (never silently the last), negative numbers are values.
+ */
+export function parseCommandArguments(command: Command, args: readonly string[]): OptionValues {
+  const normalised = joinNegativeValues(args, command.options);
+  const known = Object.keys(command.options);
+  const { tokens } = parseArgs({ args: normalised, options: command.options, strict: false, allowPositionals: true, tokens: true });
+  const seen = new Map<string, string>();
+  for (const token of tokens) {
+    if (token.kind === 'positional') throw new UsageError(`unexpected argument '${token.value}' (options are written --name value)`);
+    if (token.kind !== 'option') continue;
+    if (!known.includes(token.name)) {
+      throw new UsageError(`Unknown option '${token.rawName}'${token.rawName.startsWith('--') ? didYouMean(token.name, known, '--') : ''}`);
+    }
+    const shown = token.value === undefined ? token.rawName : `${token.rawName} ${token.value}`;
+    const earlier = seen.get(token.name);
+    if (earlier !== undefined) throw new UsageError(`--${token.name} was given twice ('${earlier}', then '${shown}'): give it once`);
+    seen.set(token.name, shown);
+  }
+  try {
+    return parseArgs({ args: normalised, options: command.options, strict: true, allowPositionals: false }).values as OptionValues;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
