@@ -20,6 +20,7 @@ export type DiffusionErrorCode =
   | 'unknown-option'
   | 'backend-unavailable'
   | 'non-finite-loss'
+  | 'non-finite-sample'
   | 'data-error';
 
 /** Throws `DiffusionError('invalid-shape')` unless `shape` equals `expected` (-1 matches any size). */

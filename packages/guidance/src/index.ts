@@ -9,3 +9,4 @@ export {
 } from './classifier-objective.js';
 export { composeGuidance } from './compose-guidance.js';
 export { GUIDANCE_NAMES, guidanceByName, type GuidanceByNameOptions, type GuidanceName } from './guidance-by-name.js';
+export { nullClassModel } from './null-class-model.js';

@@ -1,0 +1,9 @@
+// @tfjs-diffusion/pipelines: browser-safe entry (no node: imports). Node adds paths and PNG: './node'.
+export { loadPipeline } from './load-pipeline.js';
+export { pipelineFromBytes, type DiffusionPipeline, type LoadPipelineOptions } from './build-pipeline.js';
+export { generateImages, type GenerateOptions, type GenerateResult, type GenerateStepEvent } from './generate.js';
+export { readSource, isUrlString, type PipelineSource, type SourceBytes } from './read-source.js';
+export { perImageNoiseSource, imageNoiseSeed } from './per-image-noise.js';
+export { tileImages, type TileOptions } from './tile-images.js';
+export { toImageData, toRgbaBytes } from './image-data.js';
+export { savePipeline, hostParameters, type SavePipelineOptions } from './save-pipeline.js';

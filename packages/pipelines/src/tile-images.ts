@@ -1,0 +1,42 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { DiffusionError } from '@tfjs-diffusion/core';
+
+/** Options of `tileImages`. */
+export interface TileOptions {
+  /** Images per grid row (default: all in one row); with one row per class, the images per class. */
+  readonly columns?: number;
+  /** Pixels of background between cells and around the grid (default 2). */
+  readonly pad?: number;
+  /** The background value, in the images' range (default -1: black for data in [-1, 1]). */
+  readonly background?: number;
+}
+
+/**
+ * Lays out NHWC images row by row (image r * columns + c at row r, column c) in one HWC image,
+ * cells separated and framed by `pad` background pixels; a short last row is left as background.
+ *
+ * @example
+ * const grid = tileImages(images, { columns: 8, pad: 2 }); // [H', W', C]
+ */
+export function tileImages(images: tf.Tensor4D, options: TileOptions = {}): tf.Tensor3D {
+  const [count, height, width, channels] = images.shape;
+  const columns = options.columns ?? count;
+  const pad = options.pad ?? 2;
+  if (!Number.isInteger(columns) || columns < 1) throw new DiffusionError('invalid-argument', `tileImages: columns must be a positive integer, got ${columns}`);
+  if (!Number.isInteger(pad) || pad < 0) throw new DiffusionError('invalid-argument', `tileImages: pad must be a non-negative integer, got ${pad}`);
+  const rows = Math.max(1, Math.ceil(count / columns));
+  const background = options.background ?? -1;
+  return tf.tidy(() => {
+    // 1. Fill the last row, then pad every cell on its bottom/right (and the grid on its top/left).
+    const missing = rows * columns - count;
+    let cells: tf.Tensor4D = tf.cast(images, 'float32');
+    if (missing > 0) cells = tf.concat([cells, tf.fill([missing, height, width, channels], background)], 0);
+    cells = tf.pad(cells, [[0, 0], [0, pad], [0, pad], [0, 0]], background);
+    // 2. [rows, columns, h, w, c] -> [rows, h, columns, w, c] -> [rows * h, columns * w, c].
+    const cellHeight = height + pad;
+    const cellWidth = width + pad;
+    const grid = tf.transpose(tf.reshape(cells, [rows, columns, cellHeight, cellWidth, channels]), [0, 2, 1, 3, 4]);
+    const flat = tf.reshape(grid, [rows * cellHeight, columns * cellWidth, channels]) as tf.Tensor3D;
+    return tf.pad(flat, [[pad, 0], [pad, 0], [0, 0]], background);
+  });
+}
