@@ -34,7 +34,7 @@ export type NoiseAwareClassifierConfig = UNetBackboneConfig & {
    * 'attention' (AttentionPool2d, ADM's classifier default), 'adaptive' (GN, SiLU, global average
    * pool, linear), 'spatial' (the spatial means of every input block's and the middle block's
    * output, concatenated, then linear 2048, ReLU, linear) or 'spatial_v2' (the same MLP with
-   * GroupNorm(32) and SiLU in place of ReLU).
+   * GroupNorm(groupNormGroups) and SiLU in place of ReLU).
    */
   readonly pool?: ClassifierPool;
 };
@@ -85,12 +85,12 @@ export function createNoiseAwareClassifier(
       // out.0 linear(features, 2048); spatial: out.1 ReLU, out.2 linear; spatial_v2: out.1 GroupNorm(32), out.2 SiLU, out.3 linear
       const features = encoder.skipChannels.reduce((sum, count) => sum + count, 0) + channels;
       const first = parameterStore.dense('out.0', features, SPATIAL_HIDDEN);
-      const hiddenNorm = resolved.pool === 'spatial_v2' ? parameterStore.groupNorm('out.1', SPATIAL_HIDDEN, 32) : null;
+      const hiddenNorm = resolved.pool === 'spatial_v2' ? parameterStore.groupNorm('out.1', SPATIAL_HIDDEN, resolved.groupNormGroups) : null;
       const last = parameterStore.dense(hiddenNorm ? 'out.3' : 'out.2', SPATIAL_HIDDEN, resolved.numClasses);
       spatialHead = (pooled) => {
         const hidden = applyDense(pooled, first);
         const activated = hiddenNorm
-          ? silu(tf.reshape(groupNorm(tf.reshape(hidden, [-1, 1, 1, SPATIAL_HIDDEN]), 32, hiddenNorm), [-1, SPATIAL_HIDDEN]) as tf.Tensor2D)
+          ? silu(tf.reshape(groupNorm(tf.reshape(hidden, [-1, 1, 1, SPATIAL_HIDDEN]), hiddenNorm.groups, hiddenNorm), [-1, SPATIAL_HIDDEN]) as tf.Tensor2D)
           : tf.relu(hidden);
         return applyDense(activated, last);
       };

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import '@tfjs-diffusion/core/register-gradients';
+import { registerTrainingKernels } from '@tfjs-diffusion/backends';
+import { parseModelFile, parseSafetensors, readTorchWeights } from '@tfjs-diffusion/checkpoints';
+import type { DiffusionModel, NoisyClassifier } from '@tfjs-diffusion/core';
+import { createNetwork, mapParameterSource } from '@tfjs-diffusion/networks';
+import { describe, expect, it } from 'vitest';
+import type { AdmSource } from './adm-flags.js';
+import { convertAdmCheckpoint } from './convert-checkpoint.js';
+
+/** Cases written by scripts/torch-fixtures/make_fixtures.py with the original guided-/improved-diffusion code. */
+interface FixtureCase {
+  readonly from: AdmSource;
+  readonly kind: 'denoiser' | 'classifier';
+  readonly modelFlags?: string;
+  readonly diffusionFlags?: string;
+  readonly classifierFlags?: string;
+  readonly extraFlags: string;
+  readonly weights: string;
+  readonly safetensors?: string;
+  readonly io: string;
+}
+const directory = new URL('../fixtures/', import.meta.url);
+const manifest = JSON.parse(readFileSync(new URL('fixtures.json', directory), 'utf8')) as { cases: Record<string, FixtureCase> };
+const read = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(name, directory)));
+
+/** Converts a fixture's weights with its README-style flags, writes the model file, and builds the network from that file. */
+function convertAndLoad(fixture: FixtureCase, weightsFile: string): { network: DiffusionModel | NoisyClassifier; dispose(): void } {
+  const converted = convertAdmCheckpoint({
+    from: fixture.from,
+    ...(fixture.kind === 'classifier'
+      ? { classifierFlags: `${fixture.classifierFlags} ${fixture.extraFlags}` }
+      : { modelFlags: `${fixture.modelFlags} ${fixture.extraFlags}`, diffusionFlags: fixture.diffusionFlags ?? '' }),
+    weights: readTorchWeights(read(weightsFile), weightsFile),
+    dtype: 'F32',
+  });
+  const file = parseModelFile(converted.bytes, weightsFile);
+  const { source, unused } = mapParameterSource(new Map(file.tensors));
+  const network = createNetwork(file.metadata.network as never, { parameterSource: source });
+  expect(unused()).toEqual([]);
+  return { network: network as unknown as DiffusionModel | NoisyClassifier, dispose: () => network.dispose() };
+}
+
+function worstDifference(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  expect(actual.length).toBe(expected.length);
+  let worst = 0;
+  for (let index = 0; index < expected.length; index += 1) worst = Math.max(worst, Math.abs((actual[index] as number) - (expected[index] as number)));
+  return worst;
+}
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  describe(`converted published-style checkpoints match PyTorch float32 on ${backend}`, () => {
+    for (const [name, fixture] of Object.entries(manifest.cases)) {
+      const files = [fixture.weights, ...(fixture.safetensors ? [fixture.safetensors] : [])];
+      for (const weightsFile of files) {
+        it(`${name} from ${weightsFile.endsWith('.pt') ? '.pt' : '.safetensors'}`, async () => {
+          await tf.setBackend(backend);
+          await tf.ready();
+          // tfjs-backend-wasm has no Conv2DBackpropFilter, which the fused conv's gradient computes eagerly
+          if (backend === 'wasm') registerTrainingKernels('wasm', { native: false });
+          const io = parseSafetensors(read(fixture.io)).tensors;
+          const tensor = (key: string): tf.Tensor => {
+            const entry = io.get(key);
+            if (!entry) throw new Error(`${fixture.io} has no ${key}`);
+            return tf.tensor(entry.data, entry.shape);
+          };
+          const { network, dispose } = convertAndLoad(fixture, weightsFile);
+          const before = tf.memory().numTensors;
+          const x = tensor('x');
+          const timesteps = tensor('t') as tf.Tensor1D;
+          const labels = io.has('y') ? (tf.tidy(() => tf.cast(tensor('y'), 'int32')) as tf.Tensor1D) : undefined;
+          if (fixture.kind === 'denoiser') {
+            const model = network as DiffusionModel;
+            const output = tf.tidy(() => {
+              const result = model.predict({ x, timesteps, ...(labels ? { condition: { classLabels: labels } } : {}) });
+              return result.varianceValues ? tf.concat([result.prediction, result.varianceValues], 3) : result.prediction;
+            });
+            expect(worstDifference(await output.data(), io.get('output')?.data ?? [])).toBeLessThan(1e-4);
+            output.dispose();
+          } else {
+            const classifier = network as NoisyClassifier;
+            const logits = tf.tidy(() => classifier.logits({ x, timesteps }));
+            expect(worstDifference(await logits.data(), io.get('logits')?.data ?? [])).toBeLessThan(1e-4);
+            // d/dx sum_i log softmax(logits_i)[y_i], the classifier-guidance gradient
+            const gradient = tf.tidy(() =>
+              tf.grad((input: tf.Tensor) => {
+                const logProbabilities = tf.logSoftmax(classifier.logits({ x: input, timesteps }));
+                return tf.sum(tf.mul(logProbabilities, tf.oneHot(labels as tf.Tensor1D, classifier.numClasses)));
+              })(x),
+            );
+            expect(worstDifference(await gradient.data(), io.get('gradient')?.data ?? [])).toBeLessThan(1e-4);
+            tf.dispose([logits, gradient]);
+          }
+          tf.dispose([x, timesteps, ...(labels ? [labels] : [])]);
+          expect(tf.memory().numTensors).toBe(before);
+          dispose();
+        });
+      }
+    }
+  });
+}
