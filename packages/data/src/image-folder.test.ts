@@ -97,7 +97,7 @@ describe('loadImageFolder', () => {
     const empty = await write({ 'readme.txt': 'x' });
     await expectDataError(loadImageFolder({ directory: empty, size: 4, channels: 1 }), [empty, 'has no PNG or JPEG images']);
     const corruptPng = await write({ 'good.png': pngBytes(3, 3, red), 'broken.png': new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]) });
-    await expectDataError(loadImageFolder({ directory: corruptPng, size: 4, channels: 3 }), ['cannot decode image', join(corruptPng, 'broken.png')]);
+    await expectDataError(loadImageFolder({ directory: corruptPng, size: 4, channels: 3 }), ['truncated PNG', join(corruptPng, 'broken.png')]);
     const truncatedJpeg = await write({ 'cut.jpg': jpegBytes(16, 16, red).subarray(0, 40) });
     await expectDataError(loadImageFolder({ directory: truncatedJpeg, size: 4, channels: 3 }), [join(truncatedJpeg, 'cut.jpg')]);
     const notImage = await write({ 'fake.jpeg': 'hello world' });

@@ -4,6 +4,7 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { DiffusionError } from '@tfjs-diffusion/core';
 import type { ImageDataset } from './image-dataset.js';
+import { checkPngData, DEFAULT_MAX_IMAGE_PIXELS, readImageHeader } from './image-header.js';
 import { resizeCoverCrop } from './resize.js';
 
 /** Options of `loadImageFolder`. */
@@ -14,6 +15,12 @@ export interface ImageFolderOptions {
   readonly size: number;
   /** 1: grayscale (Rec. 601 luma), 3: RGB. */
   readonly channels: 1 | 3;
+  /** Largest width x height a file may declare; checked from its header before decoding. Default 4096 x 4096. */
+  readonly maxPixels?: number;
+  /** Skip files that cannot be decoded (each reported through `onWarning`) instead of failing. Default false. */
+  readonly skipBadImages?: boolean;
+  /** Receives one line per skipped file with `skipBadImages`; default `console.warn`. */
+  readonly onWarning?: (message: string) => void;
 }
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
@@ -24,6 +31,10 @@ const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
  */
 export async function loadImageFolder(options: ImageFolderOptions): Promise<ImageDataset> {
   const { directory, size, channels } = options;
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
+  if (!Number.isSafeInteger(maxPixels) || maxPixels < 1) {
+    throw new DiffusionError('invalid-argument', `loadImageFolder: maxPixels must be a positive integer, got ${String(maxPixels)}`);
+  }
   if (!Number.isSafeInteger(size) || size < 1) {
     throw new DiffusionError('invalid-argument', `loadImageFolder: size must be a positive integer, got ${size}`);
   }
@@ -55,22 +66,37 @@ export async function loadImageFolder(options: ImageFolderOptions): Promise<Imag
   }
 
   // 2. Decode, convert, resize and scale each image.
+  //    A bad file fails the load, or with skipBadImages is reported and left out.
   const imageSize = size * size * channels;
-  const images = new Float32Array(files.length * imageSize);
-  const labels = new Int32Array(files.length);
-  for (const [index, [file, label]] of files.entries()) {
-    const decoded = decodeImage(await readImageFile(file), file);
+  let images = new Float32Array(files.length * imageSize);
+  let labels = new Int32Array(files.length);
+  let index = 0;
+  for (const [file, label] of files) {
+    let decoded: { width: number; height: number; data: Uint8Array };
+    try {
+      decoded = decodeImage(await readImageFile(file), file, maxPixels);
+    } catch (error) {
+      if (!options.skipBadImages) throw error;
+      (options.onWarning ?? console.warn)(`skipping ${(error as Error).message}`);
+      continue;
+    }
     const pixels = toChannels(decoded.data, decoded.width, decoded.height, channels);
     const resized = resizeCoverCrop(pixels, decoded.width, decoded.height, channels, size);
     for (let position = 0; position < imageSize; position += 1) {
       images[index * imageSize + position] = Math.min(1, Math.max(-1, (resized[position] as number) / 127.5 - 1));
     }
     labels[index] = label;
+    index += 1;
+  }
+  if (index === 0) throw new DiffusionError('data-error', `image folder ${directory}: none of its ${files.length} images could be decoded`);
+  if (index < files.length) {
+    images = images.slice(0, index * imageSize);
+    labels = labels.slice(0, index);
   }
   return {
     images,
     labels,
-    count: files.length,
+    count: index,
     height: size,
     width: size,
     channels,
@@ -79,18 +105,36 @@ export async function loadImageFolder(options: ImageFolderOptions): Promise<Imag
   };
 }
 
-/** An RGBA image decoded from PNG (pngjs) or JPEG (jpeg-js), chosen by the file's signature bytes. */
-export function decodeImage(bytes: Uint8Array, fileName: string): { width: number; height: number; data: Uint8Array } {
-  const isPng = bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-  const isJpeg = bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
-  if (!isPng && !isJpeg) throw new DiffusionError('data-error', `${fileName} is not a PNG or JPEG image (unknown signature)`);
+/**
+ * An RGBA image decoded from PNG (pngjs) or JPEG (jpeg-js), chosen by the file's signature bytes.
+ * The header's width x height is bounded by `maxPixels` before decoding, and a PNG whose data is
+ * shorter than its header promises is refused (never padded with black).
+ */
+export function decodeImage(
+  bytes: Uint8Array,
+  fileName: string,
+  maxPixels = DEFAULT_MAX_IMAGE_PIXELS,
+): { width: number; height: number; data: Uint8Array } {
+  const header = readImageHeader(bytes, fileName, maxPixels);
+  const isPng = header.format === 'png';
+  if (isPng) checkPngData(bytes, fileName);
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
     decoded = isPng
       ? PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
-      : jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 100, maxMemoryUsageInMB: 1024 });
+      : jpeg.decode(bytes, {
+          useTArray: true,
+          formatAsRGBA: true,
+          maxResolutionInMP: maxPixels / 1e6,
+          maxMemoryUsageInMB: Math.ceil((maxPixels * 8) / 2 ** 20) + 64,
+        });
   } catch (error) {
-    throw new DiffusionError('data-error', `cannot decode image ${fileName}: ${(error as Error).message}`, { cause: error });
+    const message = (error as Error).message;
+    // pngjs says 'read requests waitng on finished stream' (sic) when the file ends early
+    if (isPng && /finished stream|unexpected end|premature end/i.test(message)) {
+      throw new DiffusionError('data-error', `image ${fileName} is a truncated PNG (${message})`, { cause: error });
+    }
+    throw new DiffusionError('data-error', `cannot decode image ${fileName}: ${message}`, { cause: error });
   }
   const { width, height, data } = decoded;
   if (!(width > 0 && height > 0) || data.length !== width * height * 4) {

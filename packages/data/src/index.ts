@@ -11,5 +11,6 @@ export type { FashionMnistOptions } from './fashion-mnist.js';
 export { parseIdx } from './idx.js';
 export type { IdxArray } from './idx.js';
 export { loadImageFolder, decodeImage } from './image-folder.js';
+export { readImageHeader, checkPngData, DEFAULT_MAX_IMAGE_PIXELS, type ImageHeader } from './image-header.js';
 export type { ImageFolderOptions } from './image-folder.js';
 export { resizeCoverCrop } from './resize.js';
