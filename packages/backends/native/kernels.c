@@ -603,6 +603,58 @@ __attribute__((target("avx512f"))) static void sigmoid_avx512(const float* x, fl
 }
 #endif
 
+// ---------------------------------------------------------------------------------------------
+// fmaPeak(seconds): one core's float32 FMA throughput in FLOP/s, measured on 16 independent
+// chains of 512-bit FMAs (enough to cover the FMA latency times the FMA ports of current x86 cores;
+// 2 FLOP per lane per FMA) for at least `seconds` of the calling thread's CPU time (not wall time,
+// so that other processes on a loaded machine do not lower it). 0 without AVX-512F.
+#include <time.h>
+static double thread_seconds(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+#ifdef HAVE_AVX512_GEMM
+__attribute__((target("avx512f"), noinline)) static double fma_peak_avx512(double seconds) {
+  __m512 acc[16];
+  for (int i = 0; i < 16; i++) acc[i] = _mm512_set1_ps(1.0f + 1e-3f * (float)i);
+  const __m512 scale = _mm512_set1_ps(0.999999f), shift = _mm512_set1_ps(1e-6f);
+  const int64_t inner = 1 << 16;
+  int64_t rounds = 0;
+  const double started = thread_seconds();
+  double elapsed = 0;
+  do {
+    for (int64_t r = 0; r < inner; r++) {
+      _Pragma("GCC unroll 16") for (int i = 0; i < 16; i++) acc[i] = _mm512_fmadd_ps(acc[i], scale, shift);
+    }
+    rounds += 1;
+    elapsed = thread_seconds() - started;
+  } while (elapsed < seconds);
+  __m512 total = acc[0];
+  for (int i = 1; i < 16; i++) total = _mm512_add_ps(total, acc[i]);
+  volatile float sink = _mm512_reduce_add_ps(total);
+  (void)sink;
+  return (double)rounds * (double)inner * 16.0 * 16.0 * 2.0 / elapsed;
+}
+#endif
+
+static napi_value fma_peak(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 1)) return NULL;
+  double seconds = 0.2;
+  if (napi_get_value_double(env, call.argv[0], &seconds) != napi_ok || !(seconds > 0) || seconds > 60) {
+    return fail(&call, "tfjs-diffusion native: fmaPeak seconds must be in (0, 60]"), NULL;
+  }
+  double flops = 0;
+#ifdef HAVE_AVX512_GEMM
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) flops = fma_peak_avx512(seconds);
+#endif
+  napi_value result;
+  napi_create_double(env, flops, &result);
+  return result;
+}
+
 static void sigmoid_scalar(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; i += 1) y[i] = 1.0f / (1.0f + expf(-x[i]));
 }
@@ -823,6 +875,7 @@ NAPI_MODULE_INIT() {
       {"batchMatMul", NULL, batch_mat_mul, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"useOwnGemm", NULL, use_own_gemm, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"setChunk", NULL, set_chunk, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"fmaPeak", NULL, fma_peak, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"sigmoid", NULL, sigmoid, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"copyRows", NULL, copy_rows, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"sum", NULL, sum, NULL, NULL, NULL, napi_default_jsproperty, NULL},

@@ -26,6 +26,8 @@ export interface NativeAddon {
   sum(x: Float32Array, out: Float32Array, parameters: Int32Array): void;
   copyRows(source: Float32Array, destination: Float32Array, parameters: Int32Array): void;
   sigmoid(x: Float32Array, out: Float32Array): void;
+  /** One core's float32 FMA peak in FLOP/s (AVX-512, per second of thread CPU time); 0 without AVX-512F. */
+  fmaPeak(seconds: number): number;
   setChunk(floats: number): number;
   /** Opens the first OpenBLAS of `libraries` that loads (once per process); returns '' or why none did. */
   load(libraries: readonly string[], threads: number, coretype?: string): string;

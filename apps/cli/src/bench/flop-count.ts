@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { createUNet, unetPresets } from '@tfjs-diffusion/networks';
+
+/** One kernel call as tf.profile reports it. */
+export interface ProfiledKernel {
+  readonly name: string;
+  readonly inputShapes: readonly (readonly number[] | undefined)[];
+  readonly outputShapes: readonly (readonly number[] | undefined)[];
+}
+
+const product = (shape: readonly number[]): number => shape.reduce((total, size) => total * size, 1);
+
+/**
+ * FLOPs of one kernel call, counting a multiply-add as 2: convolutions (2 * outputs * kh * kw * Cin)
+ * and matrix products (2 * outputs * K); every other kernel counts 0 (element-wise work is a few
+ * FLOPs per value, under 1 % of the U-Net's total).
+ */
+export function kernelFlops(kernel: ProfiledKernel): number {
+  const out = kernel.outputShapes[0];
+  if (out === undefined) return 0;
+  if (kernel.name === 'Conv2D' || kernel.name === 'FusedConv2D') {
+    const filter = kernel.inputShapes[1];
+    if (filter === undefined || filter.length !== 4) return 0;
+    return 2 * product(out) * (filter[0] as number) * (filter[1] as number) * (filter[2] as number);
+  }
+  if (kernel.name === 'BatchMatMul' || kernel.name === '_FusedMatMul') {
+    const a = kernel.inputShapes[0];
+    if (a === undefined || a.length < 2 || out.length < 2) return 0;
+    const rows = out[out.length - 2] as number;
+    // a is [.., M, K], or [.., K, M] when transposed
+    const shared = a[a.length - 2] === rows ? (a[a.length - 1] as number) : (a[a.length - 2] as number);
+    return 2 * product(out) * shared;
+  }
+  return 0;
+}
+
+/**
+ * FLOPs of one forward pass of the 'torch-peer' U-Net per image, from the shapes of the kernels a
+ * batch-1 forward runs (tf.profile, on the active backend; cpu when none is).
+ */
+export async function torchPeerForwardFlops(): Promise<number> {
+  await tf.ready();
+  const model = createUNet({ ...unetPresets['torch-peer'] });
+  try {
+    const x = tf.zeros([1, 32, 32, 1]);
+    const timesteps = tf.tensor1d([500]);
+    const classLabels = tf.tensor1d([3], 'int32');
+    const info = await tf.profile(() => {
+      tf.tidy(() => {
+        model.predict({ x, timesteps, condition: { classLabels } }).prediction.dataSync();
+      });
+    });
+    tf.dispose([x, timesteps, classLabels]);
+    return info.kernels.reduce((total, kernel) => total + kernelFlops(kernel as unknown as ProfiledKernel), 0);
+  } finally {
+    model.dispose();
+  }
+}
