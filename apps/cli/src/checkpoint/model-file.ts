@@ -7,7 +7,7 @@ export const EMA_PREFIX = 'ema.';
 export const ADAM_FIRST_PREFIX = 'adam.m.';
 export const ADAM_SECOND_PREFIX = 'adam.v.';
 export const LOSS_HISTORY_TENSOR = 'trainer.loss-history';
-const NON_MODEL_PREFIXES = [EMA_PREFIX, ADAM_FIRST_PREFIX, ADAM_SECOND_PREFIX, 'trainer.'];
+const NON_MODEL_PREFIXES = [EMA_PREFIX, ADAM_FIRST_PREFIX, ADAM_SECOND_PREFIX, 'trainer.', 'training.'];
 
 /** The tensors whose names start with `prefix`, with the prefix removed. */
 export function tensorsWithPrefix(file: ParsedSafetensors, prefix: string): Map<string, ParameterData> {
@@ -26,7 +26,9 @@ export function modelTensors(file: ParsedSafetensors): Map<string, ParameterData
 /** Reads a safetensors file with its config; every error names the file. */
 export async function readModelFile(path: string): Promise<{ file: ParsedSafetensors; config: Record<string, unknown> }> {
   const file = await loadCheckpointFile(path);
-  return { file, config: readConfigFromMetadata(file.metadata, path) };
+  // format version 1 (training's files) names the config 'network'; version 0 'config'
+  const config = file.metadata['formatVersion'] !== undefined ? metadataJson<Record<string, unknown>>(file, 'network', path) : readConfigFromMetadata(file.metadata, path);
+  return { file, config };
 }
 
 /** Parses a JSON metadata entry, naming the file and key when it is missing or malformed. */

@@ -69,8 +69,8 @@ describe('train-classifier and eval', () => {
   it('rejects bad options by name', async () => {
     const cases: [string[], RegExp][] = [
       [['train-classifier', '--steps', '3'], /--out FILE.safetensors is required/],
-      [['train-classifier', '--out', 'x', '--kind', 'fuzzy'], /--kind must be one of noisy, evaluation/],
-      [['train-classifier', '--out', 'x', '--clean', '--timesteps', '10'], /apply to --kind noisy only/],
+      [['train-classifier', '--out', 'x.safetensors', '--kind', 'fuzzy'], /--kind must be one of noisy, evaluation/],
+      [['train-classifier', '--out', 'x.safetensors', '--clean', '--timesteps', '10'], /apply to --kind noisy only/],
       [['eval', '--checkpoint', 'x', '--evaluator', 'y', '--reference', 'val'], /--reference must be one of train, test/],
       [['eval', '--checkpoint', 'x', '--evaluator', 'y', '--fidelity'], /Unknown option '--fidelity'/],
     ];

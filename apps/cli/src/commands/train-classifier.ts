@@ -12,7 +12,8 @@ import { loadDataset } from '../mnist/datasets.js';
 import { DEFAULT_EVALUATION_CLASSIFIER_CONFIG, createEvaluationClassifier } from '../mnist/evaluation-classifier.js';
 import { createProgress } from '../mnist/progress.js';
 import { classifierAccuracy, trainClassifier, type TrainableClassifier } from '../mnist/train-classifier.js';
-import { saveLossPlot, scheduleFromSpec, type ScheduleSpec } from '../mnist/train-diffusion.js';
+import { scheduleFromSpec, type ScheduleSpec } from '@tfjs-diffusion/training';
+import { saveLossPlot } from '../mnist/train-loss-plot.js';
 import { choiceOption, integerOption, numberOption, seedOption, stringOption } from '../options.js';
 import type * as tf from '@tensorflow/tfjs-core';
 

@@ -10,7 +10,9 @@ import { commandLine } from '../mnist/command-line.js';
 import { DATASET_FORMS, loadDataset, parseDatasetSpec } from '../mnist/datasets.js';
 import { NETWORK_PRESETS, NETWORK_PRESET_NAMES } from '../mnist/network-presets.js';
 import { createProgress } from '../mnist/progress.js';
-import { readCheckpointSettings, requireLatestCheckpoint, trainDiffusion, type TrainSettings } from '../mnist/train-diffusion.js';
+import { saveLossPlot } from '../mnist/train-loss-plot.js';
+import { checkpointSettings, findResumableCheckpoint, meanOfLast, runTraining, type LoadedTrainingCheckpoint, type TrainSettings } from '@tfjs-diffusion/training/node';
+import { join } from 'node:path';
 
 const SCHEDULE_KINDS = ['linear', 'cosine'] as const;
 
@@ -77,6 +79,7 @@ async function settingsFromOptions(values: OptionValues): Promise<TrainSettings>
     warmup: integerOption(values, 'warmup', 100, 0),
     gradClip: numberOption(values, 'grad-clip', 1, 0),
     emaDecay,
+    emaWarmup: true,
     pUncond: numberOption(values, 'p-uncond', 0.1, 0, 1),
     importanceSampling: values['importance-sampling'] === true,
     seed,
@@ -150,20 +153,25 @@ export const trainCommand: Command = {
     const logEvery = integerOption(values, 'log-every', 50, 1);
     const requested = await settingsFromOptions(values);
     let settings = requested;
-    let resumeFrom: string | undefined;
+    let resume: LoadedTrainingCheckpoint | undefined;
     if (values['resume']) {
       if (values['network'] !== undefined || values['config'] !== undefined) {
         throw new UsageError('--network and --config cannot be combined with --resume: the network comes from the checkpoint');
       }
-      resumeFrom = await requireLatestCheckpoint(checkpointDirectory);
-      settings = await readCheckpointSettings(resumeFrom);
+      const found = await findResumableCheckpoint(checkpointDirectory).catch((error: Error) => {
+        throw new DiffusionError('invalid-argument', `--resume: ${error.message}`);
+      });
+      for (const skipped of found.skipped) io.stderr(`--resume: skipping ${skipped.path}: ${skipped.reason}\n`);
+      resume = found.checkpoint;
+      settings = checkpointSettings(resume);
       for (const [name, read] of Object.entries(SETTING_OPTIONS)) {
         if (values[name] === undefined) continue;
         if (JSON.stringify(read(requested)) !== JSON.stringify(read(settings))) {
-          throw new UsageError(`--${name} ${String(values[name])} differs from ${JSON.stringify(read(settings))} in ${resumeFrom}; leave it out to resume`);
+          throw new UsageError(`--${name} ${String(values[name])} differs from ${JSON.stringify(read(settings))} in ${resume.path}; leave it out to resume`);
         }
       }
     }
+    const resumeFrom = resume?.path;
     await activateImageBackend(values, io);
     const dataset = await loadDataset(settings.dataset, { split: 'train', ...(settings.imageSize !== null ? { imageSize: settings.imageSize } : {}) });
     if (dataset.channels !== settings.network['inChannels'] && settings.network['inChannels'] !== undefined) {
@@ -176,15 +184,16 @@ export const trainCommand: Command = {
     );
     const progress = createProgress(io.stderr, io.interactive, logEvery);
     const started = performance.now();
-    const result = await trainDiffusion({
+    const lossPlot = join(checkpointDirectory, 'loss.png');
+    const result = await runTraining({
       settings,
       dataset,
       steps,
       checkpointDirectory,
       checkpointEvery,
       keep,
-      ...(resumeFrom ? { resumeFrom } : {}),
-      commandLine: commandLine('train', values),
+      ...(resume ? { resume } : {}),
+      metadata: { command: commandLine('train', values) },
       shipWeights: choiceOption(values, 'ship-weights', ['ema', 'model'] as const, 'ema'),
       onStep: (step, run) => {
         const seconds = (performance.now() - started) / 1000;
@@ -196,28 +205,32 @@ export const trainCommand: Command = {
           ...(step.skipped ? { extra: 'non-finite, skipped' } : {}),
         });
       },
-      onCheckpoint: (path) => {
+      onCheckpoint: ({ path, lossHistory }) => {
+        if (lossHistory.length > 1) saveLossPlot(lossHistory, lossPlot);
         progress.break();
         io.stderr(`checkpoint: ${path}\n`);
+      },
+      onNotice: (message) => {
+        progress.break();
+        io.stderr(`train: ${message}\n`);
       },
     });
     progress.break();
     const seconds = (performance.now() - started) / 1000;
-    io.stderr(`wrote ${result.shipped} (EMA weights, F16) and ${result.lossPlot}\n`);
+    io.stderr(`wrote ${result.shipped} (${settings.emaDecay > 0 && values['ship-weights'] !== 'model' ? 'EMA' : 'raw'} weights, F16) and ${lossPlot}\n`);
     if (values['json']) {
       const ran = result.lossHistory.slice(result.startStep === 0 ? 0 : -Math.max(1, result.step - result.startStep));
-      const tail = ran.slice(-100);
       io.stdout(
         `${JSON.stringify({
           startStep: result.startStep,
           step: result.step,
-          finalLoss: tail.length ? tail.reduce((a, b) => a + b, 0) / tail.length : null,
+          finalLoss: meanOfLast(ran, 100),
           skippedSteps: result.skippedSteps,
           seconds,
           stepsPerSecond: (result.step - result.startStep) / seconds,
           checkpoint: result.checkpoint,
           shipped: result.shipped,
-          lossPlot: result.lossPlot,
+          lossPlot,
         })}\n`,
       );
     }
