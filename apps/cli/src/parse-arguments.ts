@@ -5,10 +5,13 @@ import { didYouMean } from './did-you-mean.js';
 
 /** A value that reads as a negative number: '-5', '-0.5', '-.5', '-1e-3', '-Infinity'. */
 const NEGATIVE_NUMBER = /^-(\d|\.\d|Infinity$)/;
+/** A value that is itself a string of flags ("--image_size 64 --num_channels 128", convert's --model-flags): it has a space. */
+const FLAG_STRING = /^--?\S+\s/;
 
 /**
  * Joins `--name -5` into `--name=-5` for string options, so that a negative value reaches the
- * option's own range check instead of Node's "argument is ambiguous".
+ * option's own range check instead of Node's "argument is ambiguous"; the same for a value that is
+ * a string of flags (`--model-flags "--image_size 64 ..."`).
  */
 function joinNegativeValues(args: readonly string[], options: Command['options']): string[] {
   const joined: string[] = [];
@@ -20,7 +23,7 @@ function joinNegativeValues(args: readonly string[], options: Command['options']
       break;
     }
     const name = argument.startsWith('--') && !argument.includes('=') ? argument.slice(2) : undefined;
-    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && (NEGATIVE_NUMBER.test(next) || FLAG_STRING.test(next))) {
       joined.push(`${argument}=${next}`);
       index += 1;
     } else {

@@ -4,3 +4,4 @@ export { admModelKind, planAdmModel, type AdmFlagStrings, type AdmModelPlan } fr
 export { convertAdmCheckpoint, countTorchParameters, expectedTorchShapes } from './convert-checkpoint.js';
 export type { ConvertAdmOptions, ConvertedModel } from './convert-checkpoint.js';
 export { torchShapeOf, toTfjsLayout } from './torch-layout.js';
+export { PUBLISHED_MODELS, publishedModelFlags, type PublishedModel, type PublishedModelName } from './published-models.js';

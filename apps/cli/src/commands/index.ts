@@ -7,5 +7,6 @@ import { sampleCommand } from './sample.js';
 import { nllCommand } from './nll.js';
 import { trainClassifierCommand } from './train-classifier.js';
 import { evalCommand } from './eval.js';
+import { convertCommand } from './convert.js';
 
-export const COMMANDS: readonly Command[] = [scheduleCommand, toyCommand, benchCommand, trainCommand, sampleCommand, nllCommand, trainClassifierCommand, evalCommand];
+export const COMMANDS: readonly Command[] = [scheduleCommand, toyCommand, benchCommand, trainCommand, sampleCommand, nllCommand, trainClassifierCommand, evalCommand, convertCommand];
