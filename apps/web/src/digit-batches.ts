@@ -5,9 +5,9 @@ import { MNIST_PIXELS, type MnistDigits } from './mnist-digits.js';
 
 /**
  * Seeded random mini-batches of the bundled digits, flattened to [batch, 784] and scaled to
- * [-1, 1] (the data range of DDPM), with their class labels.
+ * [-1, 1] (the data range of DDPM), with their class labels when `withLabels`.
  */
-export function digitBatches(digits: MnistDigits, batchSize: number, seed: number | string): BatchSource {
+export function digitBatches(digits: MnistDigits, batchSize: number, seed: number | string, withLabels = true): BatchSource {
   const noise = createNoiseSource(`${String(seed)}/data`);
   return {
     next() {
@@ -19,7 +19,7 @@ export function digitBatches(digits: MnistDigits, batchSize: number, seed: numbe
         const source = digits.pixels.subarray(digit * MNIST_PIXELS, (digit + 1) * MNIST_PIXELS);
         for (let pixel = 0; pixel < MNIST_PIXELS; pixel += 1) images[position * MNIST_PIXELS + pixel] = ((source[pixel] as number) / 255) * 2 - 1;
       });
-      return { x0: tf.tensor2d(images, [batchSize, MNIST_PIXELS]), classLabels };
+      return { x0: tf.tensor2d(images, [batchSize, MNIST_PIXELS]), ...(withLabels ? { classLabels } : {}) };
     },
   };
 }

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createActivity } from './activity.js';
-import { backendRequestFromUrl, selectBrowserBackend } from './backend-selection.js';
+import { activateBackend, backendRequestFromUrl } from './backend.js';
 import { byTestId, errorMessage } from './dom.js';
 import { loadMnistDigits } from './mnist-digits.js';
+import { modelRequestFromUrl, setUpModelForm } from './model-loading.js';
 import { setUpSamplingPanel } from './sampling-panel.js';
-import { loadShippedDenoiser } from './shipped-models.js';
 import { setUpTrainingPanel } from './training-panel.js';
 
 /** Shows one tab's panel and hides the other. */
@@ -39,12 +39,16 @@ async function start(): Promise<void> {
 
   try {
     status.textContent = 'selecting backend';
-    const selection = await selectBrowserBackend(requested);
+    const selection = await activateBackend(requested);
     byTestId('backend', HTMLElement).textContent = selection.active;
     byTestId('backend-reason', HTMLElement).textContent = `(${selection.reason})`;
-    status.textContent = 'loading model';
-    const [denoiser, digits] = await Promise.all([loadShippedDenoiser(), loadMnistDigits()]);
-    setUpSamplingPanel(denoiser, activity, onTensorsChanged);
+    const adapter = selection.webgpuAdapter;
+    byTestId('webgpu-adapter', HTMLElement).textContent = adapter
+      ? `${adapter.name}${adapter.software ? `: software (${adapter.softwareBecause})` : ': hardware'}`
+      : 'not looked at';
+    const sampling = setUpSamplingPanel(activity, onTensorsChanged);
+    setUpModelForm((request) => void sampling.load(request));
+    const [digits] = await Promise.all([loadMnistDigits(), sampling.load(modelRequestFromUrl(window.location.search))]);
     setUpTrainingPanel(digits, activity, onTensorsChanged);
     activity.set('idle');
   } catch (error) {

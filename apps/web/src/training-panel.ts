@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activity } from './activity.js';
 import { byTestId, errorMessage, numberFrom, yieldToBrowser } from './dom.js';
-import { drawImageGrid } from './image-grid.js';
+import { drawImages } from './draw-images.js';
 import { drawLossPlot } from './loss-plot.js';
-import { MNIST_IMAGE_SIZE, type MnistDigits } from './mnist-digits.js';
+import type { MnistDigits } from './mnist-digits.js';
 import { PREVIEW_LABELS, TrainingSession, type TrainingSettings } from './training-session.js';
 
 /** The training tab's controls and views. */
@@ -37,15 +37,22 @@ function stepsPerSecond(endTimes: readonly number[], window = 10): number {
   return ((recent.length - 1) * 1000) / ((recent[recent.length - 1] as number) - (recent[0] as number));
 }
 
+/** Whether an error is an abort (Stop during a preview). */
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}
+
 /**
  * Wires the training tab: Start trains a fresh MLP denoiser on the bundled digits until Stop,
  * showing the loss of every step (text, plot, and the whole history in the loss element's
- * data-loss-history for tests) and samples of every digit every few steps.
+ * data-loss-history for tests) and samples of every digit every few steps. Stop takes effect
+ * after the step in flight: it is checked after every await, and it aborts a running preview
+ * between its sampling steps.
  */
 export function setUpTrainingPanel(digits: MnistDigits, activity: Activity, onTensorsChanged: () => void): void {
   const elements = trainingElements();
   elements.digitCount.textContent = String(digits.count);
-  let stopRequested = false;
+  let stop: AbortController | null = null;
 
   activity.onChange((kind) => {
     elements.start.disabled = kind !== 'idle';
@@ -61,9 +68,13 @@ export function setUpTrainingPanel(digits: MnistDigits, activity: Activity, onTe
     seed: numberFrom(elements.seed, 0, 0, 2 ** 31 - 1, true),
   });
 
-  const showPreview = async (session: TrainingSession, step: number) => {
-    const values = await session.preview();
-    drawImageGrid(elements.samples, values, PREVIEW_LABELS.length, { columns: PREVIEW_LABELS.length, imageSize: MNIST_IMAGE_SIZE, scale: 2, gap: 2 });
+  const showPreview = async (session: TrainingSession, step: number, signal: AbortSignal) => {
+    const images = await session.preview(signal);
+    try {
+      await drawImages(elements.samples, images, PREVIEW_LABELS.length, [-1, 1], 2);
+    } finally {
+      images.dispose();
+    }
     elements.samplesStep.textContent = `after step ${step}`;
   };
 
@@ -71,8 +82,11 @@ export function setUpTrainingPanel(digits: MnistDigits, activity: Activity, onTe
     const settings = readSettings();
     const previewEvery = numberFrom(elements.previewEvery, 25, 1, 100_000, true);
     activity.set('training');
-    stopRequested = false;
+    const controller = new AbortController();
+    stop = controller;
+    const { signal } = controller;
     let session: TrainingSession | null = null;
+    let step = 0;
     const endTimes: number[] = [];
     try {
       session = new TrainingSession(digits, settings);
@@ -83,8 +97,7 @@ export function setUpTrainingPanel(digits: MnistDigits, activity: Activity, onTe
       elements.loss.textContent = '–';
       elements.loss.dataset['lossHistory'] = '[]';
       endTimes.push(performance.now());
-      let step = 0;
-      while (!stopRequested) {
+      while (!signal.aborted) {
         const result = await session.step();
         step = result.step;
         endTimes.push(performance.now());
@@ -94,15 +107,15 @@ export function setUpTrainingPanel(digits: MnistDigits, activity: Activity, onTe
         elements.speed.textContent = `${stepsPerSecond(endTimes).toFixed(1)} steps/s`;
         elements.status.textContent = `training step ${step}`;
         drawLossPlot(elements.lossPlot, session.lossHistory);
-        if (step % previewEvery === 0) await showPreview(session, step);
+        if (step % previewEvery === 0 && !signal.aborted) await showPreview(session, step, signal);
         await yieldToBrowser();
       }
-      if (step % previewEvery !== 0) await showPreview(session, step);
       elements.status.textContent = `stopped after ${step} steps`;
     } catch (error) {
-      elements.status.textContent = `error: ${errorMessage(error)}`;
+      elements.status.textContent = isAbort(error) ? `stopped after ${step} steps` : `error: ${errorMessage(error)}`;
     } finally {
       session?.dispose();
+      stop = null;
       activity.set('idle');
       onTensorsChanged();
     }
@@ -110,7 +123,7 @@ export function setUpTrainingPanel(digits: MnistDigits, activity: Activity, onTe
 
   elements.start.addEventListener('click', () => void train());
   elements.stop.addEventListener('click', () => {
-    stopRequested = true;
+    stop?.abort();
     elements.status.textContent = 'stopping';
   });
   elements.status.textContent = 'idle';
