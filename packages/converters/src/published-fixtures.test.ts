@@ -60,7 +60,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
           await tf.setBackend(backend);
           await tf.ready();
           // tfjs-backend-wasm has no Conv2DBackpropFilter, which the fused conv's gradient computes eagerly
-          if (backend === 'wasm') registerTrainingKernels('wasm', { native: false });
+          if (backend === 'wasm') registerTrainingKernels('wasm');
           const io = parseSafetensors(read(fixture.io)).tensors;
           const tensor = (key: string): tf.Tensor => {
             const entry = io.get(key);

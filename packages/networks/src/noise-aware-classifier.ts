@@ -129,11 +129,18 @@ export function createNoiseAwareClassifier(
         let h = tf.cast(input.x, 'float32') as tf.Tensor4D;
         // spatial heads: the mean over H, W of every block's output, [B, C_i] each
         const pooled: tf.Tensor2D[] = [];
+        // each block in its own tidy, the previous activation freed as soon as it is consumed
+        let first = true;
         for (const block of built.encoder.inputBlocks) {
-          h = block.apply(h, embedding, context);
+          const input = h;
+          h = tf.tidy(() => block.apply(input, embedding, context));
+          if (!first) input.dispose();
+          first = false;
           if (built.spatialHead) pooled.push(tf.mean(h, [1, 2]));
         }
-        h = built.encoder.middleBlock.apply(h, embedding, context);
+        const bottom = h;
+        h = tf.tidy(() => built.encoder.middleBlock.apply(bottom, embedding, context));
+        bottom.dispose();
         if (built.spatialHead) return built.spatialHead(tf.concat([...pooled, tf.mean(h, [1, 2]) as tf.Tensor2D], 1));
         return (built.head as (features: tf.Tensor4D) => tf.Tensor2D)(h);
       });

@@ -110,13 +110,23 @@ export function createUNet(config: UNetConfig | Readonly<Record<string, unknown>
         let h = tf.cast(input.x, 'float32') as tf.Tensor4D;
         if (superResolution) h = tf.concat([h, upsampledLowResolution(input.condition, h.shape[0])], 3);
         const skips: tf.Tensor4D[] = [];
+        // each block in its own tidy: its intermediates are freed when it ends, so one evaluation
+        // holds the skips and one block's activations, not every activation of the network
         for (const block of built.encoder.inputBlocks) {
-          h = block.apply(h, embedding, context);
+          const input = h;
+          h = tf.tidy(() => block.apply(input, embedding, context));
           skips.push(h);
         }
-        h = built.encoder.middleBlock.apply(h, embedding, context);
+        const bottom = h;
+        h = tf.tidy(() => built.encoder.middleBlock.apply(bottom, embedding, context));
         // 3. up: concatenate [h, skip] on channels (ADM's th.cat([h, hs.pop()], dim=1))
-        for (const block of built.outputBlocks) h = block.apply(tf.concat([h, skips.pop() as tf.Tensor4D], 3), embedding, context);
+        for (const block of built.outputBlocks) {
+          const input = h;
+          const skip = skips.pop() as tf.Tensor4D;
+          h = tf.tidy(() => block.apply(tf.concat([input, skip], 3), embedding, context));
+          // free the consumed activations now (tf.tidy's end would be too late for large images)
+          if (input !== skip) tf.dispose([input, skip]);
+        }
         // 4. out: GN, SiLU, zero-initialised conv
         const output = applyConv2d(silu(applyGroupNorm(h, built.outNorm)), built.outConv);
         if (!learnedVariance) return { prediction: output };
