@@ -1,5 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { DiffusionError, type SamplerOptions } from '@tfjs-diffusion/core';
+import { DiffusionError, type NoiseSchedule, type SamplerOptions } from '@tfjs-diffusion/core';
 import { sampleDdim } from './ddim.js';
 import { sampleDdpm } from './ddpm.js';
 import { sampleDpmSolverPlusPlus2M } from './dpm-solver-plus-plus-2m.js';
@@ -20,11 +20,16 @@ export interface NamedSamplerSettings {
   readonly eta?: number;
   /** Karras sigmas, with this many steps, for the KARRAS_SAMPLERS; ignored by ddpm and ddim. */
   readonly karrasSteps?: number;
+  /** With karrasSteps on a respaced schedule: the full training schedule that maps sigma to t. */
+  readonly trainingSchedule?: NoiseSchedule;
 }
 
 /** Runs the sampler called `name` with the common options plus its own (eta, Karras sigmas). */
 export function sampleByName(name: SamplerName, options: SamplerOptions, settings: NamedSamplerSettings = {}): Promise<Tensor> {
-  const karras = settings.karrasSteps !== undefined && KARRAS_SAMPLERS.includes(name) ? { sigmas: 'karras' as const, steps: settings.karrasSteps } : {};
+  const karras =
+    settings.karrasSteps !== undefined && KARRAS_SAMPLERS.includes(name)
+      ? { sigmas: 'karras' as const, steps: settings.karrasSteps, ...(settings.trainingSchedule ? { trainingSchedule: settings.trainingSchedule } : {}) }
+      : {};
   const eta = settings.eta === undefined ? {} : { eta: settings.eta };
   switch (name) {
     case 'ddpm':

@@ -28,9 +28,9 @@ const samplers: [string, AnySampler][] = [
   ['sampleEulerAncestral', sampleEulerAncestral],
   ['sampleHeun', sampleHeun],
   ['sampleDpmSolverPlusPlus2M', sampleDpmSolverPlusPlus2M],
-  ['sampleEuler (karras)', (options) => sampleEuler({ ...options, sigmas: 'karras' })],
-  ['sampleHeun (karras)', (options) => sampleHeun({ ...options, sigmas: 'karras' })],
-  ['sampleDpmSolverPlusPlus2M (karras)', (options) => sampleDpmSolverPlusPlus2M({ ...options, sigmas: 'karras' })],
+  ['sampleEuler (karras)', (options) => sampleEuler({ ...options, sigmas: 'karras', trainingSchedule: full })],
+  ['sampleHeun (karras)', (options) => sampleHeun({ ...options, sigmas: 'karras', trainingSchedule: full })],
+  ['sampleDpmSolverPlusPlus2M (karras)', (options) => sampleDpmSolverPlusPlus2M({ ...options, sigmas: 'karras', trainingSchedule: full })],
 ];
 const karras = (name: string): boolean => name.includes('karras');
 

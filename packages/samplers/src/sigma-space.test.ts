@@ -63,7 +63,7 @@ describe('sigmaSteps', () => {
     });
     expect(steps.some((step) => !Number.isInteger(step.timestep))).toBe(true);
     // by default as many Karras sigmas as the schedule has steps
-    expect(sigmaSteps(even25, { sigmas: 'karras' })).toHaveLength(25);
+    expect(sigmaSteps(even25, { sigmas: 'karras', trainingSchedule: full })).toHaveLength(25);
   });
 
   it.each([

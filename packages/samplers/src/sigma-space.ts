@@ -13,9 +13,16 @@ export interface SigmaSpacingOptions {
    * 'schedule' (default): the schedule's own sigmas, noisiest first, then 0.
    * 'karras': eq. 5 of Karras et al. 2022 between the schedule's smallest and largest sigma, then 0;
    * each sigma is fed to the network as a fractional original timestep, interpolated in log sigma
-   * over the schedule, so pass the full training schedule with `steps` for the best mapping.
+   * over the TRAINING schedule (k-diffusion's DiscreteSchedule.sigma_to_t): pass the full training
+   * schedule (with `steps`), or a respaced one together with `trainingSchedule`; a respaced schedule
+   * alone is refused, since its kept steps are too coarse to map sigma to t.
    */
   readonly sigmas?: 'schedule' | 'karras';
+  /**
+   * The full schedule the network was trained on, for sigmas: 'karras' on a respaced `schedule`:
+   * sigma is mapped to t over all its T steps, not over the kept ones.
+   */
+  readonly trainingSchedule?: NoiseSchedule;
   /** Karras rho, > 0; default 7. Only with sigmas: 'karras'. */
   readonly rho?: number;
   /** Number of Karras sigmas (steps); default the schedule's step count. Only with sigmas: 'karras'. */
@@ -67,6 +74,35 @@ export function sigmaToTimestep(schedule: NoiseSchedule, sigma: number): number 
   return timestepLow + fraction * ((timesteps[high] as number) - timestepLow);
 }
 
+/** The schedule Karras sigmas are mapped to timesteps over: the full training schedule, checked against `schedule`. */
+function timestepMapSchedule(schedule: NoiseSchedule, trainingSchedule: NoiseSchedule | undefined): NoiseSchedule {
+  const full = schedule.timesteps.length === schedule.trainingTimesteps && schedule.respacing === null;
+  if (!trainingSchedule) {
+    if (full) return schedule;
+    throw new DiffusionError(
+      'invalid-schedule',
+      `sigmas: 'karras' needs the full training schedule to map sigma to t, but the schedule is respaced (${String(schedule.respacing)}, ` +
+        `${schedule.timesteps.length} of ${schedule.trainingTimesteps} steps): pass the training schedule as the schedule (with steps), or as trainingSchedule`,
+    );
+  }
+  const count = trainingSchedule.timesteps.length;
+  if (trainingSchedule.respacing !== null || count !== schedule.trainingTimesteps || count !== trainingSchedule.trainingTimesteps) {
+    throw new DiffusionError(
+      'invalid-schedule',
+      `trainingSchedule must be the full ${schedule.trainingTimesteps}-step schedule the sampling schedule was respaced from, got ${count} steps (respacing ${String(trainingSchedule.respacing)})`,
+    );
+  }
+  // the kept steps must be the training schedule's own (same alphaBar at the same original timestep)
+  for (const [index, timestep] of schedule.timesteps.entries()) {
+    const kept = schedule.alphaBars[index] as number;
+    const original = trainingSchedule.alphaBars[timestep];
+    if (original === undefined || Math.abs(kept - original) > 1e-9 * Math.max(1e-12, original)) {
+      throw new DiffusionError('invalid-schedule', `trainingSchedule does not match the schedule at original timestep ${timestep}`);
+    }
+  }
+  return trainingSchedule;
+}
+
 /** The (sigma_i, sigma_{i+1}) pairs a sigma-space sampler walks, noisiest first, ending at 0. */
 export function sigmaSteps(schedule: NoiseSchedule, spacing: SigmaSpacingOptions): SigmaStep[] {
   const kind = spacing.sigmas ?? 'schedule';
@@ -82,8 +118,8 @@ export function sigmaSteps(schedule: NoiseSchedule, spacing: SigmaSpacingOptions
   let sigmas: number[];
   let timesteps: number[];
   if (kind === 'schedule') {
-    if (spacing.rho !== undefined || spacing.steps !== undefined) {
-      throw new DiffusionError('invalid-argument', "rho and steps apply only with sigmas: 'karras'");
+    if (spacing.rho !== undefined || spacing.steps !== undefined || spacing.trainingSchedule !== undefined) {
+      throw new DiffusionError('invalid-argument', "rho, steps and trainingSchedule apply only with sigmas: 'karras'");
     }
     sigmas = Array.from(schedule.sigmas).reverse();
     timesteps = [...schedule.timesteps].reverse();
@@ -96,8 +132,9 @@ export function sigmaSteps(schedule: NoiseSchedule, spacing: SigmaSpacingOptions
     if (!Number.isInteger(steps) || steps < 1) {
       throw new DiffusionError('invalid-argument', `steps must be a positive integer, got ${String(steps)}`);
     }
+    const mapping = timestepMapSchedule(schedule, spacing.trainingSchedule);
     sigmas = karrasSigmas(steps, schedule.sigmas[0] as number, schedule.sigmas[count - 1] as number, rho);
-    timesteps = sigmas.map((sigma) => sigmaToTimestep(schedule, sigma));
+    timesteps = sigmas.map((sigma) => sigmaToTimestep(mapping, sigma));
   }
   return sigmas.map((sigma, stepNumber) => ({
     stepNumber,
