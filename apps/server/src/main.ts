@@ -1,8 +1,9 @@
 #!/usr/bin/env node
+import { pino } from 'pino';
 import { ConfigurationError, SERVER_USAGE, parseServerConfiguration } from './server-configuration.js';
 import { serve } from './serve.js';
 
-/** `pnpm server`: starts the sampling server and shuts it down gracefully on SIGTERM / SIGINT. */
+/** `pnpm run server`: starts the sampling API and shuts it down gracefully on SIGTERM / SIGINT. */
 async function main(): Promise<number | undefined> {
   let configuration;
   try {
@@ -16,23 +17,24 @@ async function main(): Promise<number | undefined> {
     console.log(SERVER_USAGE);
     return 0;
   }
-  const server = await serve(configuration);
-  console.error(`listening on ${server.url} (POST /v1/samples, GET /healthz; max batch ${configuration.maxBatch}, max queue ${configuration.maxQueue})`);
+  const log = pino({ level: configuration.logLevel, base: { service: 'tfjs-diffusion-server' } });
+  const server = await serve(configuration, log);
+  log.info({ url: server.url, mode: server.backend.mode, maxBatch: configuration.maxBatch, maxQueue: configuration.maxQueue }, `listening on ${server.url} (POST /v1/samples, POST /v1/jobs, GET /healthz, GET /metrics, GET /openapi.json, GET /docs)`);
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
-      console.error(`${signal} again: exiting without waiting`);
+      log.warn({ signal }, 'second signal: exiting without waiting');
       process.exit(1);
     }
     stopping = true;
-    console.error(`${signal}: no new requests; finishing the ones in flight`);
+    log.info({ signal }, 'no new requests; finishing the ones in flight');
     server.close().then(
       () => {
-        console.error('stopped');
+        log.info('stopped');
         process.exit(0);
       },
       (error: unknown) => {
-        console.error(`error while stopping: ${error instanceof Error ? error.message : String(error)}`);
+        log.error({ err: error }, 'error while stopping');
         process.exit(1);
       },
     );

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { pino } from 'pino';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type ServingServer } from './serve.js';
@@ -10,8 +11,8 @@ let tensorsBefore = 0;
 
 beforeAll(async () => {
   // the shipped models/mnist-unet.safetensors and models/mnist-classifier.safetensors, on wasm
-  const configuration = parseServerConfiguration(['--port', '0', '--backend', 'wasm'], {}) as ServerConfiguration;
-  server = await serve(configuration, () => {});
+  const configuration = parseServerConfiguration(['--port', '0', '--backend', 'wasm', '--batch-window-ms', '300'], {}) as ServerConfiguration;
+  server = await serve(configuration, pino({ level: 'silent' }));
   tensorsBefore = tf.memory().numTensors;
 });
 
@@ -53,9 +54,9 @@ describe('serve (the shipped MNIST model)', () => {
     expect(first?.['batch']).toEqual(second?.['batch']);
     expect(second?.['samples']).toEqual(alone.json()['samples']);
     expect(third?.['batch']).toMatchObject({ requests: 1, samples: 1 });
-    expect(third).toMatchObject({ guidance: 'classifier', scale: 1, backend: 'wasm', shape: [1, 28, 28, 1] });
+    expect(third).toMatchObject({ model: 'mnist', guidance: 'classifier', scale: 1, backend: 'wasm', shape: [1, 28, 28, 1] });
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     const health = (await (await fetch(`${server.url}/healthz`)).json()) as Record<string, unknown>;
-    expect(health).toMatchObject({ status: 'ok', backend: 'wasm', model: { loaded: true, numClasses: 10, timesteps: 1000 }, classifier: { loaded: true }, queueLength: 0 });
+    expect(health).toMatchObject({ status: 'ok', backend: 'wasm', models: [{ name: 'mnist', numClasses: 10, timesteps: 1000, shape: [28, 28, 1], cfg: true, classifier: true }], queue: { waiting: 0, active: 0 } });
   });
 });

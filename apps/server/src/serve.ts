@@ -1,67 +1,116 @@
-import { selectServerBackend } from './server-backend.js';
-import { startServer, type RunningServer } from './http-server.js';
-import { loadDenoiser, loadNoisyClassifier } from './load-models.js';
-import { createSampleService } from './sample-service.js';
+import {
+  createBatchScheduler,
+  createInProcessBackend,
+  createQueueBackend,
+  createServingMetrics,
+  loadServedModel,
+  type BatchScheduler,
+  type ModelSpecification,
+  type SampleBackend,
+  type ServedModel,
+} from '@tfjs-diffusion/serving';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { buildApp } from './build-app.js';
 import type { ServerConfiguration } from './server-configuration.js';
+import { selectServerBackend } from './server-backend.js';
 
-export interface ServingServer extends RunningServer {
-  /** The active tfjs backend and why. */
-  readonly backend: { readonly active: string; readonly reason: string };
+export interface ServingServer {
+  /** e.g. http://127.0.0.1:8080 */
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly backend: SampleBackend;
+  /** The in-process scheduler (null with --queue). */
+  readonly scheduler: BatchScheduler | null;
+  /** The active tfjs backend and why (null with --queue: the API does not sample). */
+  readonly tfjs: { readonly active: string; readonly reason: string } | null;
+  /** Graceful: stops accepting, answers what was accepted, frees models and connections. */
+  close(): Promise<void>;
+}
+
+/** Loads every --model file (and the classifier) as served models; frees what was loaded if one fails. */
+export async function loadServedModels(specifications: readonly ModelSpecification[], classifierPath: string | null, log: FastifyBaseLogger): Promise<{ models: ServedModel[]; dispose: () => void }> {
+  const models: ServedModel[] = [];
+  const dispose = (): void => {
+    for (const model of models) model.dispose();
+  };
+  try {
+    for (const specification of specifications) {
+      const served = await loadServedModel(specification, classifierPath);
+      const { numClasses, dataShape, timesteps, classifierUnavailable } = served.description;
+      log.info({ model: specification.name, file: specification.path, numClasses, shape: dataShape, timesteps, classifier: classifierUnavailable ?? 'yes' }, 'model loaded');
+      models.push(served);
+    }
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+  return { models, dispose };
 }
 
 /**
- * Selects the backend, loads the denoiser (and the classifier when configured), starts the
- * batching service and the HTTP server. `close()` shuts down gracefully and frees the models.
+ * Starts the API. In process: selects the tfjs backend, loads the models, probes each with a
+ * one-step sample (a model that cannot sample makes /healthz say degraded), and batches requests
+ * here. With --queue: loads the models only to know their classes, sizes and timesteps, frees
+ * them, and enqueues every request as a BullMQ job for the workers.
  */
-export async function serve(configuration: ServerConfiguration, log: (message: string) => void = (message) => console.error(message)): Promise<ServingServer> {
-  const backend = await selectServerBackend(configuration.backend);
-  log(`backend: ${backend.active} (${backend.reason})`);
-  const denoiser = await loadDenoiser(configuration.modelPath);
-  const loadedClassifier = configuration.classifierPath === null ? undefined : await loadNoisyClassifier(configuration.classifierPath);
-  const { model, schedule } = denoiser;
-  log(`model: ${configuration.modelPath} (${denoiser.weights} weights, ${schedule.timesteps.length} timesteps)`);
-  if (loadedClassifier) {
-    log(`classifier: ${configuration.classifierPath}`);
-    if (loadedClassifier.schedule.timesteps.length !== schedule.timesteps.length) {
-      log(`warning: the classifier was trained on ${loadedClassifier.schedule.timesteps.length} timesteps, the model on ${schedule.timesteps.length}`);
+export async function serve(configuration: ServerConfiguration, log: FastifyBaseLogger): Promise<ServingServer> {
+  const tfjs = await selectServerBackend(configuration.backend);
+  log.info({ backend: tfjs.active, reason: tfjs.reason }, 'tfjs backend');
+  const loaded = await loadServedModels(configuration.models, configuration.classifierPath, log);
+  let scheduler: BatchScheduler | null = null;
+  let backend: SampleBackend;
+  // the queue depth gauge reads the backend created below
+  const metrics = createServingMetrics({ queueDepth: () => backend.queueDepth() });
+  if (configuration.queueUrl === null) {
+    scheduler = createBatchScheduler({
+      models: loaded.models,
+      maxBatch: configuration.maxBatch,
+      maxQueue: configuration.maxQueue,
+      batchWindowMilliseconds: configuration.batchWindowMilliseconds,
+      metrics,
+    });
+    backend = createInProcessBackend({ scheduler });
+    await scheduler.probe();
+    for (const [name, health] of Object.entries(scheduler.modelHealth())) {
+      if (!health.ok) log.error({ model: name, error: health.error }, 'model cannot sample: /healthz says degraded');
     }
   } else {
-    log('classifier: none (guidance "classifier" is refused)');
+    const limits = { models: loaded.models.map((model) => model.description), maxSamples: configuration.maxBatch };
+    loaded.dispose();
+    backend = createQueueBackend({ url: configuration.queueUrl, queueName: configuration.queueName, limits, maxQueue: configuration.maxQueue, jobTimeoutMilliseconds: configuration.jobTimeoutMilliseconds });
+    log.info({ queue: configuration.queueUrl, name: configuration.queueName }, 'queue mode: requests become BullMQ jobs');
   }
-  const { imageSize, inChannels } = model.config;
-  const service = createSampleService({
-    model,
-    schedule,
-    dataShape: [imageSize, imageSize, inChannels],
-    ...(loadedClassifier ? { classifier: loadedClassifier.classifier } : {}),
-    maxBatch: configuration.maxBatch,
-    maxQueue: configuration.maxQueue,
-    batchWindowMilliseconds: configuration.batchWindowMilliseconds,
+  const app = await buildApp({
+    backend,
+    metrics,
+    tfjsBackend: configuration.queueUrl === null ? tfjs.active : null,
+    maxBodyBytes: configuration.maxBodyBytes,
+    headersTimeoutMilliseconds: configuration.headersTimeoutMilliseconds,
+    requestTimeoutMilliseconds: configuration.requestTimeoutMilliseconds,
+    keepAliveTimeoutMilliseconds: configuration.keepAliveTimeoutMilliseconds,
+    logger: log,
   });
-  let running: RunningServer;
+  app.addHook('onClose', async () => {
+    await backend.close();
+    if (configuration.queueUrl === null) loaded.dispose();
+  });
+  let url: string;
   try {
-    running = await startServer({
-      service,
-      port: configuration.port,
-      host: configuration.host,
-      maxBodyBytes: configuration.maxBodyBytes,
-      backend: backend.active,
-      modelPath: configuration.modelPath,
-      ...(configuration.classifierPath === null ? {} : { classifierPath: configuration.classifierPath }),
-      log,
-    });
+    url = await app.listen({ port: configuration.port, host: configuration.host });
   } catch (error) {
-    model.dispose();
-    loadedClassifier?.classifier.dispose();
+    await app.close();
     throw error;
   }
+  let closed: Promise<void> | undefined;
   return {
-    ...running,
-    backend: { active: backend.active, reason: backend.reason },
-    async close() {
-      await running.close();
-      model.dispose();
-      loadedClassifier?.classifier.dispose();
+    url,
+    app,
+    backend,
+    scheduler,
+    tfjs: configuration.queueUrl === null ? { active: tfjs.active, reason: tfjs.reason } : null,
+    close() {
+      closed ??= app.close();
+      return closed;
     },
   };
 }

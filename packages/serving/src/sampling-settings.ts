@@ -15,6 +15,8 @@ export const STOCHASTIC_SAMPLERS: readonly SamplerName[] = ['ddpm', 'ddim', 'eul
 
 /** How a batch is sampled; requests that share all of these can be sampled together. */
 export interface SamplingSettings {
+  /** The served model's name. */
+  readonly model: string;
   readonly sampler: SamplerName;
   /** Sampling steps: the schedule respaced to linspace:steps (or that many Karras sigmas). */
   readonly steps: number;
@@ -27,5 +29,5 @@ export interface SamplingSettings {
 
 /** A key equal for exactly the settings that may share one batch. */
 export function compatibilityKey(settings: SamplingSettings): string {
-  return JSON.stringify([settings.sampler, settings.steps, settings.eta, settings.karras, settings.guidance, settings.scale]);
+  return JSON.stringify([settings.model, settings.sampler, settings.steps, settings.eta, settings.karras, settings.guidance, settings.scale]);
 }
