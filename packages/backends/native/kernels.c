@@ -78,7 +78,7 @@ static void free_workspace(void* unused) {
 #if defined(__x86_64__) && !defined(NO_TARGET_CLONES)
 #include <immintrin.h>
 #define HAVE_AVX512_GEMM 1
-// C[M,N] = (beta ? C : 0) + A[M,K] B[K,N]; row-major; N % 16 == 0.
+// C[M,N] = (beta ? C : 0) + A[M,K] B[K,N]; row-major; register tiles over N % 16 == 0 columns.
 #define DEFINE_NN(NV, MR) \
 __attribute__((target("avx512f"))) static inline void nn_tile_##NV##_##MR(int64_t mr, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int beta) { \
   __m512 acc[MR][NV]; \
@@ -99,9 +99,35 @@ DEFINE_NN(4, 6)
 DEFINE_NN(3, 8)
 DEFINE_NN(2, 12)
 DEFINE_NN(1, 24)
+// The last n % 16 columns: one masked vector per row, same order of operations as the full tiles.
+#define NN_TAIL_ROWS 24
+__attribute__((target("avx512f"))) static inline void nn_tile_tail(int64_t mr, int64_t k, __mmask16 mask, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int beta) {
+  __m512 acc[NN_TAIL_ROWS];
+  _Pragma("GCC unroll 24") for (int i = 0; i < NN_TAIL_ROWS; i++) acc[i] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < k; p++) {
+    const __m512 bv = _mm512_maskz_loadu_ps(mask, b + p * ldb);
+    _Pragma("GCC unroll 24") for (int i = 0; i < NN_TAIL_ROWS; i++) {
+      if (i < mr) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i * lda + p]), bv, acc[i]);
+    }
+  }
+  _Pragma("GCC unroll 24") for (int i = 0; i < NN_TAIL_ROWS; i++) if (i < mr) {
+    float* out = c + i * ldc;
+    _mm512_mask_storeu_ps(out, mask, beta ? _mm512_add_ps(_mm512_maskz_loadu_ps(mask, out), acc[i]) : acc[i]);
+  }
+}
+// Every row of C is computed by the same sequence of FMAs (p = 0 .. k-1, in order) whatever m and
+// the row's position: a row's result does not depend on the other rows of the product.
 __attribute__((target("avx512f"))) static void gemm_nn_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int beta) {
-  for (int64_t j0 = 0; j0 < n; ) {
-    int64_t nv = (n - j0) / 16; if (nv > 4) nv = 4;
+  const int64_t full = n - n % 16;
+  if (full < n) {
+    const __mmask16 mask = (__mmask16)((1u << (n - full)) - 1);
+    for (int64_t i0 = 0; i0 < m; i0 += NN_TAIL_ROWS) {
+      const int64_t rows = m - i0 < NN_TAIL_ROWS ? m - i0 : NN_TAIL_ROWS;
+      nn_tile_tail(rows, k, mask, a + i0 * lda, lda, b + full, ldb, c + i0 * ldc + full, ldc, beta);
+    }
+  }
+  for (int64_t j0 = 0; j0 < full; ) {
+    int64_t nv = (full - j0) / 16; if (nv > 4) nv = 4;
     int64_t mr = nv == 4 ? 6 : nv == 3 ? 8 : nv == 2 ? 12 : 24;
     for (int64_t i0 = 0; i0 < m; i0 += mr) {
       int64_t rows = m - i0 < mr ? m - i0 : mr;
@@ -153,7 +179,7 @@ static int own_gemm = 0;  // 1 when the CPU has AVX-512F (and useOwnGemm did not
 // C[M,N] = beta C + A[M,K] B[K,N], row-major.
 static void gemm_nn(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int beta) {
 #ifdef HAVE_AVX512_GEMM
-  if (own_gemm && n % 16 == 0 && n > 0) {
+  if (own_gemm && n > 0) {
     gemm_nn_avx512(m, n, k, a, lda, b, ldb, c, ldc, beta);
     return;
   }
@@ -381,19 +407,29 @@ static int conv_forward(const Geometry* g, const float* x, const float* filter, 
     bias_and_activation(out, bias, m, n, activation);
     return 1;
   }
+  // Batch invariance: each image's rows go through the same products (same chunks, same shapes)
+  // whatever the batch size and the image's place in it, so an image's result never depends on the
+  // other images of the batch (with our SGEMM every row is computed alike anyway; this makes it hold
+  // for OpenBLAS too, at a fixed thread count).
+  const int64_t per_image = g->out_height * g->out_width;
   if (is_pointwise(g)) {
-    gemm_nn(m, n, k, x, k, filter, n, out, n, 0);
+    for (int64_t b = 0; b < g->batch; b += 1) {
+      gemm_nn(per_image, n, k, x + b * per_image * k, k, filter, n, out + b * per_image * n, n, 0);
+    }
     bias_and_activation(out, bias, m, n, activation);
     return 1;
   }
-  const int64_t chunk = chunk_rows(m, k);
+  const int64_t chunk = chunk_rows(per_image, k);
   float* columns = get_workspace((size_t)(chunk * k));
   if (columns == NULL) return 0;
-  for (int64_t first = 0; first < m; first += chunk) {
-    const int64_t rows = m - first < chunk ? m - first : chunk;
-    im2col(g, x, columns, first, rows);
-    gemm_nn(rows, n, k, columns, k, filter, n, out + first * n, n, 0);
-    bias_and_activation(out + first * n, bias, rows, n, activation);
+  for (int64_t image = 0; image < g->batch; image += 1) {
+    for (int64_t offset = 0; offset < per_image; offset += chunk) {
+      const int64_t first = image * per_image + offset;
+      const int64_t rows = per_image - offset < chunk ? per_image - offset : chunk;
+      im2col(g, x, columns, first, rows);
+      gemm_nn(rows, n, k, columns, k, filter, n, out + first * n, n, 0);
+      bias_and_activation(out + first * n, bias, rows, n, activation);
+    }
   }
   return 1;
 }
@@ -553,7 +589,14 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
     memset(out, 0, (size_t)(batch * m * n) * sizeof(float));
   } else if (batch_b == 1 && !transpose_a && batch_a == batch) {
     // 1. One product: the batches of a stacked as rows, b shared.
-    if (transpose_b) {
+    if (transpose_b && own_gemm) {
+      // b^T packed once ([K, N] row-major), so that our row-independent SGEMM takes the stacked rows
+      float* packed = get_workspace((size_t)(k * n));
+      if (packed == NULL) return fail(&call, "tfjs-diffusion native: out of memory"), NULL;
+      for (int64_t row = 0; row < n; row += 1)
+        for (int64_t column = 0; column < k; column += 1) packed[column * n + row] = b[row * k + column];
+      gemm_nn(batch * m, n, k, a, k, packed, n, out, n, 0);
+    } else if (transpose_b) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(batch * m), (int)n, (int)k, 1.0f, a, (int)k, b, (int)k, 0.0f, out, (int)n);
     } else {
       gemm_nn(batch * m, n, k, a, k, b, n, out, n, 0);

@@ -137,7 +137,7 @@ async function load(requestedThreads: number | undefined): Promise<NativeKernelS
     addon.useOwnGemm(environment(NATIVE_ENVIRONMENT.gemm) !== 'openblas');
     const info = addon.info();
     const blas = info.blas.split(' ').slice(0, 2).join(' ');
-    const gemm = info.avx512Gemm ? 'AVX-512 SGEMM for N % 16 = 0, ' : '';
+    const gemm = info.avx512Gemm ? 'AVX-512 SGEMM for the forward products, ' : '';
     const kernels = [...NATIVE_KERNEL_NAMES, ...(info.avx512Gemm ? NATIVE_AVX512_KERNEL_NAMES : [])];
     return { available: true, addon, path, kernels, description: `${gemm}${blas}, core ${info.core}, ${used} thread${used === 1 ? '' : 's'}` };
   } catch (error) {
