@@ -42,6 +42,8 @@ export interface DiffusionPipeline {
   readonly metadata: ModelFileMetadata;
   /** Which weights the model holds. */
   readonly weights: 'ema' | 'raw';
+  /** The file's other `__metadata__` strings (command, step, settings, ...). */
+  readonly extra: Readonly<Record<string, string>>;
   /** The noise-aware classifier for classifier guidance, if one was loaded. */
   readonly classifier: NoisyClassifier | null;
   /** The model's named parameters (what `savePipeline` writes). */
@@ -174,6 +176,7 @@ export function pipelineFromBytes(
     dataShape: [height, width, channels],
     metadata,
     weights: useEma ? 'ema' : metadata.weights,
+    extra: file.extra,
     classifier,
     parameters: network.parameters,
     generate: (generateOptions) => generateImages(pipeline, generateOptions),

@@ -55,7 +55,7 @@ describe('tfjs-diffusion sample', () => {
     expect(JSON.parse(karras.stdout)).toMatchObject({ classes: [0, 1], width: 2 + 2 * 10, height: 2 + 2 * 10 });
   });
 
-  it('draws the same grid on worker threads as on the calling thread (each batch has its own noise stream)', async () => {
+  it('draws the same grid on worker threads as on the calling thread (each image has its own noise stream)', async () => {
     const common = ['sample', '--checkpoint', checkpoint, '--classes', '1,0,1', '--per-class', '3', '--steps', '3', '--sampler', 'ddpm',
       '--guidance', 'cfg', '--scale', '1', '--batch-size', '4', '--seed', '11', '--backend', 'cpu'];
     const inline = await run(...common, '--workers', '0', '--out', join(directory, 'inline.png'));
@@ -107,7 +107,8 @@ describe('tfjs-diffusion sample', () => {
       [['sample', '--checkpoint', 'x', '--json', '--temperature', '2'], /Unknown option '--temperature'/],
       [['sample', '--checkpoint', 'x'], /--out FILE.png is required/],
       [['sample', '--checkpoint', 'x', '--json', '--sampler', 'plms'], /--sampler must be one of ddpm, ddim, euler/],
-      [['sample', '--checkpoint', 'x', '--json', '--scale', '3'], /--scale needs --guidance/],
+      [['sample', '--checkpoint', 'x', '--json', '--scale', '3'], /--scale 3 needs --guidance cfg or --guidance classifier/],
+      [['sample', '--checkpoint', 'x', '--json', '--unconditional', '--guidance', 'cfg'], /--unconditional with --guidance cfg has nothing to steer with/],
       [['sample', '--checkpoint', 'x', '--json', '--sampler', 'ddim', '--karras'], /--karras applies to euler/],
       [['sample', '--checkpoint', 'x', '--json', '--sampler', 'heun', '--eta', '0.5'], /--eta applies to ddim, euler-ancestral/],
       [['sample', '--checkpoint', 'x', '--json', '--per-class', '0'], /--per-class must be an integer/],
@@ -117,6 +118,9 @@ describe('tfjs-diffusion sample', () => {
       expect(result.code, argv.join(' ')).toBe(2);
       expect(result.stderr, argv.join(' ')).toMatch(message);
     }
+    const noGuidance = await run('sample', '--checkpoint', checkpoint, '--guidance', 'none', '--scale', '0', '--per-class', '1', '--steps', '2', '--backend', 'cpu', '--json');
+    expect(noGuidance.code, noGuidance.stderr).toBe(0);
+    expect(JSON.parse(noGuidance.stdout)).toMatchObject({ guidance: 'none', scale: 0 });
     const classes = await run('sample', '--checkpoint', checkpoint, '--classes', '0,7', '--backend', 'cpu', '--json');
     expect(classes.code).toBe(2);
     expect(classes.stderr).toMatch(/--classes must list integers in \[0, 1\]/);

@@ -1,12 +1,15 @@
+import { writeFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadPipeline } from '@tfjs-diffusion/pipelines/node';
 import { BACKEND_OPTION } from '../backend-option.js';
 import { UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
-import { DEFAULT_DENOISER, DEFAULT_NOISY_CLASSIFIER, loadDenoiser, loadNoisyClassifier, requireFile } from '../checkpoint/load-model.js';
-import { gridSize, imageGrid } from '../image/grid.js';
+import { DEFAULT_DENOISER, DEFAULT_NOISY_CLASSIFIER, requireFile } from '../checkpoint/load-model.js';
+import { gridPng } from '../image/grid.js';
 import { activateImageBackend } from '../mnist/activate.js';
 import { sampleDenoisingChain } from '../mnist/denoising-chain.js';
-import { drawImages } from '../mnist/sampling-pool.js';
-import { SAMPLING_OPTIONS, SAMPLING_USAGE, batchSeed, guidedModel, parseClasses, samplingSettings } from '../mnist/sampling.js';
+import { generateInPool } from '../mnist/sampling-pool.js';
+import { SAMPLING_OPTIONS, SAMPLING_USAGE, generateSettings, parseClasses, samplingSettings } from '../mnist/sampling.js';
 import { choiceOption, integerOption, seedOption, stringOption } from '../options.js';
 
 export const sampleCommand: Command = {
@@ -15,13 +18,15 @@ export const sampleCommand: Command = {
   usage: [
     'usage: tfjs-diffusion sample [--checkpoint FILE] [options] --out grid.png',
     '',
-    '  --checkpoint FILE       a training checkpoint (its EMA weights) or a shipped ema.safetensors',
+    '  --checkpoint FILE       a model file or a training checkpoint (its EMA weights)',
     '                          (default: models/mnist-unet.safetensors of the repository)',
     '  --classes LIST          classes, one grid row each in this order, e.g. 3,1,4 (default all)',
     '  --per-class N           images per class: the grid columns (default 10)',
+    '  --unconditional         draw from the model\'s null class (its unconditional branch); with',
+    '                          --guidance classifier, the classifier steers each row to its class',
     ...SAMPLING_USAGE,
     '  --weights ema|model     a training checkpoint\'s EMA (default) or raw model weights',
-    '  --seed S                (default 0)',
+    '  --seed S                image i draws its noise from its own stream (S, i) (default 0)',
     '  --backend NAME          auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
     '  --out FILE.png          the grid: 28x28 cells (times --cell-scale), separated and framed by --pad black pixels',
     '  --pad P                 (default 2)',
@@ -35,6 +40,7 @@ export const sampleCommand: Command = {
     checkpoint: { type: 'string' },
     classes: { type: 'string' },
     'per-class': { type: 'string' },
+    unconditional: { type: 'boolean' },
     ...SAMPLING_OPTIONS,
     weights: { type: 'string' },
     seed: { type: 'string' },
@@ -50,6 +56,8 @@ export const sampleCommand: Command = {
     const out = stringOption(values, 'out');
     if (!out && !values['json']) throw new UsageError('--out FILE.png is required (or --json)');
     const settings = samplingSettings(values);
+    const unconditional = values['unconditional'] === true;
+    if (unconditional && settings.guidance === 'cfg') throw new UsageError('--unconditional with --guidance cfg has nothing to steer with; use --guidance classifier or none');
     const perClass = integerOption(values, 'per-class', 10, 1, 10_000);
     const pad = integerOption(values, 'pad', 2, 0, 1000);
     const chainPath = stringOption(values, 'chain');
@@ -64,40 +72,59 @@ export const sampleCommand: Command = {
     }
     const preferWeights = choiceOption(values, 'weights', ['ema', 'model'] as const, 'ema');
     const backend = await activateImageBackend(values, io);
-    const { model, schedule, weights, metadata } = await loadDenoiser(checkpoint, preferWeights);
-    const noisy = classifierPath ? await loadNoisyClassifier(classifierPath) : undefined;
+    const pipeline = await loadPipeline(checkpoint, {
+      ...(preferWeights === 'model' ? { weights: 'raw' as const } : {}),
+      ...(classifierPath ? { classifier: classifierPath } : {}),
+    });
     try {
-      const numClasses = model.config.numClasses;
+      const numClasses = pipeline.conditioning?.numClasses ?? null;
       if (numClasses === null && values['classes'] !== undefined) throw new UsageError('--classes needs a class-conditional model; this one is unconditional');
       if (numClasses === null && settings.guidance !== 'none') throw new UsageError(`--guidance ${settings.guidance} needs a class-conditional model`);
+      if (numClasses === null && unconditional) throw new UsageError('--unconditional needs a class-conditional model with a null class; this one is unconditional already');
       const classes = numClasses === null ? [0] : parseClasses(stringOption(values, 'classes'), numClasses);
       const labels = Int32Array.from(classes.flatMap((label) => new Array<number>(perClass).fill(label)));
-      const { imageSize, inChannels } = model.config;
-      io.stderr(`sample: ${checkpoint} (${weights} weights${metadata['step'] ? `, step ${metadata['step']}` : ''}), ${settings.sampler} ${settings.steps} steps, guidance ${settings.guidance}${settings.guidance === 'none' ? '' : ` w=${settings.scale}`}\n`);
+      const step = pipeline.metadata.training?.step ?? pipeline.extra['step'];
+      io.stderr(
+        `sample: ${checkpoint} (${pipeline.weights} weights${step !== undefined ? `, step ${step}` : ''}), ${settings.sampler} ${settings.steps} steps (linspace:${settings.steps}), ` +
+          `guidance ${settings.guidance}${settings.guidance === 'none' ? '' : ` w=${settings.scale}`}${unconditional ? ', unconditional (null class)' : ''}\n`,
+      );
       const started = performance.now();
-      const images = await drawImages({
+      const images = await generateInPool({
+        pipeline,
         files: { checkpoint, weights: preferWeights, backend: backend.active, ...(classifierPath ? { classifier: classifierPath } : {}) },
-        model: guidedModel(model, settings, noisy?.classifier),
-        schedule,
         settings,
         labels,
-        dataShape: [imageSize, imageSize, inChannels],
+        conditional: numClasses !== null,
         seed,
-        onBatch: (done, total) => io.stderr(`sampled ${done}/${total}\n`),
+        unconditional,
+        onImages: (done, total) => io.stderr(`sampled ${done}/${total}\n`),
       });
       const seconds = (performance.now() - started) / 1000;
-      const grid = { rows: classes.length, columns: perClass, height: imageSize, width: imageSize, channels: inChannels, pad, cellScale };
-      if (out) {
-        imageGrid(images, grid).save(out);
-        io.stderr(`wrote ${out}: ${classes.length} rows (classes ${classes.join(', ')}) x ${perClass} columns\n`);
+      let size = { width: 0, height: 0 };
+      try {
+        const grid = await gridPng(images, { columns: perClass, pad, cellScale });
+        size = { width: grid.width, height: grid.height };
+        if (out) {
+          await writeFile(out, grid.png);
+          io.stderr(`wrote ${out}: ${classes.length} rows (classes ${classes.join(', ')}) x ${perClass} columns\n`);
+        }
+      } finally {
+        images.dispose();
       }
       let chainSummary: { steps: readonly number[]; timesteps: readonly number[] } | null = null;
       if (chainPath) {
         const chain = await sampleDenoisingChain(
-          { model: guidedModel(model, settings, noisy?.classifier), schedule, settings, labels: Int32Array.from(classes), dataShape: [imageSize, imageSize, inChannels], seed: batchSeed(seed, 'chain') },
+          pipeline,
+          { ...generateSettings(settings), ...(numClasses === null ? { count: 1 } : { labels: classes }), unconditional, seed: `${seed}/chain` },
           chainColumns,
         );
-        imageGrid(chain.images, { ...grid, rows: 2 * classes.length, columns: chain.steps.length }).save(chainPath);
+        const [height, width, channels] = pipeline.dataShape;
+        const chainImages = tf.tensor4d(chain.images, [2 * classes.length * chain.steps.length, height, width, channels]);
+        try {
+          await writeFile(chainPath, (await gridPng(chainImages, { columns: chain.steps.length, pad, cellScale })).png);
+        } finally {
+          chainImages.dispose();
+        }
         chainSummary = { steps: chain.steps, timesteps: chain.timesteps };
         io.stderr(`wrote ${chainPath}: per class a row of x_t and a row of predicted x0 at timesteps ${chain.timesteps.join(', ')}\n`);
       }
@@ -105,27 +132,27 @@ export const sampleCommand: Command = {
         io.stdout(
           `${JSON.stringify({
             checkpoint,
-            weights,
+            weights: pipeline.weights,
             sampler: settings.sampler,
             steps: settings.steps,
             eta: settings.eta,
             karras: settings.karras,
             guidance: settings.guidance,
             scale: settings.scale,
+            unconditional,
             classes,
             perClass,
             seed,
             out: out ?? null,
             chain: chainPath ? { file: chainPath, ...chainSummary } : null,
-            ...gridSize(grid),
+            ...size,
             seconds,
             imagesPerSecond: labels.length / seconds,
           })}\n`,
         );
       }
     } finally {
-      model.dispose();
-      noisy?.classifier.dispose();
+      pipeline.dispose();
     }
   },
 };

@@ -1,5 +1,5 @@
-import type { SamplerStepEvent } from '@tfjs-diffusion/core';
-import { sampleBatch, type SampleBatchOptions } from './sampling.js';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { DiffusionPipeline, GenerateOptions } from '@tfjs-diffusion/pipelines';
 
 /** The steps a chain picture shows: `columns` step numbers spread evenly over 0..totalSteps-1, the last included. */
 export function chainSteps(totalSteps: number, columns: number): number[] {
@@ -20,19 +20,23 @@ export interface DenoisingChain {
   readonly images: Float32Array;
 }
 
-/** Samples one image per label and records x_t and predicted x0 at `columns` evenly spread steps. */
-export async function sampleDenoisingChain(options: Omit<SampleBatchOptions, 'onStep'>, columns: number): Promise<DenoisingChain> {
-  const imageSize = options.dataShape.reduce((a, b) => a * b, 1);
-  const count = options.labels.length;
+/** Generates one image per label (one batch) and records x_t and predicted x0 at `columns` evenly spread steps. */
+export async function sampleDenoisingChain(
+  pipeline: DiffusionPipeline,
+  options: Omit<GenerateOptions, 'onStep' | 'batchSize'>,
+  columns: number,
+): Promise<DenoisingChain> {
+  const imageSize = pipeline.dataShape.reduce((a, b) => a * b, 1);
+  const count = options.labels?.length ?? options.count ?? 1;
   let shown: number[] = [];
   const timesteps: number[] = [];
   let images = new Float32Array(0);
-  const onStep = async (event: SamplerStepEvent) => {
-    if (event.stepNumber === 0) {
+  const record = async (event: { step: number; totalSteps: number; timestep: number; x: tf.Tensor; predictedX0: tf.Tensor }) => {
+    if (event.step === 0) {
       shown = chainSteps(event.totalSteps, columns);
       images = new Float32Array(2 * count * shown.length * imageSize);
     }
-    const column = shown.indexOf(event.stepNumber);
+    const column = shown.indexOf(event.step);
     if (column < 0) return;
     timesteps.push(event.timestep);
     const [x, x0] = [await event.x.data(), await event.predictedX0.data()];
@@ -45,6 +49,7 @@ export async function sampleDenoisingChain(options: Omit<SampleBatchOptions, 'on
       }
     }
   };
-  await sampleBatch({ ...options, onStep });
+  const { images: final } = await pipeline.generate({ ...options, batchSize: count, onStep: record });
+  final.dispose();
   return { steps: shown, timesteps, images };
 }

@@ -2,8 +2,10 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
 import { DiffusionError } from '@tfjs-diffusion/core';
-import { batchRanges, batchSeed, sampleImages, type SampleImagesOptions, type SamplingSettings } from './sampling.js';
+import { imageNoiseSeed, type DiffusionPipeline } from '@tfjs-diffusion/pipelines';
+import { batchRanges, batchSeed, generateSettings, sampleImages, type SampleImagesOptions, type SamplingSettings } from './sampling.js';
 
 /** What every sampling worker loads once: the same files and settings as the calling command. */
 export interface SamplingWorkerJob {
@@ -20,6 +22,7 @@ export interface SamplingWorkerJob {
 export type SamplingWorkerRequest =
   | { readonly type: 'init'; readonly job: SamplingWorkerJob }
   | { readonly type: 'batch'; readonly labels: Int32Array; readonly seed: string }
+  | { readonly type: 'generate'; readonly labels: Int32Array; readonly conditional: boolean; readonly noiseSeeds: readonly string[]; readonly unconditional: boolean }
   | { readonly type: 'dispose' };
 
 export type SamplingWorkerReply = { readonly type: 'ready' } | { readonly type: 'images'; readonly images: Float32Array } | { readonly type: 'disposed' };
@@ -144,4 +147,70 @@ export async function drawImages(options: SampleImagesOptions & { readonly files
   if (workers < 2) return sampleImages(options);
   const job: SamplingWorkerJob = { ...options.files, settings: options.settings, dataShape: options.dataShape };
   return sampleImagesInWorkers(job, options.labels, options.seed, workers, options.onBatch);
+}
+
+export interface GenerateInPoolOptions {
+  /** The pipeline on the calling thread (used when no workers are worth it, and for the data shape). */
+  readonly pipeline: DiffusionPipeline;
+  /** The files each worker loads (the same as the pipeline's). */
+  readonly files: Omit<SamplingWorkerJob, 'settings' | 'dataShape'>;
+  readonly settings: SamplingSettings;
+  /** One image per label (for a model without classes: one image per entry, the values unused). */
+  readonly labels: Int32Array;
+  /** False for a model without classes: the images are drawn with `count` instead of labels. */
+  readonly conditional: boolean;
+  readonly seed: number | string;
+  readonly unconditional?: boolean;
+  readonly onImages?: (done: number, total: number) => void;
+}
+
+/**
+ * `pipeline.generate` for the CLI: on the calling thread, or spread over worker threads in chunks
+ * of `settings.batchSize` images (each worker loads the same files). Image i always draws from the
+ * noise stream imageNoiseSeed(seed, i), so the images are the same for any batch size or worker count.
+ */
+export async function generateInPool(options: GenerateInPoolOptions): Promise<tf.Tensor4D> {
+  const { pipeline, settings, labels, seed } = options;
+  const unconditional = options.unconditional === true;
+  const ranges = batchRanges(labels.length, settings.batchSize);
+  const workers = samplingWorkerCount(settings.workers, options.files.backend, ranges.length);
+  if (workers < 2) {
+    const { images } = await pipeline.generate({
+      ...generateSettings(settings),
+      ...(options.conditional ? { labels: Array.from(labels) } : { count: labels.length }),
+      seed,
+      unconditional,
+      onStep: (event) => {
+        if (event.step === event.totalSteps - 1) options.onImages?.(Math.min(labels.length, event.firstImage + settings.batchSize), labels.length);
+      },
+    });
+    return images;
+  }
+  const imageSize = pipeline.dataShape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(labels.length * imageSize);
+  const job: SamplingWorkerJob = { ...options.files, settings, dataShape: pipeline.dataShape };
+  const pool = Array.from({ length: workers }, () => new SamplingWorker(workerUrl()));
+  let done = 0;
+  try {
+    await Promise.all(pool.map((worker) => worker.request({ type: 'init', job })));
+    let next = 0;
+    // each worker takes the next chunk as soon as it is free
+    await Promise.all(
+      pool.map(async (worker) => {
+        while (next < ranges.length) {
+          const { start, end } = ranges[next] as { start: number; end: number };
+          next += 1;
+          const noiseSeeds = Array.from({ length: end - start }, (_, offset) => imageNoiseSeed(seed, start + offset));
+          const reply = await worker.request({ type: 'generate', labels: labels.slice(start, end), conditional: options.conditional, noiseSeeds, unconditional });
+          if (reply.type !== 'images') throw new Error(`sampling worker: expected images, got ${reply.type}`);
+          out.set(reply.images, start * imageSize);
+          done += end - start;
+          options.onImages?.(done, labels.length);
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(pool.map((worker) => worker.close()));
+  }
+  return tf.tensor4d(out, [labels.length, ...pipeline.dataShape] as [number, number, number, number]);
 }

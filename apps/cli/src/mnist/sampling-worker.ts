@@ -1,16 +1,16 @@
 import { parentPort } from 'node:worker_threads';
 import { selectBackend } from '@tfjs-diffusion/backends/node';
-import type { BackendName, DiffusionModel } from '@tfjs-diffusion/core';
-import { loadDenoiser, loadNoisyClassifier } from '../checkpoint/load-model.js';
+import type { BackendName } from '@tfjs-diffusion/core';
+import { loadPipeline, type DiffusionPipeline } from '@tfjs-diffusion/pipelines/node';
 import type { SamplingWorkerReply, SamplingWorkerRequest } from './sampling-pool.js';
-import { guidedModel, sampleBatch } from './sampling.js';
+import { generateSettings, guidedModel, sampleBatch } from './sampling.js';
 
-// One sampling worker thread: its own tfjs engine and backend, its own copy of the denoiser (and
-// classifier), drawing whole batches with their own seeds (see sampleImagesInWorkers).
+// One sampling worker thread: its own tfjs engine and backend, its own copy of the pipeline
+// (denoiser and classifier), drawing the images it is handed with their own seeds.
 const port = parentPort;
 if (port === null) throw new Error('sampling-worker must run in a worker thread');
 
-let loaded: { model: DiffusionModel; dispose(): void; schedule: Awaited<ReturnType<typeof loadDenoiser>>['schedule'] } | undefined;
+let pipeline: DiffusionPipeline | undefined;
 let job: Extract<SamplingWorkerRequest, { type: 'init' }>['job'] | undefined;
 let queue: Promise<void> = Promise.resolve();
 
@@ -19,23 +19,29 @@ async function handle(request: SamplingWorkerRequest): Promise<SamplingWorkerRep
     case 'init': {
       job = request.job;
       await selectBackend(job.backend as BackendName);
-      const denoiser = await loadDenoiser(job.checkpoint, job.weights);
-      const noisy = job.classifier ? await loadNoisyClassifier(job.classifier) : undefined;
-      loaded = {
-        model: guidedModel(denoiser.model, job.settings, noisy?.classifier),
-        schedule: denoiser.schedule,
-        dispose() {
-          denoiser.model.dispose();
-          noisy?.classifier.dispose();
-        },
-      };
+      pipeline = await loadPipeline(job.checkpoint, {
+        ...(job.weights === 'model' ? { weights: 'raw' as const } : {}),
+        ...(job.classifier ? { classifier: job.classifier } : {}),
+      });
       return { type: 'ready' };
     }
+    case 'generate': {
+      if (!pipeline || !job) throw new Error('sampling-worker: generate before init');
+      const { images } = await pipeline.generate({
+        ...generateSettings(job.settings),
+        ...(request.conditional ? { labels: Array.from(request.labels) } : { count: request.labels.length }),
+        noiseSeeds: request.noiseSeeds,
+        unconditional: request.unconditional,
+      });
+      const values = (await images.data()) as Float32Array;
+      images.dispose();
+      return { type: 'images', images: values };
+    }
     case 'batch': {
-      if (!loaded || !job) throw new Error('sampling-worker: batch before init');
+      if (!pipeline || !job) throw new Error('sampling-worker: batch before init');
       const images = await sampleBatch({
-        model: loaded.model,
-        schedule: loaded.schedule,
+        model: guidedModel(pipeline.model, job.settings, pipeline.classifier ?? undefined),
+        schedule: pipeline.schedule,
         settings: job.settings,
         labels: request.labels,
         dataShape: job.dataShape,
@@ -44,8 +50,8 @@ async function handle(request: SamplingWorkerRequest): Promise<SamplingWorkerRep
       return { type: 'images', images };
     }
     case 'dispose':
-      loaded?.dispose();
-      loaded = undefined;
+      pipeline?.dispose();
+      pipeline = undefined;
       return { type: 'disposed' };
   }
 }

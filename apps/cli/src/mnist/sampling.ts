@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createNoiseSource, type DiffusionModel, type NoiseSchedule, type NoisyClassifier, type SamplerOptions } from '@tfjs-diffusion/core';
 import { guidanceByName } from '@tfjs-diffusion/guidance';
+import type { GenerateOptions } from '@tfjs-diffusion/pipelines';
 import { ETA_SAMPLERS, KARRAS_SAMPLERS, SAMPLER_NAMES, sampleByName, type SamplerName } from '@tfjs-diffusion/samplers';
 import { respaceSchedule } from '@tfjs-diffusion/schedules';
 import { UsageError } from '../cli-error.js';
@@ -63,17 +64,32 @@ export function samplingSettings(values: OptionValues): SamplingSettings {
   if (values['eta'] !== undefined && !ETA_SAMPLERS.includes(sampler)) {
     throw new UsageError(`--eta applies to ${ETA_SAMPLERS.join(', ')}, not to --sampler ${sampler}`);
   }
-  if (values['scale'] !== undefined && guidance === 'none') throw new UsageError('--scale needs --guidance cfg or --guidance classifier');
   if (values['classifier'] !== undefined && guidance !== 'classifier') throw new UsageError('--classifier needs --guidance classifier');
+  const scale = numberOption(values, 'scale', guidance === 'none' ? 0 : 1, 0, 1000);
+  // a scale of 0 without guidance is consistent (sweeps write it); only a nonzero one needs a guidance
+  if (scale !== 0 && guidance === 'none') throw new UsageError(`--scale ${scale} needs --guidance cfg or --guidance classifier (--scale 0 means no guidance)`);
   return {
     sampler,
     steps: integerOption(values, 'steps', 50, 1, 100_000),
     eta: numberOption(values, 'eta', sampler === 'euler-ancestral' ? 1 : 0, 0, 1),
     karras: values['karras'] === true,
     guidance,
-    scale: numberOption(values, 'scale', guidance === 'none' ? 0 : 1, 0, 1000),
+    scale,
     batchSize: integerOption(values, 'batch-size', 50, 1, 10_000),
     ...(values['workers'] === undefined ? {} : { workers: integerOption(values, 'workers', 0, 0, 64) }),
+  };
+}
+
+/** The `generate` options of @tfjs-diffusion/pipelines for these settings (everything but the images' labels and seeds). */
+export function generateSettings(settings: SamplingSettings): Pick<GenerateOptions, 'sampler' | 'steps' | 'eta' | 'karras' | 'guidance' | 'scale' | 'batchSize'> {
+  return {
+    sampler: settings.sampler,
+    steps: settings.steps,
+    ...(ETA_SAMPLERS.includes(settings.sampler) ? { eta: settings.eta } : {}),
+    karras: settings.karras,
+    guidance: settings.guidance,
+    scale: settings.scale,
+    batchSize: settings.batchSize,
   };
 }
 
