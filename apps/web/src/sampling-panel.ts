@@ -47,7 +47,9 @@ function describePipeline(pipeline: DiffusionPipeline, request: ModelRequest): s
     `${request.modelName}: ${conditioning} ${String(metadata.network['type'])}, ${(parameters / 1e6).toFixed(2)} M parameters, ` +
     `${height}x${width}x${channels}, ${pipeline.schedule.kind} schedule with ${pipeline.schedule.timesteps.length} steps, ` +
     `${metadata.prediction} prediction, ${pipeline.weights} weights. ` +
-    (pipeline.classifier ? `Classifier guidance uses ${request.classifierName ?? 'the given classifier'}.` : 'No classifier loaded: classifier guidance is off.')
+    (pipeline.classifier
+      ? `Classifier guidance uses ${request.classifierName ?? 'the given classifier'}.`
+      : 'No classifier loaded: classifier guidance is off.')
   );
 }
 
@@ -95,7 +97,9 @@ export function setUpSamplingPanel(activity: Activity, onTensorsChanged: () => v
   /** Fills the form for the loaded pipeline: classes, which guidance it supports, the steps' bound. */
   const showPipeline = (loaded: DiffusionPipeline, request: ModelRequest) => {
     const classes = classNamesOf(loaded);
-    elements.classLabel.replaceChildren(...classes.map((name, label) => new Option(name === String(label) ? name : `${label}: ${name}`, String(label))));
+    elements.classLabel.replaceChildren(
+      ...classes.map((name, label) => new Option(name === String(label) ? name : `${label}: ${name}`, String(label))),
+    );
     if (classes.length === 0) elements.classLabel.add(new Option('(unconditional)', '-1'));
     elements.classLabel.disabled = classes.length === 0;
     elements.classLabel.value = classes.length > 3 ? '3' : classes.length > 0 ? '0' : '-1';

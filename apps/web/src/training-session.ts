@@ -48,7 +48,10 @@ export class TrainingSession {
   readonly conditional: boolean;
   private readonly trainer: Trainer;
 
-  constructor(digits: MnistDigits, readonly settings: TrainingSettings) {
+  constructor(
+    digits: MnistDigits,
+    readonly settings: TrainingSettings,
+  ) {
     this.schedule = createSchedule({ kind: 'cosine', timesteps: 1000 });
     this.conditional = labelGradientAvailable();
     this.model = createMlpDenoiser({

@@ -19,7 +19,9 @@ function importGraph(entry: string): { files: Set<string>; specifiers: Set<strin
     if (files.has(file)) return;
     files.add(file);
     // code only: doc comments show imports in examples
-    const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    const text = readFileSync(file, 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/^\s*\/\/.*$/gm, '');
     for (const match of text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'|\bimport\(\s*'([^']+)'\s*\)/gm)) {
       const specifier = (match[1] ?? match[2]) as string;
       if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier.replace(/\.js$/, '.ts')));
@@ -47,7 +49,8 @@ describe('the browser-safe entry', () => {
     expect(names).toContain('browser.ts');
     expect(names).toContain('conv2d-backprop-filter.ts');
     expect(names).toContain('unsorted-segment-sum.ts');
-    for (const nodeOnly of ['native-kernels.ts', 'webgpu-node.ts', 'select-backend.ts', 'training-kernels.ts', 'node.ts']) expect(names).not.toContain(nodeOnly);
+    for (const nodeOnly of ['native-kernels.ts', 'webgpu-node.ts', 'select-backend.ts', 'training-kernels.ts', 'node.ts'])
+      expect(names).not.toContain(nodeOnly);
     expect([...specifiers].sort()).toEqual(['@tensorflow/tfjs-core', '@tfjs-diffusion/core']);
   });
 
@@ -90,12 +93,16 @@ describe('the browser-safe entry', () => {
     expect(choice.webgpuAdapter).toMatchObject({ name: 'google swiftshader', software: true });
     expect(choice.reason).toMatch(/^auto chose 'wasm': tfjs-backend-wasm .*training kernels registered: .*UnsortedSegmentSum/);
     expect(choice.reason).toContain(
-      "tried first: webgpu: the WebGPU adapter is google swiftshader, a software adapter (isFallbackAdapter is set and its info names swiftshader, a CPU emulation), far slower than wasm: auto never picks one",
+      'tried first: webgpu: the WebGPU adapter is google swiftshader, a software adapter (isFallbackAdapter is set and its info names swiftshader, a CPU emulation), far slower than wasm: auto never picks one',
     );
     expect(choice.reason).not.toContain('native');
     expect(hasTrainingKernels('wasm')).toBe(true);
     // the label embedding's gradient (UnsortedSegmentSum), which tfjs-backend-wasm lacks
-    const gradient = tf.tidy(() => tf.grad((table: tf.Tensor) => tf.sum(tf.gather(table, tf.tensor1d([0, 2, 2], 'int32'))))(tf.ones([3, 2])).arraySync());
+    const gradient = tf.tidy(() =>
+      tf
+        .grad((table: tf.Tensor) => tf.sum(tf.gather(table, tf.tensor1d([0, 2, 2], 'int32'))))(tf.ones([3, 2]))
+        .arraySync(),
+    );
     expect(gradient).toEqual([
       [1, 1],
       [0, 0],

@@ -56,7 +56,9 @@ const browserRuntime: BackendRuntime = {
     const debug = context.getExtension('WEBGL_debug_renderer_info');
     const renderer = String(context.getParameter(debug === null ? context.RENDERER : debug.UNMASKED_RENDERER_WEBGL));
     if (auto && isSoftwareRenderer(renderer)) {
-      throw unavailable(`the WebGL renderer is ${renderer}, a software renderer, far slower than wasm: auto never picks one; ask for 'webgl' by name to use it anyway`);
+      throw unavailable(
+        `the WebGL renderer is ${renderer}, a software renderer, far slower than wasm: auto never picks one; ask for 'webgl' by name to use it anyway`,
+      );
     }
     return `tfjs-backend-webgl, renderer ${renderer}`;
   },

@@ -46,7 +46,11 @@ const nodeRuntime: BackendRuntime = {
     const existing = (globalThis as { navigator?: { gpu?: WebGpuEntry } }).navigator?.gpu;
     const adapter = existing === undefined ? null : await existing.requestAdapter({ powerPreference: 'high-performance' });
     if (existing !== undefined && adapter !== null) {
-      return { gpu: existing, adapter: summariseAdapter(adapter, await readAdapterInfo(adapter)), description: 'on the navigator.gpu already installed' };
+      return {
+        gpu: existing,
+        adapter: summariseAdapter(adapter, await readAdapterInfo(adapter)),
+        description: 'on the navigator.gpu already installed',
+      };
     }
     const nodeGpu = await createNodeGpu(allowSoftware);
     installNavigatorGpu(nodeGpu.gpu);

@@ -6,12 +6,7 @@ import { oneHotKernel } from './one-hot.js';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseConv2dBackpropFilterKernel, depthwiseConv2dBackpropInputKernel } from './depthwise-conv2d-backprop.js';
-import {
-  avgPoolGradKernel,
-  maxPoolGradKernel,
-  resizeBilinearGradKernel,
-  resizeNearestNeighborGradKernel,
-} from './pooling-gradients.js';
+import { avgPoolGradKernel, maxPoolGradKernel, resizeBilinearGradKernel, resizeNearestNeighborGradKernel } from './pooling-gradients.js';
 import { splitVKernel } from './split-v.js';
 import { unsortedSegmentSumKernel } from './unsorted-segment-sum.js';
 
@@ -92,7 +87,11 @@ function state(): InstalledKernels {
  * the ones that are native code this time. A kernel a previous call installed as native and this
  * call does not gets the kernel it replaced back first. Returns the names this call installed.
  */
-export function installKernelFactories(backendName: TrainingKernelBackend, list: readonly KernelFactory[], nativeNames: ReadonlySet<string>): string[] {
+export function installKernelFactories(
+  backendName: TrainingKernelBackend,
+  list: readonly KernelFactory[],
+  nativeNames: ReadonlySet<string>,
+): string[] {
   const { installed } = state();
   const names: string[] = [];
   for (const [key, entry] of installed) {
@@ -129,7 +128,10 @@ export function registerTrainingKernels(backendName: TrainingKernelBackend): str
 }
 
 /** Whether the kernel a previous registration installed is the one now registered, and whether it was native. */
-export function installedKernel(kernelName: string, backendName: TrainingKernelBackend): { readonly current: boolean; readonly native: boolean } | undefined {
+export function installedKernel(
+  kernelName: string,
+  backendName: TrainingKernelBackend,
+): { readonly current: boolean; readonly native: boolean } | undefined {
   const entry = state().installed.get(`${kernelName}/${backendName}`);
   return entry === undefined ? undefined : { current: getKernel(kernelName, backendName) === entry.ours, native: entry.native };
 }

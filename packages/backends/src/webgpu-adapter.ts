@@ -59,10 +59,7 @@ export function summariseAdapter(adapter: WebGpuAdapter, info: WebGpuAdapterInfo
   const name = `${parts.join(' ') || 'unknown adapter'}${detail === '' ? '' : ` (${detail})`}`;
   const fallback = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true;
   const named = SOFTWARE_NAMES.exec(`${info.vendor ?? ''} ${info.architecture ?? ''} ${info.device ?? ''} ${info.description ?? ''}`);
-  const reasons = [
-    ...(fallback ? ['isFallbackAdapter is set'] : []),
-    ...(named ? [`its info names ${named[0]}, a CPU emulation`] : []),
-  ];
+  const reasons = [...(fallback ? ['isFallbackAdapter is set'] : []), ...(named ? [`its info names ${named[0]}, a CPU emulation`] : [])];
   return { name, software: reasons.length > 0, softwareBecause: reasons.join(' and ') };
 }
 
