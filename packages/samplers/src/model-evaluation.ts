@@ -10,7 +10,7 @@ export type GuidanceHandling = 'epsilon-shift' | 'separate';
 
 /** The model's output at one noise level, in the two forms samplers use. */
 export interface Evaluation {
-  /** Predicted x0 (clipped to [-1, 1] with `clipDenoised`; guided with 'epsilon-shift'). */
+  /** Predicted x0 (guided with 'epsilon-shift'; clipped to [-1, 1] with `clipDenoised`, after the guidance). */
   readonly x0: tf.Tensor;
   /** Predicted eps, consistent with x0: x_t = sqrt(aBar) x0 + sqrt(1 - aBar) eps. */
   readonly epsilon: tf.Tensor;
@@ -55,6 +55,15 @@ export function evaluateModel(
     epsilon = tf.sub(epsilon, tf.mul(sqrtOneMinusAlphaBar, gradient));
     // 5. x0 from the guided eps, eq. 15 of DDPM: x0^ = x0 + (1 - aBar) / sqrt(aBar) g
     x0 = tf.div(tf.sub(x, tf.mul(sqrtOneMinusAlphaBar, epsilon)), sqrtAlphaBar);
+    if (clipDenoised) {
+      // 6. the guided x0 is Tweedie's E[x0 | x_t, y] = x0 + (1 - aBar) grad log p(y | x_t) / sqrt(aBar),
+      //    a mean of data and so inside the data range; project it there and keep eps consistent.
+      //    ADM's condition_score leaves it unclipped, which its linear schedule (aBar_T ~ 4e-5)
+      //    tolerates; on the cosine schedule (aBar_T ~ 2.4e-9) a real classifier's non-vanishing
+      //    gradient is amplified ~2e4 times at t = T and DDIM's samples blow up (issue 12).
+      x0 = tf.clipByValue(x0, -1, 1);
+      epsilon = tf.div(tf.sub(x, tf.mul(sqrtAlphaBar, x0)), sqrtOneMinusAlphaBar);
+    }
   }
   return {
     x0,
