@@ -75,14 +75,28 @@ function throwIfAborted(signal: AbortSignal | undefined, stepNumber: number, tot
 }
 
 /**
- * The loop every sampler shares: x_T from `initialNoise` or the noise source, one tf.tidy per
- * step, `onStep` awaited with clones that are disposed once it settles, `signal` checked before
- * each step. Whatever happens, the only tensor left behind is the returned sample.
+ * The loop every sampler shares (part of the sampler kit, a stable API): checks the options
+ * (`validateSamplerOptions`), x_T from `initialNoise` or the noise source, one tf.tidy per step,
+ * `onStep` awaited with clones that are disposed once it settles, `signal` checked before each
+ * step (AbortError). Whatever happens, the only tensor left behind is the returned sample.
+ *
+ * @example
+ * // DDIM (eta = 0) in a few lines: the kit evaluates the model with guidance and clipping
+ * const sampleMyDdim: Sampler = (options) =>
+ *   runSamplingLoop(options, {
+ *     steps: samplingSteps(options.schedule),
+ *     step: (x, { index, timestep }) => {
+ *       const { x0, epsilon } = evaluateModel(options, x, timestep, options.schedule.alphaBars[index]!, 'epsilon-shift');
+ *       const previous = options.schedule.alphaBarsPrevious[index]!;
+ *       return { x: tf.add(tf.mul(Math.sqrt(previous), x0), tf.mul(Math.sqrt(1 - previous), epsilon)), predictedX0: x0 };
+ *     },
+ *   });
  */
 export async function runSamplingLoop<Step extends LoopStep>(
   options: SamplerOptions,
   plan: SamplingPlan<Step>,
 ): Promise<tf.Tensor> {
+  validateSamplerOptions(options);
   const { shape, noise, initialNoise, onStep, signal } = options;
   const totalSteps = plan.steps.length;
   throwIfAborted(signal, 0, totalSteps);
