@@ -6,12 +6,13 @@
  * (files, exports, types, dependencies) without the rest of the monorepo. Needs the packages built
  * (`pnpm build`; the root `pnpm test` builds first). Installs offline from the pnpm store when it can.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -167,4 +168,85 @@ describe('pick and mix: core, schedules, samplers and networks installed from th
     expect(result.events).toHaveLength(4);
     expect(result.leaked).toBe(0);
   });
+});
+
+/** The packages the getting-started snippet needs: pipelines and everything it depends on. */
+const PIPELINE_PACKAGES = ['core', 'schedules', 'samplers', 'networks', 'guidance', 'checkpoints', 'pipelines'] as const;
+
+/** The ```js getting-started block of docs/getting-started.md, exactly as the page shows it. */
+function gettingStartedSnippet(): string {
+  const page = readFileSync(join(root, 'docs', 'getting-started.md'), 'utf8');
+  const match = /```js getting-started\n([\s\S]*?)```/.exec(page);
+  if (!match) throw new Error('docs/getting-started.md has no ```js getting-started block');
+  return match[1] as string;
+}
+
+describe('getting started: the docs snippet, with only the pipelines tarballs installed', () => {
+  let work = '';
+  let project = '';
+
+  beforeAll(() => {
+    for (const name of PIPELINE_PACKAGES) {
+      const built = join(root, 'packages', name, 'dist', 'index.js');
+      if (!existsSync(built)) throw new Error(`${built} is missing: run \`pnpm build\` first (the root \`pnpm test\` does)`);
+    }
+    work = mkdtempSync(join(tmpdir(), 'tfjs-diffusion-getting-started-'));
+    const tarballs = join(work, 'tarballs');
+    project = join(work, 'project');
+    for (const name of PIPELINE_PACKAGES) runOrExplain('pnpm', ['pack', '--pack-destination', tarballs], join(root, 'packages', name));
+    const tarballOf = (name: string): string => {
+      const file = readdirSync(tarballs).find((entry) => entry.startsWith(`tfjs-diffusion-${name}-`) && entry.endsWith('.tgz'));
+      if (!file) throw new Error(`no tarball for ${name} in ${tarballs}`);
+      return `file:${join(tarballs, file)}`;
+    };
+    const packed = Object.fromEntries(PIPELINE_PACKAGES.map((name) => [`@tfjs-diffusion/${name}`, tarballOf(name)]));
+    execFileSync('mkdir', ['-p', project]);
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({
+        name: 'getting-started-consumer',
+        private: true,
+        type: 'module',
+        // what the page says to install; the other tarballs stand in for the registry's versions
+        dependencies: { '@tfjs-diffusion/pipelines': packed['@tfjs-diffusion/pipelines'], '@tensorflow/tfjs-core': TFJS_VERSION, '@tensorflow/tfjs-backend-wasm': TFJS_VERSION },
+        pnpm: { overrides: packed },
+      }),
+    );
+    const install = ['install', '--ignore-workspace', '--config.auto-install-peers=false', '--config.strict-peer-dependencies=false'];
+    try {
+      run('pnpm', [...install, '--offline'], project);
+    } catch {
+      runOrExplain('pnpm', [...install, '--prefer-offline'], project);
+    }
+    symlinkSync(join(root, 'models'), join(project, 'models'));
+    // the snippet as the page shows it, plus one line handing the images to this test
+    writeFileSync(
+      join(project, 'threes.mjs'),
+      `${gettingStartedSnippet()}writeFileSync('images.json', JSON.stringify({ shape: images.shape, values: Array.from(await images.data()) }));\n`,
+    );
+  }, 240_000);
+
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('draws eight images that the shipped evaluation classifier reads as 3, and prints what the page says', async () => {
+    // asynchronously, so the test worker stays responsive while the snippet samples
+    const { stdout: output } = await promisify(execFile)(process.execPath, ['threes.mjs'], { cwd: project, encoding: 'utf8', timeout: 240_000 });
+    const page = readFileSync(join(root, 'docs', 'getting-started.md'), 'utf8');
+    const printed = output.trim().split('\n').at(-1) as string;
+    expect(page).toContain(`It prints \`${printed}\``);
+    expect(readFileSync(join(project, 'threes.png')).subarray(1, 4).toString('latin1')).toBe('PNG');
+    const { shape, values } = JSON.parse(readFileSync(join(project, 'images.json'), 'utf8')) as { shape: number[]; values: number[] };
+    expect(shape).toEqual([8, 28, 28, 1]);
+    const tf = await import('@tensorflow/tfjs-core');
+    await import('@tensorflow/tfjs-backend-cpu');
+    await tf.setBackend('cpu');
+    const { loadEvaluationClassifier } = await import('../../apps/cli/src/checkpoint/load-model.js');
+    const classifier = await loadEvaluationClassifier(join(root, 'models', 'mnist-evaluation-classifier.safetensors'));
+    const logits = classifier.logits({ x: tf.tensor4d(values, [8, 28, 28, 1]) });
+    const predicted = Array.from(await tf.argMax(logits, 1).data());
+    classifier.dispose();
+    expect(predicted).toEqual([3, 3, 3, 3, 3, 3, 3, 3]);
+  }, 300_000);
 });
