@@ -117,7 +117,35 @@ __attribute__((target("avx512f"))) static inline void nn_tile_tail(int64_t mr, i
 }
 // Every row of C is computed by the same sequence of FMAs (p = 0 .. k-1, in order) whatever m and
 // the row's position: a row's result does not depend on the other rows of the product.
+// Narrow products (N <= 4, e.g. a convolution to 1 or 2 output channels): each C[i, j] as a dot
+// product of row i of A with column j of B (packed contiguous), 16 lanes over k, the lanes then
+// added in a fixed tree; the same operations for every row whatever m.
+#define NARROW_COLUMNS 4
+__attribute__((target("avx512f"))) static void gemm_nn_narrow(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int beta, float* packed) {
+  for (int64_t j = 0; j < n; j++)
+    for (int64_t p = 0; p < k; p++) packed[j * k + p] = b[p * ldb + j];
+  const int64_t whole = k - k % 16;
+  const __mmask16 rest = (__mmask16)((1u << (k - whole)) - 1);
+  for (int64_t i = 0; i < m; i++) {
+    const float* row = a + i * lda;
+    for (int64_t j = 0; j < n; j++) {
+      const float* column = packed + j * k;
+      __m512 acc = _mm512_setzero_ps();
+      for (int64_t p = 0; p < whole; p += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(row + p), _mm512_loadu_ps(column + p), acc);
+      if (rest) acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(rest, row + whole), _mm512_maskz_loadu_ps(rest, column + whole), acc);
+      const float value = _mm512_reduce_add_ps(acc);
+      c[i * ldc + j] = beta ? c[i * ldc + j] + value : value;
+    }
+  }
+}
 __attribute__((target("avx512f"))) static void gemm_nn_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int beta) {
+  if (n <= NARROW_COLUMNS && k >= 64) {
+    float packed[NARROW_COLUMNS * 4096];
+    if (k <= 4096) {
+      gemm_nn_narrow(m, n, k, a, lda, b, ldb, c, ldc, beta, packed);
+      return;
+    }
+  }
   const int64_t full = n - n % 16;
   if (full < n) {
     const __mmask16 mask = (__mmask16)((1u << (n - full)) - 1);

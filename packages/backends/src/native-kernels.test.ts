@@ -58,6 +58,10 @@ const convCases: ConvCase[] = [
   { name: 'AVX-512 tiles: 24 -> 48 channels, stride 2', x: [2, 7, 9, 24], filter: [3, 3], outChannels: 48, strides: 2, pad: 'same' },
   { name: 'AVX-512 tiles: 16 -> 80 channels, valid', x: [3, 6, 6, 16], filter: [3, 3], outChannels: 80, strides: 1, pad: 'valid' },
   { name: 'AVX-512 tiles: 96 -> 16 channels, 1x1', x: [2, 5, 7, 96], filter: [1, 1], outChannels: 16, strides: 1, pad: 'valid' },
+  // N <= 4 with K >= 64: dot products over K (the U-Net's output convolution), and N % 16 masked tails
+  { name: 'narrow: 3x3, 32 -> 2 channels', x: [2, 6, 7, 32], filter: [3, 3], outChannels: 2, strides: 1, pad: 'same' },
+  { name: 'narrow: 1x1, 80 -> 1 channel, K not a multiple of 16', x: [3, 4, 5, 83], filter: [1, 1], outChannels: 1, strides: 1, pad: 'valid' },
+  { name: 'masked tail: 3x3, 16 -> 21 channels', x: [2, 5, 6, 16], filter: [3, 3], outChannels: 21, strides: 1, pad: 'same' },
   // kh * kw * Cin = 1170 columns: im2col runs in chunks of 896 rows, here 1250 rows
   { name: 'many rows: im2col in chunks', x: [2, 25, 25, 130], filter: [3, 3], outChannels: 7, strides: 1, pad: 'same' },
 ];
