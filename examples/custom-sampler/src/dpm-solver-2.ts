@@ -1,19 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  DiffusionError,
-  assertShape,
-  toX0AndEpsilon,
-  type NoiseSchedule,
-  type Sampler,
-  type SamplerOptions,
-} from '@tfjs-diffusion/core';
+import type { NoiseSchedule, Sampler, SamplerOptions } from '@tfjs-diffusion/core';
+import { evaluateModel, runSamplingLoop, type StepOutcome } from '@tfjs-diffusion/samplers';
 
 /**
  * One solver step: from schedule index `index` to `targetIndex` (-1: clean data), through the
  * intermediate index `middleIndex` for a second-order step (null: a first-order DDIM step).
+ * `stepNumber` and `timestep` are what the kit's loop reports to `onStep`.
  */
 export interface SolverStep {
   readonly stepNumber: number;
+  readonly timestep: number;
   readonly index: number;
   readonly middleIndex: number | null;
   readonly targetIndex: number;
@@ -31,7 +27,8 @@ export function solverSteps(schedule: NoiseSchedule): SolverStep[] {
   while (index >= 0) {
     const second = index >= 2;
     const targetIndex = second ? index - 2 : index - 1;
-    steps.push({ stepNumber: steps.length, index, middleIndex: second ? index - 1 : null, targetIndex });
+    const timestep = schedule.timesteps[index] as number;
+    steps.push({ stepNumber: steps.length, timestep, index, middleIndex: second ? index - 1 : null, targetIndex });
     index = targetIndex;
   }
   return steps;
@@ -45,32 +42,15 @@ function noiseLevel(schedule: NoiseSchedule, index: number): { alpha: number; si
 }
 
 /**
- * (x0, eps) from the model at schedule index `index`, fed the ORIGINAL timestep, with clipping and
- * classifier guidance as an epsilon shift (Dhariwal & Nichol 2021, Algorithm 2). Call inside tf.tidy.
+ * (x0, eps) at schedule index `index`, from the kit's `evaluateModel`: the ORIGINAL timestep, every
+ * prediction kind, `clipDenoised` and classifier guidance as an epsilon shift (ADM Algorithm 2).
  */
 function denoise(options: SamplerOptions, x: tf.Tensor, index: number): { x0: tf.Tensor; epsilon: tf.Tensor } {
-  const { model, schedule, condition, clipDenoised } = options;
-  const alphaBar = schedule.alphaBars[index] as number;
-  const timesteps = tf.fill([x.shape[0] as number], schedule.timesteps[index] as number, 'float32') as tf.Tensor1D;
-  const output = model.predict({ x, timesteps, ...(condition ? { condition } : {}) });
-  assertShape(output.prediction.shape, x.shape, `model prediction (${model.prediction})`);
-  // 1. any prediction kind -> (x0, eps), eq. 15 of DDPM / v of Salimans & Ho 2022
-  let { x0, epsilon } = toX0AndEpsilon(model.prediction, output.prediction, x, alphaBar);
-  if (clipDenoised) {
-    // 2. clip x0, then eps = (x_t - sqrt(aBar) x0) / sqrt(1 - aBar) so the pair stays consistent
-    x0 = tf.clipByValue(x0, -1, 1);
-    epsilon = tf.div(tf.sub(x, tf.mul(Math.sqrt(alphaBar), x0)), Math.sqrt(1 - alphaBar));
-  }
-  if (output.guidanceGradient) {
-    // 3. eps^ = eps - sqrt(1 - aBar) g (ADM Algorithm 2), x0 recomputed from it (eq. 15 of DDPM)
-    epsilon = tf.sub(epsilon, tf.mul(Math.sqrt(1 - alphaBar), output.guidanceGradient));
-    x0 = tf.div(tf.sub(x, tf.mul(Math.sqrt(1 - alphaBar), epsilon)), Math.sqrt(alphaBar));
-  }
-  return { x0, epsilon };
+  const { schedule } = options;
+  return evaluateModel(options, x, schedule.timesteps[index] as number, schedule.alphaBars[index] as number, 'epsilon-shift');
 }
-
 /** One synchronous solver step; returns x at the target index and the x0 predicted at the start. */
-function solverStep(options: SamplerOptions, x: tf.Tensor, step: SolverStep): { x: tf.Tensor; predictedX0: tf.Tensor } {
+function solverStep(options: SamplerOptions, x: tf.Tensor, step: SolverStep): StepOutcome {
   const { schedule } = options;
   const start = noiseLevel(schedule, step.index);
   const target = noiseLevel(schedule, step.targetIndex);
@@ -93,65 +73,13 @@ function solverStep(options: SamplerOptions, x: tf.Tensor, step: SolverStep): { 
   return { x: tf.sub(firstOrder, tf.mul(correction, tf.sub(epsilonMiddle, epsilon))), predictedX0: x0 };
 }
 
-function checkOptions(options: SamplerOptions): void {
-  const { shape, schedule, initialNoise, condition } = options;
-  if (!Array.isArray(shape) || shape.length < 1 || !shape.every((size) => Number.isInteger(size) && size > 0)) {
-    throw new DiffusionError('invalid-shape', `shape must be [batch, ...dataShape] of positive integers, got [${String(shape)}]`);
-  }
-  if (schedule.timesteps.length < 1) throw new DiffusionError('invalid-schedule', 'schedule must have at least one step');
-  if (initialNoise) assertShape(initialNoise.shape, shape, 'initialNoise');
-  if (condition?.classLabels) assertShape(condition.classLabels.shape, [shape[0] as number], 'condition.classLabels');
-}
-
 /**
  * DPM-Solver-2 (Lu et al. 2022, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model
  * Sampling"), the second-order single-step solver of the probability-flow ODE with a general
  * intermediate ratio r1, whose intermediate points are the schedule's own steps (so a network is
- * only ever fed integer original timesteps). Deterministic; a learned variance is ignored.
+ * only ever fed integer original timesteps). Deterministic; a learned variance is ignored. The
+ * loop (option checks, seeded x_T, tf.tidy per step, onStep, abort, tensor ownership) is the kit's
+ * `runSamplingLoop`.
  */
-export const sampleDpmSolver2: Sampler = async (options) => {
-  checkOptions(options);
-  const { shape, noise, initialNoise, onStep, signal } = options;
-  const steps = solverSteps(options.schedule);
-  // 1. x_T ~ N(0, I) from the seeded host noise source (or the caller's tensor, which is not disposed)
-  let x = initialNoise ? tf.tidy(() => tf.cast(initialNoise, 'float32').clone()) : tf.tensor(noise.normal(shape), [...shape], 'float32');
-  try {
-    for (const step of steps) {
-      if (signal?.aborted) {
-        const error = new Error(`sampling was aborted before step ${step.stepNumber} of ${steps.length}`, { cause: signal.reason });
-        error.name = 'AbortError';
-        throw error;
-      }
-      // 2. one synchronous step inside tf.tidy; only the returned tensors survive it
-      const carried = x;
-      const outcome = tf.tidy(() => solverStep(options, carried, step));
-      carried.dispose();
-      x = outcome.x;
-      try {
-        // 3. the callback sees clones of x and x0, disposed once its promise settles
-        if (onStep) {
-          const eventX = tf.clone(x);
-          const eventX0 = tf.clone(outcome.predictedX0);
-          try {
-            await onStep({
-              stepNumber: step.stepNumber,
-              totalSteps: steps.length,
-              timestep: options.schedule.timesteps[step.index] as number,
-              x: eventX,
-              predictedX0: eventX0,
-            });
-          } finally {
-            eventX.dispose();
-            eventX0.dispose();
-          }
-        }
-      } finally {
-        outcome.predictedX0.dispose();
-      }
-    }
-  } catch (error) {
-    x.dispose();
-    throw error;
-  }
-  return x;
-};
+export const sampleDpmSolver2: Sampler = async (options) =>
+  runSamplingLoop(options, { steps: solverSteps(options.schedule), step: (x, step) => solverStep(options, x, step) });
