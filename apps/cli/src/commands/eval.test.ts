@@ -25,7 +25,9 @@ describe('train-classifier and eval', () => {
     expect(clean.code, clean.stderr).toBe(0);
     expect(JSON.parse(clean.stdout)).toMatchObject({ kind: 'evaluation', steps: 2 });
     const cleanFile = await loadCheckpointFile(evaluator);
-    expect(JSON.parse(cleanFile.metadata['config']!)).toMatchObject({ type: 'evaluation-classifier', featureDimension: 128 });
+    expect(JSON.parse(cleanFile.metadata['network']!)).toMatchObject({ type: 'evaluation-classifier', featureDimension: 128 });
+    expect(JSON.parse(cleanFile.metadata['schedule']!)).toBeNull();
+    expect(JSON.parse(cleanFile.metadata['conditioning']!)).toEqual({ numClasses: 10, nullClass: null, classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
     expect([...cleanFile.tensors.values()].every((tensor) => tensor.dtype === 'F16')).toBe(true);
 
     const trainedNoisy = await run('train-classifier', '--kind', 'noisy', '--config', configFile, '--timesteps', '40', '--steps', '2', '--batch-size', '4',
@@ -35,7 +37,7 @@ describe('train-classifier and eval', () => {
     expect(Object.keys(noisyOutput.testAccuracy)).toEqual(['clean', 't=10', 't=20', 't=30']);
     const noisyFile = await loadCheckpointFile(noisy);
     expect(JSON.parse(noisyFile.metadata['schedule']!)).toEqual({ kind: 'cosine', timesteps: 40 });
-    expect(JSON.parse(noisyFile.metadata['config']!)).toMatchObject({ type: 'classifier', pool: 'adaptive' });
+    expect(JSON.parse(noisyFile.metadata['network']!)).toMatchObject({ type: 'classifier', pool: 'adaptive' });
 
     const denoiser = temporaryDirectory();
     expect((await run('train', '--network', 'mnist-test', '--timesteps', '40', '--batch-size', '2', '--steps', '1', '--checkpoint-dir', denoiser, '--backend', 'cpu')).code).toBe(0);

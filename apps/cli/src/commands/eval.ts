@@ -2,18 +2,10 @@ import { loadMnist } from '@tfjs-diffusion/data';
 import { BACKEND_OPTION } from '../backend-option.js';
 import { UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
-import {
-  DEFAULT_DENOISER,
-  DEFAULT_EVALUATION_CLASSIFIER,
-  DEFAULT_NOISY_CLASSIFIER,
-  loadDenoiser,
-  loadEvaluationClassifier,
-  loadNoisyClassifier,
-  requireFile,
-} from '../checkpoint/load-model.js';
+import { classifierStatistics, compareToReference, loadEvaluationClassifier } from '@tfjs-diffusion/evaluation/node';
+import { DEFAULT_DENOISER, DEFAULT_EVALUATION_CLASSIFIER, DEFAULT_NOISY_CLASSIFIER, loadDenoiser, loadNoisyClassifier, requireFile } from '../checkpoint/load-model.js';
 import { activateImageBackend } from '../mnist/activate.js';
 import { drawImages } from '../mnist/sampling-pool.js';
-import { classAccuracy, classifierStatistics, fidBetween, inceptionScore, withinClassDiversity } from '../mnist/evaluate-samples.js';
 import { SAMPLING_OPTIONS, SAMPLING_USAGE, guidedModel, samplingSettings } from '../mnist/sampling.js';
 import { choiceOption, integerOption, seedOption, stringOption } from '../options.js';
 
@@ -91,8 +83,8 @@ export const evalCommand: Command = {
       const generated = await classifierStatistics(evaluator, samples, shape);
       const heldOut = await classifierStatistics(evaluator, test.images.subarray(0, count * imageValues), shape);
       const training = await classifierStatistics(evaluator, train.images.subarray(0, count * imageValues), shape);
-      const referenceSet = reference === 'test' ? heldOut : training;
-      const dimension = evaluator.config.featureDimension;
+      const generatedMetrics = compareToReference(generated, reference === 'test' ? heldOut : training, numClasses === null ? null : labels);
+      const realMetrics = compareToReference(heldOut, training, test.labels.subarray(0, count));
       io.stdout(
         `${JSON.stringify({
           checkpoint,
@@ -107,15 +99,12 @@ export const evalCommand: Command = {
           guidance: settings.guidance,
           scale: settings.scale,
           seed,
-          fid: fidBetween(generated.features, count, referenceSet.features, count, dimension),
-          classAccuracy: numClasses === null ? null : classAccuracy(generated.probabilities, labels, evaluator.numClasses),
-          inceptionScore: inceptionScore(generated.probabilities, count, evaluator.numClasses),
-          diversity: withinClassDiversity(generated.features, labels, dimension),
+          ...generatedMetrics,
           real: {
-            fidTestVsTrain: fidBetween(heldOut.features, count, training.features, count, dimension),
-            classAccuracy: classAccuracy(heldOut.probabilities, test.labels.subarray(0, count), evaluator.numClasses),
-            inceptionScore: inceptionScore(heldOut.probabilities, count, evaluator.numClasses),
-            diversity: withinClassDiversity(heldOut.features, test.labels.subarray(0, count), dimension),
+            fidTestVsTrain: realMetrics.fid,
+            classAccuracy: realMetrics.classAccuracy,
+            inceptionScore: realMetrics.inceptionScore,
+            diversity: realMetrics.diversity,
           },
           samplingSeconds,
         })}\n`,

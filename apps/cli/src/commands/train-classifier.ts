@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { checkpointMetadata, saveCheckpointFile, type HostTensor } from '@tfjs-diffusion/checkpoints/node';
+import { checkpointFileName, saveModelFile, type HostTensor, type ModelFileMetadataInput } from '@tfjs-diffusion/checkpoints/node';
 import { createNoiseAwareClassifier, type NoiseAwareClassifierConfig } from '@tfjs-diffusion/networks';
 import { BACKEND_OPTION } from '../backend-option.js';
 import { UsageError } from '../cli-error.js';
@@ -9,7 +9,7 @@ import type { Command } from '../command.js';
 import { activateImageBackend } from '../mnist/activate.js';
 import { commandLine } from '../mnist/command-line.js';
 import { loadDataset } from '../mnist/datasets.js';
-import { DEFAULT_EVALUATION_CLASSIFIER_CONFIG, createEvaluationClassifier } from '../mnist/evaluation-classifier.js';
+import { DEFAULT_EVALUATION_CLASSIFIER_CONFIG, createEvaluationClassifier } from '@tfjs-diffusion/evaluation';
 import { createProgress } from '../mnist/progress.js';
 import { classifierAccuracy, trainClassifier, type TrainableClassifier } from '../mnist/train-classifier.js';
 import { scheduleFromSpec, type ScheduleSpec } from '@tfjs-diffusion/training';
@@ -32,6 +32,20 @@ export const NOISY_CLASSIFIER_CONFIG: NoiseAwareClassifierConfig & { readonly ty
   pool: 'adaptive',
   seed: 0,
 };
+
+/** The model-file description of a classifier (docs/model-format.md): no prediction or variance, no null class; a schedule only for the noisy one. */
+function classifierDescription(config: Record<string, unknown>, schedule: ScheduleSpec | null, classNames: readonly string[] | undefined): ModelFileMetadataInput {
+  const numClasses = config['numClasses'] as number;
+  return {
+    network: config as ModelFileMetadataInput['network'],
+    schedule,
+    prediction: null,
+    variance: null,
+    conditioning: { numClasses, nullClass: null, ...(classNames?.length === numClasses ? { classNames: [...classNames] } : {}) },
+    data: { shape: [config['imageSize'] as number, config['imageSize'] as number, config['inChannels'] as number], range: [-1, 1] },
+    weights: 'raw',
+  };
+}
 
 async function hostParameters(parameters: ReadonlyMap<string, tf.Variable>): Promise<Map<string, HostTensor>> {
   const out = new Map<string, HostTensor>();
@@ -127,12 +141,8 @@ export const trainClassifierCommand: Command = {
       const progress = createProgress(io.stderr, io.interactive, logEvery);
       const started = performance.now();
       const history: number[] = [];
-      const metadata = {
-        kind,
-        ...(noisy ? { schedule: JSON.stringify(scheduleSpec) } : {}),
-        dataset: datasetName,
-        command: commandLine('train-classifier', values),
-      };
+      const description = classifierDescription(network.config as unknown as Record<string, unknown>, noisy ? scheduleSpec : null, train.classNames);
+      const extra = { kind, dataset: datasetName, command: commandLine('train-classifier', values) };
       await trainClassifier({
         classifier,
         dataset: train,
@@ -148,8 +158,8 @@ export const trainClassifierCommand: Command = {
           history.push(loss);
           progress.update({ step, totalSteps: steps, loss, stepsPerSecond: step / ((performance.now() - started) / 1000) });
           if (checkpointDirectory && (step % checkpointEvery === 0 || step === steps)) {
-            const path = `${checkpointDirectory}/step-${String(step).padStart(6, '0')}.safetensors`;
-            await saveCheckpointFile(path, await hostParameters(network.parameters), { dtype: 'F32', metadata: checkpointMetadata(network.config, { ...metadata, step: String(step) }) });
+            const path = `${checkpointDirectory}/${checkpointFileName(step)}`;
+            await saveModelFile(path, { metadata: description, tensors: await hostParameters(network.parameters), extra: { ...extra, step: String(step) } });
             if (history.length > 1) saveLossPlot(history, `${checkpointDirectory}/loss.png`);
             progress.break();
             io.stderr(`checkpoint: ${path}\n`);
@@ -167,9 +177,11 @@ export const trainClassifierCommand: Command = {
         }
       }
       await mkdir(dirname(out), { recursive: true });
-      await saveCheckpointFile(out, await hostParameters(network.parameters), {
+      await saveModelFile(out, {
+        metadata: description,
+        tensors: await hostParameters(network.parameters),
+        extra: { ...extra, steps: String(steps), testAccuracy: JSON.stringify(accuracy) },
         dtype: 'F16',
-        metadata: checkpointMetadata(network.config, { ...metadata, steps: String(steps), testAccuracy: JSON.stringify(accuracy) }),
       });
       io.stderr(`wrote ${out}; held-out accuracy ${JSON.stringify(accuracy)}\n`);
       if (values['json']) {

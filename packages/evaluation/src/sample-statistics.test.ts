@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withinClassDiversity } from './evaluate-samples.js';
+import { withinClassDiversity } from './sample-statistics.js';
 
 describe('withinClassDiversity', () => {
   it('averages the mean pairwise distance within each class over classes', () => {

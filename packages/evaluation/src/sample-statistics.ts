@@ -1,17 +1,25 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { EvaluationClassifier } from './evaluation-classifier.js';
+import { DiffusionError } from '@tfjs-diffusion/core';
+import type { FeatureClassifier } from './evaluation-classifier.js';
 import { frechetDistance, inceptionScore, meanAndCovariance } from './frechet.js';
 
-/** Penultimate features and class probabilities of NHWC images under the evaluation classifier. */
+/** A feature classifier's view of a set of images: penultimate features and class probabilities, one row per image. */
+export interface ClassifierStatistics {
+  readonly features: Float64Array;
+  readonly probabilities: Float64Array;
+  readonly count: number;
+}
+
+/** Penultimate features and class probabilities (softmax of the logits) of NHWC images under a feature classifier, `batchSize` images at a time. */
 export async function classifierStatistics(
-  classifier: EvaluationClassifier,
+  classifier: FeatureClassifier,
   images: Float32Array,
   shape: readonly [number, number, number],
   batchSize = 100,
-): Promise<{ features: Float64Array; probabilities: Float64Array; count: number }> {
+): Promise<ClassifierStatistics> {
   const imageSize = shape[0] * shape[1] * shape[2];
   const count = images.length / imageSize;
-  const dimension = classifier.config.featureDimension;
+  const dimension = classifier.featureDimension;
   const features = new Float64Array(count * dimension);
   const probabilities = new Float64Array(count * classifier.numClasses);
   for (let start = 0; start < count; start += batchSize) {
@@ -28,14 +36,14 @@ export async function classifierStatistics(
   return { features, probabilities, count };
 }
 
-/** FID between two feature sets (rows of `dimension` values). */
+/** FID (Heusel et al. 2017): the Fréchet distance between Gaussian fits (mean, unbiased covariance) of two feature sets of rows of `dimension` values. */
 export function fidBetween(a: Float64Array, countA: number, b: Float64Array, countB: number, dimension: number): number {
   const first = meanAndCovariance(a, countA, dimension);
   const second = meanAndCovariance(b, countB, dimension);
   return frechetDistance(first.mean, first.covariance, second.mean, second.covariance);
 }
 
-/** The share of rows whose most probable class is the requested label. */
+/** Class accuracy: the share of rows whose most probable class (argmax, first on ties) is the requested label. */
 export function classAccuracy(probabilities: Float64Array, labels: ArrayLike<number>, numClasses: number): number {
   let correct = 0;
   for (let row = 0; row < labels.length; row += 1) {
@@ -45,8 +53,6 @@ export function classAccuracy(probabilities: Float64Array, labels: ArrayLike<num
   }
   return correct / labels.length;
 }
-
-export { inceptionScore };
 
 /**
  * Within-class diversity: the mean Euclidean distance between the features of two different
@@ -80,4 +86,34 @@ export function withinClassDiversity(features: Float64Array, labels: ArrayLike<n
     classes += 1;
   }
   return classes === 0 ? 0 : total / classes;
+}
+
+/** What `compareToReference` reports about a set of images. */
+export interface SampleMetrics {
+  /** FID against the reference set. */
+  readonly fid: number;
+  /** Share classified as the requested label; null without labels. */
+  readonly classAccuracy: number | null;
+  /** exp(E KL(p(y|x) || p(y))). */
+  readonly inceptionScore: number;
+  /** Mean within-class feature distance (labels, or one class without them). */
+  readonly diversity: number;
+}
+
+/** FID against `reference`, class accuracy against `labels`, Inception-style score and within-class diversity of `samples`. */
+export function compareToReference(samples: ClassifierStatistics, reference: ClassifierStatistics, labels: ArrayLike<number> | null): SampleMetrics {
+  const dimension = samples.features.length / samples.count;
+  const numClasses = samples.probabilities.length / samples.count;
+  if (reference.features.length / reference.count !== dimension) {
+    throw new DiffusionError('invalid-shape', `compareToReference: samples have ${dimension} features but the reference ${reference.features.length / reference.count}`);
+  }
+  if (labels !== null && labels.length !== samples.count) {
+    throw new DiffusionError('invalid-shape', `compareToReference: ${labels.length} labels for ${samples.count} samples`);
+  }
+  return {
+    fid: fidBetween(samples.features, samples.count, reference.features, reference.count, dimension),
+    classAccuracy: labels === null ? null : classAccuracy(samples.probabilities, labels, numClasses),
+    inceptionScore: inceptionScore(samples.probabilities, samples.count, numClasses),
+    diversity: withinClassDiversity(samples.features, labels ?? new Int32Array(samples.count), dimension),
+  };
 }

@@ -60,6 +60,42 @@ describe('Fréchet distance', () => {
     expect(frechetDistance(mean, a, mean2, b)).toBeCloseTo(frechetDistance(mean2, b, mean, a), 8);
   });
 
+  it('matches an independent float64 closed form for non-commuting 2x2 covariances', () => {
+    // For 2x2 PSD A, B: tr sqrt(A^1/2 B A^1/2) = sqrt(tr(AB) + 2 sqrt(det A det B)) (Levinger's 2x2 root formula).
+    const cases: [number[], number[], number[], number[]][] = [
+      [[0, 0], [2, 0.5, 0.5, 1], [1, -1], [1, -0.3, -0.3, 3]],
+      [[3, 1], [4, 1.9, 1.9, 1], [-2, 0.5], [0.2, 0, 0, 5]],
+      [[0.1, 0.2], [1e-3, 0, 0, 1e3], [0.1, 0.2], [1e3, 1, 1, 1e-2]],
+    ];
+    for (const [m1, s1, m2, s2] of cases) {
+      const [a, b] = [Float64Array.from(s1), Float64Array.from(s2)];
+      const ab = matMul(a, b, 2);
+      const det = (m: Float64Array) => m[0]! * m[3]! - m[1]! * m[2]!;
+      const traceRoot = Math.sqrt(ab[0]! + ab[3]! + 2 * Math.sqrt(det(a) * det(b)));
+      const expected = (m1[0]! - m2[0]!) ** 2 + (m1[1]! - m2[1]!) ** 2 + a[0]! + a[3]! + b[0]! + b[3]! - 2 * traceRoot;
+      const actual = frechetDistance(Float64Array.from(m1), a, Float64Array.from(m2), b);
+      expect(Math.abs(actual - expected)).toBeLessThan(1e-9 * Math.max(1, expected));
+    }
+  });
+
+  it('of samples drawn from two known Gaussians approaches the analytic distance', () => {
+    // x ~ N(0, diag(1, 4)), y ~ N((1, 0), diag(4, 1)): FD = 1 + (1 - 2)^2 + (2 - 1)^2 = 3
+    const noise = createNoiseSource('known-gaussians');
+    const count = 20_000;
+    const z = noise.normal([4 * count]);
+    const x = new Float64Array(2 * count);
+    const y = new Float64Array(2 * count);
+    for (let i = 0; i < count; i += 1) {
+      x[2 * i] = z[4 * i]!;
+      x[2 * i + 1] = 2 * z[4 * i + 1]!;
+      y[2 * i] = 1 + 2 * z[4 * i + 2]!;
+      y[2 * i + 1] = z[4 * i + 3]!;
+    }
+    const first = meanAndCovariance(x, count, 2);
+    const second = meanAndCovariance(y, count, 2);
+    expect(frechetDistance(first.mean, first.covariance, second.mean, second.covariance)).toBeCloseTo(3, 1);
+  });
+
   it('estimates mean and unbiased covariance like numpy.cov', () => {
     const { mean, covariance } = meanAndCovariance([1, 2, 3, 6, 5, 10], 3, 2);
     expect(Array.from(mean)).toEqual([3, 6]);
