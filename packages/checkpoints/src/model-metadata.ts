@@ -164,7 +164,13 @@ function readNetwork(reader: MetadataReader, value: unknown): ModelFileMetadata[
     const list = network[field];
     if (list === undefined) continue;
     if (!Array.isArray(list) || list.length > limits.maxNetworkCount) reader.fail(`network.${field}`, `must be a list of at most ${limits.maxNetworkCount} integers, got ${describe(list)}`);
-    list.forEach((entry, index) => reader.integer(`network.${field}[${index}]`, entry, 1, limits.maxNetworkWidth));
+    list.forEach((entry, index) => {
+      // channelMultipliers may be fractional (ADM's 512x512 model starts with 0.5)
+      if (field !== 'channelMultipliers') reader.integer(`network.${field}[${index}]`, entry, 1, limits.maxNetworkWidth);
+      else if (reader.finite(`network.${field}[${index}]`, entry) <= 0 || (entry as number) > limits.maxNetworkWidth) {
+        reader.fail(`network.${field}[${index}]`, `is ${String(entry)}, outside (0, ${limits.maxNetworkWidth}]`);
+      }
+    });
   }
   if (network['dropout'] !== undefined) {
     const dropout = reader.finite('network.dropout', network['dropout']);

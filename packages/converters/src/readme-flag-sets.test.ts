@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { modelMetadataEntries, readModelMetadata } from '@tfjs-diffusion/checkpoints';
 import { describe, expect, it } from 'vitest';
 import type { AdmModelKind, AdmSource } from './adm-flags.js';
 import { planAdmModel } from './adm-model-config.js';
@@ -54,6 +55,9 @@ describe('every flag set of the guided-diffusion and improved-diffusion READMEs'
       const parameters = [...shapes.values()].reduce((total, shape) => total + shape.reduce((product, size) => product * size, 1), 0);
       expect({ tensors: lines.length, parameters }).toEqual({ tensors: set.tensors, parameters: set.parameters });
       expect(createHash('sha256').update(lines.join('\n')).digest('hex')).toBe(set.sha256);
+      // the model file's metadata validator accepts what the converter writes (fractional multipliers included)
+      const metadata = readModelMetadata(modelMetadataEntries(plan.metadata, {}), name);
+      expect(metadata.network).toEqual(plan.network);
     });
   }
 });
