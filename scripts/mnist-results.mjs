@@ -6,7 +6,9 @@
 // Sweeps (the seeds' trends): classifier-free guidance scale w in {0, 0.5, 1, 2, 4} (Ho & Salimans
 // 2022: fidelity up, diversity down); DDIM eta in {0, 0.5, 1} x steps in {10, 20, 50, 100} (Song et al.
 // 2021, Table 1: eta = 0 ahead at few steps); classifier guidance scale (Dhariwal & Nichol 2021,
-// Algorithm 1); NLL in bits/dim (Nichol & Dhariwal 2021); sample grids and the denoising chain.
+// Algorithms 1 and 2, with DDIM and DDPM, on the model's unconditional branch and on the conditional
+// model, through scripts/classifier-guidance-sweep.mjs); NLL in bits/dim (Nichol & Dhariwal 2021);
+// sample grids and the denoising chain.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -43,7 +45,7 @@ const results = { generated: new Date().toISOString(), n, machine: `${cpus()[0]?
 const cfgScales = [0, 0.5, 1, 2, 4];
 const ddimEtas = [0, 0.5, 1];
 const ddimSteps = values.quick ? [10, 20] : [10, 20, 50, 100];
-const classifierScales = [0, 1, 2, 4];
+const classifierScales = [0, 3, 10, 30];
 const sweepSteps = values.quick ? 5 : 25;
 
 if (sections.includes('grids')) {
@@ -62,8 +64,19 @@ if (sections.includes('ddim')) {
   results.ddim = [];
   for (const steps of ddimSteps) for (const eta of ddimEtas) results.ddim.push(cli(['eval', ...common, '--n', String(n), '--sampler', 'ddim', '--eta', String(eta), '--steps', String(steps)]));
 }
+/** Runs scripts/classifier-guidance-sweep.mjs (from the sources, through vite-node); one JSON object per line. */
+function classifierSweep(args) {
+  const started = Date.now();
+  const command = ['node_modules/.pnpm/node_modules/vite-node/vite-node.mjs', 'scripts/classifier-guidance-sweep.mjs', '--', ...args];
+  process.stderr.write(`$ node ${command.join(' ')}\n`);
+  const stdout = execFileSync(process.execPath, command, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 26 });
+  process.stderr.write(`  ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  return stdout.trim().split('\n').filter((line) => line.startsWith('{')).map((line) => ({ ...JSON.parse(line), command: `node ${command.join(' ')}` }));
+}
 if (sections.includes('classifier')) {
-  results.classifier = classifierScales.map((scale) => cli(['eval', ...common, '--n', String(n), '--guidance', 'classifier', '--scale', String(scale), '--sampler', 'ddpm', '--steps', String(sweepSteps)]));
+  const classifierSteps = values.quick ? 5 : 20;
+  const sweep = ['--samplers', 'ddim,ddpm', '--scales', classifierScales.join(','), '--n', String(Math.min(n, 100)), '--steps', String(classifierSteps), '--backend', values.backend];
+  results.classifier = [...classifierSweep([...sweep, '--unconditional']), ...classifierSweep(sweep)];
 }
 if (sections.includes('nll')) {
   results.nll = [cli(['nll', ...common, '--n', values.quick ? '8' : '200', '--respace', values.quick ? '10' : '100'])];
@@ -104,8 +117,11 @@ if (results.ddim) {
   page.push(table(['S', 'eta', ...evalHeader], results.ddim.map((result) => [String(result.steps), String(result.eta), ...evalColumns(result)])), '');
 }
 if (results.classifier) {
-  page.push('## Classifier guidance scale', '', `DDPM ${sweepSteps} steps (ADM Algorithm 1: the mean shifted by s Sigma grad log p(y | x_t)) with the noise-aware classifier models/mnist-classifier.safetensors.`, '');
-  page.push(table(['s', ...evalHeader], results.classifier.map((result) => [String(result.scale), ...evalColumns(result)])), '');
+  page.push('## Classifier guidance scale', '');
+  page.push(`The noise-aware classifier models/mnist-classifier.safetensors steers; the evaluation classifier reads the samples. DDIM uses ADM Algorithm 2 (eps shift) with the guided x0 clipped to [-1, 1]; DDPM uses Algorithm 1 (mean shift Sigma g). ${results.classifier[0]?.steps} steps, n = ${results.classifier[0]?.n}. Model branch "null class": the model is fed its null class and only the classifier steers.`, '');
+  page.push(table(['branch', 'sampler', 's', 'class accuracy', 'confidence', 'diversity', 'saturated pixels', 'sampling s'], results.classifier.map((result) => [
+    result.unconditional ? 'null class' : 'conditional', result.sampler, String(result.scale), format(result.accuracy), format(result.confidence), format(result.diversity, 2), format(result.saturated), format(result.seconds, 0),
+  ])), '');
 }
 if (results.nll) {
   const nll = results.nll[0];
