@@ -12,6 +12,8 @@ export default defineConfig({
     // the shipped checkpoints, the wasm binaries and the digits stay separate files
     assetsInlineLimit: 0,
     chunkSizeWarningLimit: 2000,
+    // gzip-sizing every chunk for the report takes longer than the build's own work
+    reportCompressedSize: false,
   },
   preview: { port: Number(process.env['PORT'] ?? 4173), strictPort: true },
   server: { port: Number(process.env['PORT'] ?? 5173) },
