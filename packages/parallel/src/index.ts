@@ -3,3 +3,5 @@ export type { ParallelEvaluator, ParallelUNetOptions, ParallelUNetTrainer } from
 export { UNetReplica, aggregateKernels, mergeProfiles, sliceBatch, splitCounts } from './unet-replica.js';
 export type { FlatGradient, KernelProfile, UNetBatch } from './unet-replica.js';
 export { defaultWorkerUrl } from './replica-host.js';
+export { createWorkerPool } from './worker-pool.js';
+export type { JobHandler, JobHandlerFactory, WorkerPool, WorkerPoolOptions } from './worker-pool.js';
