@@ -7,6 +7,7 @@ import { registerTrainingKernels } from '@tfjs-diffusion/backends';
 import { parseModelFile, parseSafetensors, readTorchWeights } from '@tfjs-diffusion/checkpoints';
 import type { DiffusionModel, NoisyClassifier } from '@tfjs-diffusion/core';
 import { createNetwork, mapParameterSource } from '@tfjs-diffusion/networks';
+import { loadPipeline } from '@tfjs-diffusion/pipelines';
 import { describe, expect, it } from 'vitest';
 import type { AdmSource } from './adm-flags.js';
 import { convertAdmCheckpoint } from './convert-checkpoint.js';
@@ -27,8 +28,11 @@ const directory = new URL('../fixtures/', import.meta.url);
 const manifest = JSON.parse(readFileSync(new URL('fixtures.json', directory), 'utf8')) as { cases: Record<string, FixtureCase> };
 const read = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(name, directory)));
 
-/** Converts a fixture's weights with its README-style flags, writes the model file, and builds the network from that file. */
-function convertAndLoad(fixture: FixtureCase, weightsFile: string): { network: DiffusionModel | NoisyClassifier; dispose(): void } {
+/**
+ * Converts a fixture's weights with its README-style flags and loads the model file: a denoiser
+ * through loadPipeline (its `model`), a classifier by building its network from the file.
+ */
+async function convertAndLoad(fixture: FixtureCase, weightsFile: string): Promise<{ network: DiffusionModel | NoisyClassifier; dispose(): void }> {
   const converted = convertAdmCheckpoint({
     from: fixture.from,
     ...(fixture.kind === 'classifier'
@@ -37,6 +41,10 @@ function convertAndLoad(fixture: FixtureCase, weightsFile: string): { network: D
     weights: readTorchWeights(read(weightsFile), weightsFile),
     dtype: 'F32',
   });
+  if (fixture.kind === 'denoiser') {
+    const pipeline = await loadPipeline(converted.bytes);
+    return { network: pipeline.model, dispose: () => pipeline.dispose() };
+  }
   const file = parseModelFile(converted.bytes, weightsFile);
   const { source, unused } = mapParameterSource(new Map(file.tensors));
   const network = createNetwork(file.metadata.network as never, { parameterSource: source });
@@ -67,7 +75,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
             if (!entry) throw new Error(`${fixture.io} has no ${key}`);
             return tf.tensor(entry.data, entry.shape);
           };
-          const { network, dispose } = convertAndLoad(fixture, weightsFile);
+          const { network, dispose } = await convertAndLoad(fixture, weightsFile);
           const before = tf.memory().numTensors;
           const x = tensor('x');
           const timesteps = tensor('t') as tf.Tensor1D;
@@ -102,3 +110,25 @@ for (const backend of ['cpu', 'wasm'] as const) {
     }
   });
 }
+
+describe('a converted checkpoint samples through the pipeline', () => {
+  it('generates [H, W, 3] images with learned sigmas from the guided-64-style model (labels 1 and 7)', async () => {
+    await tf.setBackend('cpu');
+    const fixture = manifest.cases['guided-64-style'] as FixtureCase;
+    const converted = convertAdmCheckpoint({
+      from: fixture.from,
+      modelFlags: `${fixture.modelFlags} ${fixture.extraFlags} --timestep_respacing 4`,
+      weights: readTorchWeights(read(fixture.weights)),
+    });
+    expect(converted.dtype).toBe('F16');
+    const pipeline = await loadPipeline(converted.bytes);
+    expect(pipeline.dataShape).toEqual([16, 16, 3]);
+    expect(pipeline.conditioning).toEqual({ kind: 'class', numClasses: 10, nullClass: null });
+    const { images } = await pipeline.generate({ labels: [1, 7], steps: 4, sampler: 'ddim', seed: 3 });
+    expect(images.shape).toEqual([2, 16, 16, 3]);
+    const values = await images.data();
+    expect(values.every((value) => Number.isFinite(value))).toBe(true);
+    images.dispose();
+    pipeline.dispose();
+  });
+});
