@@ -14,7 +14,7 @@ export function parseDatasetSpec(value: string): { kind: 'mnist' | 'fashion-mnis
 /** Loads a training (or held-out) dataset as NHWC images in [-1, 1]. */
 export async function loadDataset(
   value: string,
-  options: { split?: 'train' | 'test'; imageSize?: number; channels?: 1 | 3 } = {},
+  options: { split?: 'train' | 'test'; imageSize?: number; channels?: 1 | 3; skipBadImages?: boolean; onWarning?: (line: string) => void } = {},
 ): Promise<ImageDataset> {
   const spec = parseDatasetSpec(value);
   const split = options.split ?? 'train';
@@ -25,6 +25,12 @@ export async function loadDataset(
       return loadFashionMnist({ split });
     case 'folder':
       if (options.imageSize === undefined) throw new UsageError('--image-size is required with --dataset folder:PATH');
-      return loadImageFolder({ directory: spec.path, size: options.imageSize, channels: options.channels ?? 1 });
+      return loadImageFolder({
+        directory: spec.path,
+        size: options.imageSize,
+        channels: options.channels ?? 1,
+        ...(options.skipBadImages ? { skipBadImages: true } : {}),
+        ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+      });
   }
 }
