@@ -16,6 +16,8 @@ restates) and NUM_CLASSES (1000 -> 10; the converter reads the class count from 
 The classifiers are EncoderUNetModel instances built as script_util.create_classifier does, with
 the channel multipliers and head width given by the extension flags --classifier_channel_mult and
 --classifier_num_head_channels instead of the values create_classifier fixes for 64..512 pixels.
+One SuperResModel (the upsamplers' class) is built directly at 16 pixels, since sr_create_model
+only knows 64..512; its network config is stored beside it.
 
 Writes <case>.pt (torch.save of the state_dict; float16 storages where the case says so),
 <case>.safetensors for the adaptive-pool classifier (the same tensors), <case>.io.safetensors (inputs NHWC, t, y
@@ -191,6 +193,29 @@ def classifier_case(out_dir, case, unet, script_util, flags, seed, half=False, s
     return {"kind": "classifier", "classifierFlags": flags}
 
 
+def super_resolution_case(out_dir, case, unet, seed):
+    model = unet.SuperResModel(
+        image_size=16, in_channels=3, model_channels=4, out_channels=6, num_res_blocks=1, attention_resolutions=(2,),
+        channel_mult=(1, 2), num_classes=NUM_CLASSES, num_heads=2, use_scale_shift_norm=True, resblock_updown=True,
+    )
+    randomize(model, seed)
+    model.eval()
+    save_weights(model, out_dir, case, True, False)
+    generator = th.Generator().manual_seed(seed + 1)
+    x = th.randn((1, 3, 16, 16), generator=generator)
+    low = th.randn((1, 3, 4, 4), generator=generator)
+    t = th.tensor([617.0])
+    y = th.tensor([4])
+    with th.no_grad():
+        output = model(x, t, low_res=low, y=y)
+    io = {"x": nhwc(x), "lowResolution": nhwc(low), "t": t.numpy().astype(np.float32), "y": y.numpy().astype(np.float32), "output": nhwc(output)}
+    write_safetensors(os.path.join(out_dir, f"{case}.io.safetensors"), io)
+    network = {"type": "unet", "imageSize": 16, "inChannels": 3, "modelChannels": 4, "channelMultipliers": [1, 2], "numResBlocks": 1,
+               "attentionResolutions": [8], "numHeads": 2, "groupNormGroups": GROUPS, "numClasses": NUM_CLASSES, "resblockUpdown": True,
+               "lowResolutionSize": 4, "variance": "learned-range"}
+    return {"kind": "super-resolution-unit", "network": network}
+
+
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else "packages/converters/fixtures"
     os.makedirs(out_dir, exist_ok=True)
@@ -226,6 +251,9 @@ def main():
         "--image_size 32 --num_channels 4 --num_res_blocks 1 --num_heads 1 --learn_sigma True --use_scale_shift_norm False "
         "--attention_resolutions 16",
         "--diffusion_steps 1000 --noise_schedule linear --rescale_learned_sigmas False --rescale_timesteps False", seed=5)}
+    # guided-diffusion SuperResModel (the upsamplers' class) at 16 pixels: sr_create_model only knows
+    # 64..512, so this one is built directly; the test builds the network config by hand
+    cases["guided-super-resolution-unit"] = {"from": "guided-diffusion", **super_resolution_case(out_dir, "guided-super-resolution-unit", guided_unet, seed=10)}
     for pool, seed in (("attention", 6), ("adaptive", 7)):
         name = f"classifier-{pool.replace('_', '-')}"
         cases[name] = {"from": "guided-diffusion", **classifier_case(

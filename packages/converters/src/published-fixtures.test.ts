@@ -11,11 +11,14 @@ import { loadPipeline } from '@tfjs-diffusion/pipelines';
 import { describe, expect, it } from 'vitest';
 import type { AdmSource } from './adm-flags.js';
 import { convertAdmCheckpoint } from './convert-checkpoint.js';
+import { toTfjsLayout } from './torch-layout.js';
 
 /** Cases written by scripts/torch-fixtures/make_fixtures.py with the original guided-/improved-diffusion code. */
 interface FixtureCase {
   readonly from: AdmSource;
-  readonly kind: 'denoiser' | 'classifier';
+  readonly kind: 'denoiser' | 'classifier' | 'super-resolution-unit';
+  /** super-resolution-unit: the network config (the flags cannot describe a 16-pixel upsampler). */
+  readonly network?: Record<string, unknown>;
   readonly modelFlags?: string;
   readonly diffusionFlags?: string;
   readonly classifierFlags?: string;
@@ -33,6 +36,18 @@ const read = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(n
  * through loadPipeline (its `model`), a classifier by building its network from the file.
  */
 async function convertAndLoad(fixture: FixtureCase, weightsFile: string): Promise<{ network: DiffusionModel | NoisyClassifier; dispose(): void }> {
+  if (fixture.kind === 'super-resolution-unit') {
+    // the network straight from the .pt, each tensor through the converter's layout change
+    const weights = readTorchWeights(read(weightsFile), weightsFile);
+    const network = createNetwork(fixture.network as never, {
+      parameterSource: (name, shape) => {
+        const tensor = weights.get(name);
+        if (!tensor) throw new Error(`${weightsFile} has no ${name}`);
+        return toTfjsLayout(name, tensor.read(), tensor.shape, shape);
+      },
+    });
+    return { network: network as unknown as DiffusionModel, dispose: () => network.dispose() };
+  }
   const converted = convertAdmCheckpoint({
     from: fixture.from,
     ...(fixture.kind === 'classifier'
@@ -80,10 +95,12 @@ for (const backend of ['cpu', 'wasm'] as const) {
           const x = tensor('x');
           const timesteps = tensor('t') as tf.Tensor1D;
           const labels = io.has('y') ? (tf.tidy(() => tf.cast(tensor('y'), 'int32')) as tf.Tensor1D) : undefined;
-          if (fixture.kind === 'denoiser') {
+          const lowResolution = io.has('lowResolution') ? (tensor('lowResolution') as tf.Tensor4D) : undefined;
+          if (fixture.kind !== 'classifier') {
             const model = network as DiffusionModel;
             const output = tf.tidy(() => {
-              const result = model.predict({ x, timesteps, ...(labels ? { condition: { classLabels: labels } } : {}) });
+              const condition = { ...(labels ? { classLabels: labels } : {}), ...(lowResolution ? { lowResolution } : {}) };
+              const result = model.predict({ x, timesteps, condition });
               return result.varianceValues ? tf.concat([result.prediction, result.varianceValues], 3) : result.prediction;
             });
             expect(worstDifference(await output.data(), io.get('output')?.data ?? [])).toBeLessThan(1e-4);
@@ -102,7 +119,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
             expect(worstDifference(await gradient.data(), io.get('gradient')?.data ?? [])).toBeLessThan(1e-4);
             tf.dispose([logits, gradient]);
           }
-          tf.dispose([x, timesteps, ...(labels ? [labels] : [])]);
+          tf.dispose([x, timesteps, ...(labels ? [labels] : []), ...(lowResolution ? [lowResolution] : [])]);
           expect(tf.memory().numTensors).toBe(before);
           dispose();
         });
