@@ -170,6 +170,16 @@ describe('pick and mix: core, schedules, samplers and networks installed from th
   });
 });
 
+/** Runs a command without blocking the test worker (long runs otherwise time out vitest's RPC); on failure, throws with its output. */
+async function runAsync(command: string, args: readonly string[], cwd: string): Promise<string> {
+  try {
+    return (await promisify(execFile)(command, [...args], { cwd, encoding: 'utf8', timeout: 120_000 })).stdout;
+  } catch (error) {
+    const failure = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${failure.stdout ?? ''}${failure.stderr ?? ''}\n${failure.message}`);
+  }
+}
+
 /** The packages the getting-started snippet needs: pipelines and everything it depends on. */
 const PIPELINE_PACKAGES = ['core', 'schedules', 'samplers', 'networks', 'guidance', 'checkpoints', 'pipelines'] as const;
 
@@ -185,7 +195,7 @@ describe('getting started: the docs snippet, with only the pipelines tarballs in
   let work = '';
   let project = '';
 
-  beforeAll(() => {
+  beforeAll(async () => {
     for (const name of PIPELINE_PACKAGES) {
       const built = join(root, 'packages', name, 'dist', 'index.js');
       if (!existsSync(built)) throw new Error(`${built} is missing: run \`pnpm build\` first (the root \`pnpm test\` does)`);
@@ -193,7 +203,7 @@ describe('getting started: the docs snippet, with only the pipelines tarballs in
     work = mkdtempSync(join(tmpdir(), 'tfjs-diffusion-getting-started-'));
     const tarballs = join(work, 'tarballs');
     project = join(work, 'project');
-    for (const name of PIPELINE_PACKAGES) runOrExplain('pnpm', ['pack', '--pack-destination', tarballs], join(root, 'packages', name));
+    for (const name of PIPELINE_PACKAGES) await runAsync('pnpm', ['pack', '--pack-destination', tarballs], join(root, 'packages', name));
     const tarballOf = (name: string): string => {
       const file = readdirSync(tarballs).find((entry) => entry.startsWith(`tfjs-diffusion-${name}-`) && entry.endsWith('.tgz'));
       if (!file) throw new Error(`no tarball for ${name} in ${tarballs}`);
@@ -214,9 +224,9 @@ describe('getting started: the docs snippet, with only the pipelines tarballs in
     );
     const install = ['install', '--ignore-workspace', '--config.auto-install-peers=false', '--config.strict-peer-dependencies=false'];
     try {
-      run('pnpm', [...install, '--offline'], project);
+      await promisify(execFile)('pnpm', [...install, '--offline'], { cwd: project, timeout: 120_000 });
     } catch {
-      runOrExplain('pnpm', [...install, '--prefer-offline'], project);
+      await runAsync('pnpm', [...install, '--prefer-offline'], project);
     }
     symlinkSync(join(root, 'models'), join(project, 'models'));
     // the snippet as the page shows it, plus one line handing the images to this test

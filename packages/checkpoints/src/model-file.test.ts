@@ -105,7 +105,7 @@ describe('model files (format version 1)', () => {
     for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
       const data = Float32Array.from(bias.data);
       data[2] = bad;
-      const tensorsWithBad = new Map(parsed.tensors);
+      const tensorsWithBad = new Map<string, HostTensor>(parsed.tensors);
       tensorsWithBad.set('conv.bias', { shape: [4], data });
       expectRefused(serializeSafetensors(tensorsWithBad, { dtype: 'F16', metadata: parsed.metadata }), `tensor 'conv.bias' holds a non-finite value (${String(bad)} at flat index 2)`);
     }
