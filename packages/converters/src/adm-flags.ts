@@ -92,11 +92,15 @@ const EXTENSION_DEFAULTS = { group_norm_groups: 32 };
 const CLASSIFIER_EXTENSION_DEFAULTS = { classifier_channel_mult: '', classifier_num_head_channels: 64 };
 
 /**
- * Sampling-script flags that may appear beside the model flags in a README line; they do not
- * change the network, so the converter accepts and records them (classifier_scale becomes the
- * file's suggested guidance scale).
+ * Flags of the sampling and training scripts (SAMPLE_FLAGS, TRAIN_FLAGS and script paths of the
+ * READMEs) that may appear beside the model flags; they do not change the network, so the
+ * converter accepts and records them (classifier_scale becomes the file's suggested guidance scale).
  */
-const SAMPLING_FLAGS = new Set(['classifier_scale', 'use_ddim', 'clip_denoised', 'batch_size', 'num_samples']);
+const SCRIPT_FLAGS = new Set([
+  'classifier_scale', 'use_ddim', 'clip_denoised', 'batch_size', 'num_samples', 'model_path', 'classifier_path', 'base_samples',
+  'data_dir', 'val_data_dir', 'lr', 'weight_decay', 'lr_anneal_steps', 'anneal_lr', 'iterations', 'microbatch', 'ema_rate',
+  'log_interval', 'save_interval', 'eval_interval', 'resume_checkpoint', 'fp16_scale_growth', 'schedule_sampler', 'noised',
+]);
 
 /** The defaults a flag set starts from (argparse defaults of the scripts that load such a checkpoint). */
 export function admFlagDefaults(source: AdmSource, kind: AdmModelKind): Record<string, FlagValue> {
@@ -132,7 +136,7 @@ function parseBoolean(flag: string, value: string): boolean {
  * Reads MODEL_FLAGS / DIFFUSION_FLAGS / CLASSIFIER_FLAGS strings exactly as the original scripts'
  * argparse would (`--key value` or `--key=value`, later flags win, booleans by str2bool, ints and
  * floats by the default's type) on top of `admFlagDefaults`. A flag the scripts do not define is
- * an error naming it; sampling-only flags are returned apart.
+ * an error naming it; flags of the sampling and training scripts are returned apart.
  */
 export function parseAdmFlags(
   source: AdmSource,
@@ -156,7 +160,7 @@ export function parseAdmFlags(
       value = next;
       index += 1;
     }
-    if (SAMPLING_FLAGS.has(name)) {
+    if (SCRIPT_FLAGS.has(name)) {
       sampling[name] = value;
       continue;
     }

@@ -75,6 +75,16 @@ describe('planAdmModel', () => {
     expect(() => planAdmModel({ from: 'guided-diffusion', modelFlags: '--noise_schedule sqrt' })).toThrow(/--noise_schedule must be linear or cosine/);
   });
 
+  it('accepts the READMEs\' SAMPLE_FLAGS and TRAIN_FLAGS beside the model flags, changing nothing', () => {
+    const plain = planAdmModel(publishedModelFlags('improved-cifar10-uncond'));
+    const withScripts = planAdmModel({
+      ...publishedModelFlags('improved-cifar10-uncond'),
+      diffusionFlags: '--diffusion_steps 4000 --noise_schedule cosine --lr 1e-4 --batch_size 128 --schedule_sampler loss-second-moment --num_samples 100',
+    });
+    expect(withScripts.network).toEqual(plain.network);
+    expect(withScripts.sampling).toMatchObject({ lr: '1e-4', batch_size: '128' });
+  });
+
   it('maps learn_sigma, predict_xstart, rescale_timesteps, respacing and the attention order', () => {
     const cifar = planAdmModel(publishedModelFlags('improved-cifar10-uncond'));
     expect(cifar.network).toMatchObject({ variance: 'learned-range', timestepScale: 0.25, attentionOrder: 'heads-first', attentionResolutions: [16, 8], numHeads: 4, dropout: 0.3 });
