@@ -4,9 +4,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tfjs-diffusion/core/register-gradients';
 import { registerTrainingKernels } from '@tfjs-diffusion/backends';
-import { parseModelFile, parseSafetensors, readTorchWeights } from '@tfjs-diffusion/checkpoints';
+import { parseSafetensors, readTorchWeights } from '@tfjs-diffusion/checkpoints';
 import type { DiffusionModel, NoisyClassifier } from '@tfjs-diffusion/core';
-import { createNetwork, mapParameterSource } from '@tfjs-diffusion/networks';
+import { createNetwork } from '@tfjs-diffusion/networks';
 import { loadPipeline } from '@tfjs-diffusion/pipelines';
 import { describe, expect, it } from 'vitest';
 import type { AdmSource } from './adm-flags.js';
@@ -33,7 +33,7 @@ const read = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(n
 
 /**
  * Converts a fixture's weights with its README-style flags and loads the model file: a denoiser
- * through loadPipeline (its `model`), a classifier by building its network from the file.
+ * through loadPipeline (its `model`), a classifier through loadPipeline's `classifier` option.
  */
 async function convertAndLoad(fixture: FixtureCase, weightsFile: string): Promise<{ network: DiffusionModel | NoisyClassifier; dispose(): void }> {
   if (fixture.kind === 'super-resolution-unit') {
@@ -60,11 +60,15 @@ async function convertAndLoad(fixture: FixtureCase, weightsFile: string): Promis
     const pipeline = await loadPipeline(converted.bytes);
     return { network: pipeline.model, dispose: () => pipeline.dispose() };
   }
-  const file = parseModelFile(converted.bytes, weightsFile);
-  const { source, unused } = mapParameterSource(new Map(file.tensors));
-  const network = createNetwork(file.metadata.network as never, { parameterSource: source });
-  expect(unused()).toEqual([]);
-  return { network: network as unknown as DiffusionModel | NoisyClassifier, dispose: () => network.dispose() };
+  // a classifier is loaded beside a denoiser: loadPipeline(denoiser, { classifier }).classifier
+  const denoiserCase = manifest.cases['guided-64-style'] as FixtureCase;
+  const denoiser = convertAdmCheckpoint({
+    from: denoiserCase.from,
+    modelFlags: `${denoiserCase.modelFlags} ${denoiserCase.extraFlags}`,
+    weights: readTorchWeights(read(denoiserCase.weights)),
+  });
+  const pipeline = await loadPipeline(denoiser.bytes, { classifier: converted.bytes });
+  return { network: pipeline.classifier as NoisyClassifier, dispose: () => pipeline.dispose() };
 }
 
 function worstDifference(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
