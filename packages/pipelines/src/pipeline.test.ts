@@ -9,7 +9,7 @@ import { parseSafetensors, serializeSafetensors, writeModelFile } from '@tfjs-di
 import { DiffusionError, type DiffusionModel } from '@tfjs-diffusion/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPipeline, savePipeline } from './node.js';
-import { TINY_NETWORK, tinyMetadata, tinyModelFile, tinyTensors } from './test-utils/tiny-model.js';
+import { TINY_NETWORK, tinyClassifierFile, tinyMetadata, tinyModelFile, tinyTensors } from './test-utils/tiny-model.js';
 
 let bytes: Uint8Array;
 let directory: string;
@@ -135,6 +135,27 @@ describe('generate', () => {
     expect(unconditional.subarray(0, 64)).toEqual(unconditional.subarray(64, 128));
     expect(unconditional.subarray(0, 64)).toEqual(unconditional.subarray(128, 192));
     expect(byCount).toEqual(unconditional);
+  });
+
+  it('classifier guidance on the null class steers to the labels (unconditional mode)', async () => {
+    const pipeline = await loadPipeline(bytes, { classifier: await tinyClassifierFile() });
+    try {
+      expect(pipeline.classifier?.numClasses).toBe(3);
+      const draw = async (scale: number): Promise<Float32Array> => {
+        const { images } = await pipeline.generate({ labels: [0, 2], noiseSeeds: ['s', 's'], steps: 3, unconditional: true, guidance: 'classifier', scale });
+        const values = (await images.data()) as Float32Array;
+        images.dispose();
+        return values;
+      };
+      const unguided = await draw(0);
+      const guided = await draw(50);
+      // at scale 0 both images are the null-class draw from the same noise; guided, each moves toward its own label
+      expect(unguided.subarray(0, 64)).toEqual(unguided.subarray(64, 128));
+      expect(guided.subarray(0, 64)).not.toEqual(guided.subarray(64, 128));
+    } finally {
+      pipeline.dispose();
+    }
+    await expect(loadPipeline(bytes, { classifier: await tinyClassifierFile(50) })).rejects.toThrow('__metadata__.schedule has 50 timesteps, the denoiser <bytes> 40');
   });
 
   it('takes a sampler function and a guidance function, and refuses a non-finite sample', async () => {

@@ -47,3 +47,29 @@ export async function tinyTensors(): Promise<Map<string, HostTensor>> {
 export async function tinyModelFile(): Promise<Uint8Array> {
   return writeModelFile({ metadata: tinyMetadata(), tensors: await tinyTensors(), extra: { command: 'test' } });
 }
+
+/** A tiny noise-aware classifier file for the tiny model (3 classes, same schedule). */
+export async function tinyClassifierFile(timesteps = 40): Promise<Uint8Array> {
+  const { createNoiseAwareClassifier } = await import('@tfjs-diffusion/networks');
+  const network = { type: 'classifier', imageSize: 8, inChannels: 1, modelChannels: 8, channelMultipliers: [1, 2], numResBlocks: 1, attentionResolutions: [], groupNormGroups: 4, numClasses: 3, seed: 2 };
+  const classifier = createNoiseAwareClassifier(network);
+  const tensors = new Map<string, HostTensor>();
+  for (const [name, variable] of classifier.parameters) {
+    const data = Float32Array.from(await variable.data());
+    if (data.every((value) => value === 0)) data.forEach((_, index) => (data[index] = Math.cos(index + name.length) * 0.5));
+    tensors.set(name, { shape: [...variable.shape], data });
+  }
+  classifier.dispose();
+  return writeModelFile({
+    metadata: {
+      network,
+      schedule: { kind: 'cosine', timesteps },
+      prediction: null,
+      variance: null,
+      conditioning: { numClasses: 3, nullClass: null },
+      data: { shape: [8, 8, 1], range: [-1, 1] },
+      weights: 'raw',
+    },
+    tensors,
+  });
+}
