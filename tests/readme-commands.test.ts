@@ -16,10 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { COMMANDS } from '../apps/cli/src/commands/index.js';
-import { checkOutputFiles } from '../apps/cli/src/output-files.js';
-import { parseCommandArguments } from '../apps/cli/src/parse-arguments.js';
-import { documentedCommands, type DocumentedCommand } from './readme-command-extraction.js';
+import { documentedCommands, extractCommands, type DocumentedCommand } from './readme-command-extraction.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const HAS_JQ = spawnSync('bash', ['-c', 'command -v jq']).status === 0;
@@ -69,10 +66,14 @@ const RULES: readonly Rule[] = [
   { match: /^bash scripts\/release\.sh publish --dry-run/, action: 'skip', reason: '.ci/run runs the release dry run (builds and packs every package: minutes)' },
   { match: /^bash scripts\/release\.sh pack/, action: 'skip', reason: 'builds and packs every package (minutes); tests/packaging packs and installs tarballs' },
   { match: /^cd /, action: 'skip', reason: 'a placeholder folder of the reader' },
-  { match: /^(cp|mkdir|nohup) /, action: 'skip', reason: 'part of the shipped models\' training recipe (hours; cp overwrites models/)' },
+  { match: /^(cp|mkdir|nohup) /, action: 'skip', reason: 'prepares or installs files for the slow commands around it (cp overwrites models/)' },
   { match: /models\/mnist-(classifier|evaluation-classifier|unet)\.safetensors/, action: 'skip', reason: 'overwrites a shipped model in models/ (and trains for minutes)' },
+  { match: /^pnpm server$/, action: 'skip', reason: "pnpm's own store-server command: the README names it as the one not to use" },
   { match: /^pnpm (web|run server|run serve|server)\b|^pnpm --filter \S+ run serve/, action: 'skip', reason: 'starts a long-running server' },
-  { match: /^curl /, action: 'skip', reason: 'needs the server of the command before it running' },
+  { match: /^curl .*(localhost|127\.0\.0\.1)/, action: 'skip', reason: 'needs the server of the command before it running' },
+  { match: /^curl -L /, action: 'skip', reason: 'downloads a published checkpoint (hundreds of MB)' },
+  { match: /^[A-Z_]+="[^"]*"$/, action: 'skip', reason: 'sets a shell variable for the command after it' },
+  { match: /^node packages\/converters\/scripts\//, action: 'skip', reason: 'measures published checkpoints (downloads them; minutes)' },
   { match: /^(pnpm build|pnpm exec turbo|pnpm turbo)( |$)|&& pnpm exec typedoc/, action: 'skip', reason: 'builds the workspace: the root pnpm test and .ci/run build first' },
   { match: /^pnpm docs:api$/, action: 'skip', reason: '.ci/run builds the API docs' },
   { match: /^node scripts\/check-packages\.mjs/, action: 'skip', reason: 'tests/packaging/check-packages.test.ts runs it' },
@@ -80,6 +81,7 @@ const RULES: readonly Rule[] = [
   { match: /^pnpm vitest run /, action: 'skip', reason: 'a test run: part of the root pnpm test' },
   { match: /^(VK_ICD_FILENAMES=\S+ )?node examples\/swap-backends\//, action: 'skip', reason: 'examples/swap-backends/src/compare-backends.test.ts runs it as written' },
   { match: /^node (threes|train-on-folder|compare-backends|sample)\.m?js/, action: 'skip', reason: "a program saved in the reader's own project (the guides' tests run these programs)" },
+  { match: /^(pnpm|npm|node|bash)( -s)?$/, action: 'skip', reason: 'a program name in prose, not a command' },
   // The command line: the quick ones run, the slow ones are parsed only.
   { match: /<command>|\.\.\./, action: 'skip', reason: 'a placeholder, not a command' },
   {
@@ -157,7 +159,9 @@ function shellWords(command: string): string[] {
 
 /** The tfjs-diffusion arguments of a command line ('pnpm [-s] tfjs-diffusion ...' or 'node apps/cli/dist/main.js ...'), if it is one. */
 function cliArguments(command: string): string[] | undefined {
-  const words = shellWords(command).filter((word) => !/^[A-Z_]+=/.test(word));
+  const all = shellWords(command).filter((word) => !/^[A-Z_]+=/.test(word));
+  const pipe = all.indexOf('|');
+  const words = pipe < 0 ? all : all.slice(0, pipe);
   const start = words.findIndex((word, index) => word === 'tfjs-diffusion' || (word === 'apps/cli/dist/main.js' && words[index - 1] === 'node'));
   if (start < 0 || command.includes('&&')) return undefined;
   return words.slice(start + 1);
@@ -180,6 +184,34 @@ async function runAsWritten(entry: DocumentedCommand, rule: Rule): Promise<void>
   }
 }
 
+/** What the CLI itself says is wrong with each documented tfjs-diffusion command (parsing only, nothing runs). */
+async function cliProblems(commands: readonly DocumentedCommand[]): Promise<string[]> {
+  // Imported here, not at the top: the runs of this file do not need every command's code.
+  const { COMMANDS } = await import('../apps/cli/src/commands/index.js');
+  const { checkOutputFiles } = await import('../apps/cli/src/output-files.js');
+  const { parseCommandArguments } = await import('../apps/cli/src/parse-arguments.js');
+  const problems: string[] = [];
+  for (const entry of commands) {
+    const args = cliArguments(entry.command);
+    if (args === undefined || args.length === 0 || args.some((word) => word.startsWith('<') || word === '...')) continue;
+    const [name, ...rest] = args;
+    if (name === '--help' || name === '-h' || name === '--version' || rest.includes('--help')) continue;
+    const command = COMMANDS.find((candidate) => candidate.name === name);
+    if (!command) {
+      problems.push(`${entry.location}: no command '${name}'`);
+      continue;
+    }
+    try {
+      const values = parseCommandArguments(command, rest);
+      // Output names in folders are not checked: those folders are made by the commands before them (mkdir -p runs/...).
+      checkOutputFiles(command, Object.fromEntries(Object.entries(values).filter(([, value]) => !String(value).includes('/'))));
+    } catch (error) {
+      problems.push(`${entry.location}: ${(error as Error).message}`);
+    }
+  }
+  return problems;
+}
+
 const entries = documentedCommands(root);
 
 describe('commands in README.md and docs/', () => {
@@ -194,27 +226,36 @@ describe('commands in README.md and docs/', () => {
     expect(unclassified).toEqual([]);
   });
 
-  it('every tfjs-diffusion command names a command and options the CLI accepts', () => {
-    const problems: string[] = [];
-    for (const entry of entries) {
-      const args = cliArguments(entry.command);
-      if (args === undefined || args.length === 0 || args.some((word) => word.startsWith('<') || word === '...')) continue;
-      const [name, ...rest] = args;
-      if (name === '--help' || name === '-h' || name === '--version' || rest.includes('--help')) continue;
-      const command = COMMANDS.find((candidate) => candidate.name === name);
-      if (!command) {
-        problems.push(`${entry.location}: no command '${name}'`);
-        continue;
-      }
-      try {
-        const values = parseCommandArguments(command, rest);
-        // Output names only: their folders are made by the commands before them (mkdir -p runs/...).
-        checkOutputFiles(command, Object.fromEntries(Object.entries(values).filter(([key]) => key !== 'out' || !String(values[key]).includes('/'))));
-      } catch (error) {
-        problems.push(`${entry.location}: ${(error as Error).message}`);
-      }
-    }
-    expect(problems).toEqual([]);
+  it('every tfjs-diffusion command names a command and options the CLI accepts', async () => {
+    expect(await cliProblems(entries)).toEqual([]);
+  });
+
+  it('would catch a wrong command: a misspelt command or option, a repeated option, a bad output name', async () => {
+    const markdown = [
+      '```sh',
+      'pnpm tfjs-diffusion smaple --out grid.png',
+      'pnpm tfjs-diffusion sample --setps 20 \\',
+      '  --out grid.png   # a comment',
+      '$ pnpm -s tfjs-diffusion schedule --kind cosine --json --json | jq .kept',
+      '```',
+      '```ts',
+      "console.log('pnpm tfjs-diffusion not a command')",
+      '```',
+      'Prose with `pnpm tfjs-diffusion sample --out grid.jpg` inline.',
+    ].join('\n');
+    const found = extractCommands(markdown, 'x.md');
+    expect(found.map((entry) => `${entry.location} ${entry.command}`)).toEqual([
+      'x.md:2 pnpm tfjs-diffusion smaple --out grid.png',
+      'x.md:3 pnpm tfjs-diffusion sample --setps 20 --out grid.png',
+      'x.md:5 pnpm -s tfjs-diffusion schedule --kind cosine --json --json | jq .kept',
+      'x.md:10 pnpm tfjs-diffusion sample --out grid.jpg',
+    ]);
+    expect(await cliProblems(found)).toEqual([
+      "x.md:2: no command 'smaple'",
+      "x.md:3: Unknown option '--setps'; did you mean '--steps'?",
+      "x.md:5: --json was given twice ('--json', then '--json'): give it once",
+      'x.md:10: --out grid.jpg: this writes PNG only; give a name ending in .png',
+    ]);
   });
 
   const seen = new Set<string>();
