@@ -3,7 +3,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tfjs-diffusion/core/register-gradients';
-import { registerTrainingKernels } from '@tfjs-diffusion/backends';
 import { parseSafetensors, readTorchWeights } from '@tfjs-diffusion/checkpoints';
 import type { DiffusionModel, NoisyClassifier } from '@tfjs-diffusion/core';
 import { createNetwork } from '@tfjs-diffusion/networks';
@@ -86,8 +85,6 @@ for (const backend of ['cpu', 'wasm'] as const) {
         it(`${name} from ${weightsFile.endsWith('.pt') ? '.pt' : '.safetensors'}`, async () => {
           await tf.setBackend(backend);
           await tf.ready();
-          // tfjs-backend-wasm has no Conv2DBackpropFilter, which the fused conv's gradient computes eagerly
-          if (backend === 'wasm') registerTrainingKernels('wasm');
           const io = parseSafetensors(read(fixture.io)).tensors;
           const tensor = (key: string): tf.Tensor => {
             const entry = io.get(key);

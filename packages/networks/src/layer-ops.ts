@@ -11,6 +11,11 @@ export function applyDense(x: tf.Tensor2D, parameters: DenseParameters): tf.Tens
   return tf.fused.matMul({ a: x, b: parameters.weight as tf.Tensor2D, bias: parameters.bias }) as tf.Tensor2D;
 }
 
+/** Whether a gradient tape is recording (inside tf.grad, tf.variableGrads, optimizer.minimize). */
+function isRecordingGradients(): boolean {
+  return ((tf.engine() as unknown as { state: { gradientDepth?: number } }).state.gradientDepth ?? 0) > 0;
+}
+
 /**
  * A 2-D convolution on NHWC with PyTorch's symmetric zero padding (kernel - 1) / 2, so weights
  * converted from a PyTorch Conv2d(padding = k // 2) give the same result. Stride 2 pads explicitly
@@ -31,6 +36,10 @@ export function applyConv2d(x: tf.Tensor4D, parameters: Conv2dParameters, stride
             [padding, padding],
             [0, 0],
           ] as tf.backend_util.ExplicitPadding);
+  // Under a gradient tape, the plain conv2d + bias: the fused op's gradient computes the filter
+  // gradient eagerly even for tf.grad with respect to x alone (classifier guidance), which needs
+  // Conv2DBackpropFilter, a kernel tfjs-backend-wasm lacks; the plain op computes only what is asked.
+  if (isRecordingGradients()) return tf.add(tf.conv2d(x, filter, stride, pad), parameters.bias);
   return tf.fused.conv2d({ x, filter, strides: stride, pad, bias: parameters.bias });
 }
 
