@@ -121,6 +121,10 @@ describe('tfjs-diffusion sample', () => {
     const noGuidance = await run('sample', '--checkpoint', checkpoint, '--guidance', 'none', '--scale', '0', '--per-class', '1', '--steps', '2', '--backend', 'cpu', '--json');
     expect(noGuidance.code, noGuidance.stderr).toBe(0);
     expect(JSON.parse(noGuidance.stdout)).toMatchObject({ guidance: 'none', scale: 0 });
+    const unconditional = await run('sample', '--checkpoint', checkpoint, '--unconditional', '--per-class', '1', '--steps', '2', '--backend', 'cpu', '--json');
+    expect(unconditional.code, unconditional.stderr).toBe(0);
+    expect(unconditional.stderr).toContain('unconditional (null class)');
+    expect(JSON.parse(unconditional.stdout)).toMatchObject({ unconditional: true, guidance: 'none', classes: [0, 1] });
     const classes = await run('sample', '--checkpoint', checkpoint, '--classes', '0,7', '--backend', 'cpu', '--json');
     expect(classes.code).toBe(2);
     expect(classes.stderr).toMatch(/--classes must list integers in \[0, 1\]/);
