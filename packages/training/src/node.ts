@@ -9,3 +9,4 @@ export {
 export type { LoadedTrainingCheckpoint, ModelDescription, TrainingCheckpointInput } from './training-checkpoint.js';
 export { checkpointSettings, findResumableCheckpoint, type SkippedCheckpoint } from './resumable-checkpoint.js';
 export { SHIPPED_MODEL_FILE, describeModel, runTraining, type RunTrainingOptions, type RunTrainingResult } from './run-training.js';
+export { classifierAccuracy, trainClassifier, type ClassifierTrainingOptions, type TrainableClassifier } from './classifier-training.js';

@@ -13,12 +13,11 @@ import { join } from 'node:path';
 import { lossSummary, type LossSummary } from './loss-history.js';
 import type { TrainerState } from './trainer.js';
 
-// Names of the trainer's state tensors inside a checkpoint's training section (the model file
-// stores them under its own 'training.' prefix; files of format version 0 used 'trainer.loss-history').
+// Names of the trainer's state tensors in a checkpoint's training section (the model file stores
+// them under its own 'training.' prefix); the same names as format version 0, so both read alike.
 const ADAM_FIRST = 'adam.m.';
 const ADAM_SECOND = 'adam.v.';
-const LOSS_HISTORY = 'loss-history';
-const LOSS_HISTORY_VERSION_0 = 'trainer.loss-history';
+const LOSS_HISTORY = 'trainer.loss-history';
 
 /** The trainer state as stored in `__metadata__.training`: everything but the Adam moments and the loss history (tensors). */
 type StoredTrainerState = {
@@ -129,7 +128,7 @@ export async function loadTrainingCheckpoint(path: string): Promise<LoadedTraini
   if (!Number.isSafeInteger(stored.adamStep) || !Number.isSafeInteger(stored.skippedSteps) || typeof stored.noise !== 'object' || stored.noise === null) {
     throw new DiffusionError('invalid-checkpoint', `${path}: __metadata__.training needs integer adamStep and skippedSteps and a noise state`);
   }
-  const history = file.trainingTensors.get(LOSS_HISTORY) ?? file.trainingTensors.get(LOSS_HISTORY_VERSION_0);
+  const history = file.trainingTensors.get(LOSS_HISTORY);
   return {
     path,
     file,

@@ -3,7 +3,9 @@ import '@tfjs-diffusion/core/register-gradients';
 import { createNoiseSource, type NoiseSchedule } from '@tfjs-diffusion/core';
 import { createBatchIterator, gatherImages, type ImageDataset } from '@tfjs-diffusion/data';
 import { createClassifierObjective } from '@tfjs-diffusion/guidance';
-import { Adam, clipByGlobalNorm, globalNorm, warmupLearningRate } from '@tfjs-diffusion/training';
+import { Adam } from './adam.js';
+import { clipByGlobalNorm, globalNorm } from './gradient-clipping.js';
+import { warmupLearningRate } from './learning-rate.js';
 
 /** A classifier as the loop sees it: named parameters and logits. */
 export interface TrainableClassifier {
@@ -77,7 +79,7 @@ export async function trainClassifier(options: ClassifierTrainingOptions): Promi
   return losses;
 }
 
-/** Top-1 accuracy of `classifier` on `count` images of `dataset` (clean, t = 0, or noised at a fixed index of `schedule`). */
+/** Top-1 accuracy (argmax of the logits) of `classifier` on `count` images of `dataset` (clean, t = 0, or noised at a fixed index of `schedule`). */
 export async function classifierAccuracy(
   classifier: TrainableClassifier,
   dataset: ImageDataset,
