@@ -112,6 +112,7 @@ function outcomeHeaders(outcome: SampleOutcome): Record<string, string> {
     'X-Batch-Requests': String(outcome.batch.requests),
     'X-Batch-Samples': String(outcome.batch.samples),
     ...(outcome.worker ? { 'X-Worker': outcome.worker } : {}),
+    ...(outcome.attempt ? { 'X-Attempt': String(outcome.attempt) } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { pino } from 'pino';
+import pino from 'pino';
 import { ConfigurationError, SERVER_USAGE, parseServerConfiguration } from './server-configuration.js';
 import { serve } from './serve.js';
 

@@ -22,6 +22,7 @@ export const sampleJsonSchema = Type.Object({
   seed: Type.Integer(),
   backend: Type.Union([Type.String(), Type.Null()]),
   worker: Type.Union([Type.String(), Type.Null()], { description: 'the queue worker that sampled it (host:pid), null in process' }),
+  attempt: Type.Union([Type.Integer(), Type.Null()], { description: 'which attempt of the queue job gave the images: 2 when the first worker died mid-job; null in process' }),
   batch: batchSchema,
   waitMilliseconds: Type.Number(),
   samplingMilliseconds: Type.Number(),

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { pino } from 'pino';
+import pino from 'pino';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type ServingServer } from './serve.js';

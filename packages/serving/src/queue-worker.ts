@@ -71,7 +71,7 @@ export async function createQueueWorker(options: QueueWorkerOptions): Promise<Qu
             job.updateProgress({ step, totalSteps }).catch(() => undefined);
           },
         });
-        return encodeSampleOutcome({ ...result, worker: name });
+        return encodeSampleOutcome({ ...result, worker: name, attempt: job.attemptsStarted });
       } catch (error) {
         throw new Error(encodeJobError(jobErrorOf(error)));
       }

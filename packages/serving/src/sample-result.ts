@@ -6,6 +6,8 @@ import type { SampleRequest } from './sample-request.js';
 export interface SampleOutcome extends SampleResult {
   /** The worker that sampled it (host:pid), absent in process. */
   readonly worker?: string;
+  /** Which attempt of its queue job gave it: 1, or 2 when the first worker died mid-job (absent in process). */
+  readonly attempt?: number;
 }
 
 /** A SampleOutcome as plain JSON for a job queue: the images as base64 of little-endian float32 (exact). */
@@ -18,6 +20,7 @@ export interface EncodedSampleOutcome {
   readonly waitMilliseconds: number;
   readonly samplingMilliseconds: number;
   readonly worker?: string;
+  readonly attempt?: number;
 }
 
 /** Encodes an outcome for Redis: exact float32 values, about 1.33 bytes per byte of image data. */
@@ -32,6 +35,7 @@ export function encodeSampleOutcome(outcome: SampleOutcome): EncodedSampleOutcom
     waitMilliseconds: outcome.waitMilliseconds,
     samplingMilliseconds: outcome.samplingMilliseconds,
     ...(outcome.worker === undefined ? {} : { worker: outcome.worker }),
+    ...(outcome.attempt === undefined ? {} : { attempt: outcome.attempt }),
   };
 }
 
@@ -49,6 +53,7 @@ export function decodeSampleOutcome(encoded: EncodedSampleOutcome): SampleOutcom
     waitMilliseconds: encoded.waitMilliseconds,
     samplingMilliseconds: encoded.samplingMilliseconds,
     ...(encoded.worker === undefined ? {} : { worker: encoded.worker }),
+    ...(encoded.attempt === undefined ? {} : { attempt: encoded.attempt }),
   };
 }
 
@@ -74,6 +79,7 @@ export function sampleOutcomeJson(outcome: SampleOutcome, extra: { backend?: str
     seed: request.seed,
     backend: extra.backend ?? null,
     worker: outcome.worker ?? null,
+    attempt: outcome.attempt ?? null,
     batch: outcome.batch,
     waitMilliseconds: outcome.waitMilliseconds,
     samplingMilliseconds: outcome.samplingMilliseconds,

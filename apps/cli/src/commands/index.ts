@@ -8,5 +8,6 @@ import { nllCommand } from './nll.js';
 import { trainClassifierCommand } from './train-classifier.js';
 import { evalCommand } from './eval.js';
 import { convertCommand } from './convert.js';
+import { workerCommand } from './worker.js';
 
-export const COMMANDS: readonly Command[] = [scheduleCommand, toyCommand, benchCommand, trainCommand, sampleCommand, nllCommand, trainClassifierCommand, evalCommand, convertCommand];
+export const COMMANDS: readonly Command[] = [scheduleCommand, toyCommand, benchCommand, trainCommand, sampleCommand, nllCommand, trainClassifierCommand, evalCommand, convertCommand, workerCommand];
