@@ -3,7 +3,23 @@ import tseslint from 'typescript-eslint';
 
 /** Node's globals, for the plain JavaScript scripts (TypeScript files get theirs from @types/node). */
 const NODE_GLOBALS = Object.fromEntries(
-  ['process', 'console', 'URL', 'URLSearchParams', 'Buffer', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance', 'fetch', 'structuredClone', 'TextEncoder', 'TextDecoder', 'AbortController'].map((name) => [name, 'readonly']),
+  [
+    'process',
+    'console',
+    'URL',
+    'URLSearchParams',
+    'Buffer',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'performance',
+    'fetch',
+    'structuredClone',
+    'TextEncoder',
+    'TextDecoder',
+    'AbortController',
+  ].map((name) => [name, 'readonly']),
 );
 
 export default tseslint.config(

@@ -39,9 +39,18 @@ function standIns(missingPackages: readonly string[] = []): { bin: string; aptLo
 
 function runCi(environment: Record<string, string>, missingPackages: readonly string[] = []) {
   const { bin, aptLog } = standIns(missingPackages);
-  const result = spawnSync('bash', [join(root, '.ci/run')], { cwd: root, env: { ...process.env, PATH: `${bin}:${process.env['PATH']}`, ...environment }, encoding: 'utf8' });
+  const result = spawnSync('bash', [join(root, '.ci/run')], {
+    cwd: root,
+    env: { ...process.env, PATH: `${bin}:${process.env['PATH']}`, ...environment },
+    encoding: 'utf8',
+  });
   const lines = result.stdout.trimEnd().split('\n');
-  return { status: result.status, last: lines[lines.length - 1], stdout: result.stdout, aptCalls: existsSync(aptLog) ? readFileSync(aptLog, 'utf8') : '' };
+  return {
+    status: result.status,
+    last: lines[lines.length - 1],
+    stdout: result.stdout,
+    aptCalls: existsSync(aptLog) ? readFileSync(aptLog, 'utf8') : '',
+  };
 }
 
 describe('.ci/run', () => {
@@ -74,14 +83,23 @@ describe('.ci/run', () => {
 describe('scripts/setup.sh', () => {
   it('does not call apt-get on a machine that has everything, run after run', () => {
     const { bin, aptLog } = standIns();
-    for (let run = 0; run < 3; run += 1) execFileSync('bash', [join(root, 'scripts/setup.sh')], { cwd: root, env: { ...process.env, PATH: `${bin}:${process.env['PATH']}` }, stdio: 'pipe' });
+    for (let run = 0; run < 3; run += 1)
+      execFileSync('bash', [join(root, 'scripts/setup.sh')], {
+        cwd: root,
+        env: { ...process.env, PATH: `${bin}:${process.env['PATH']}` },
+        stdio: 'pipe',
+      });
     expect(existsSync(aptLog)).toBe(false);
     expect(readFileSync(join(bin, 'pnpm.log'), 'utf8')).toBe('install --frozen-lockfile\nexec turbo run build --output-logs=errors-only\n'.repeat(3));
   });
 
   it.runIf(isRoot)('installs redis-server (with gcc and OpenBLAS) when it is missing', () => {
     const { bin, aptLog } = standIns(['redis-server']);
-    execFileSync('bash', [join(root, 'scripts/setup.sh')], { cwd: root, env: { ...process.env, PATH: `${bin}:${process.env['PATH']}` }, stdio: 'pipe' });
+    execFileSync('bash', [join(root, 'scripts/setup.sh')], {
+      cwd: root,
+      env: { ...process.env, PATH: `${bin}:${process.env['PATH']}` },
+      stdio: 'pipe',
+    });
     expect(readFileSync(aptLog, 'utf8')).toBe('update -qq\ninstall -y -qq redis-server\n');
   });
 });

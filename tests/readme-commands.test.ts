@@ -57,30 +57,68 @@ function checkPngOutputs(_result: RunResult, command: string): void {
 
 const RULES: readonly Rule[] = [
   // Never run: they change this repository, publish, ask questions, or install.
-  { match: /^bash scripts\/setup\.sh/, action: 'skip', reason: 'the whole machine setup (apt, pnpm install, build) and the 10x10 grid: .ci/run does it' },
+  {
+    match: /^bash scripts\/setup\.sh/,
+    action: 'skip',
+    reason: 'the whole machine setup (apt, pnpm install, build) and the 10x10 grid: .ci/run does it',
+  },
   { match: /^pnpm test$/, action: 'skip', reason: 'the whole suite, which this test is part of' },
-  { match: /^(pnpm install|npm install|npm i )/, action: 'skip', reason: 'installs packages (the setup does it; tests/packaging installs tarballs in a scratch project)' },
+  {
+    match: /^(pnpm install|npm install|npm i )/,
+    action: 'skip',
+    reason: 'installs packages (the setup does it; tests/packaging installs tarballs in a scratch project)',
+  },
   { match: /^npm login/, action: 'skip', reason: 'needs npm credentials' },
   { match: /^pnpm changeset$/, action: 'skip', reason: 'interactive: asks which packages changed' },
   { match: /^bash scripts\/release\.sh (version|publish$)/, action: 'skip', reason: 'changes versions or publishes to npm' },
-  { match: /^bash scripts\/release\.sh publish --dry-run/, action: 'skip', reason: '.ci/run runs the release dry run (builds and packs every package: minutes)' },
-  { match: /^bash scripts\/release\.sh pack/, action: 'skip', reason: 'builds and packs every package (minutes); tests/packaging packs and installs tarballs' },
+  {
+    match: /^bash scripts\/release\.sh publish --dry-run/,
+    action: 'skip',
+    reason: '.ci/run runs the release dry run (builds and packs every package: minutes)',
+  },
+  {
+    match: /^bash scripts\/release\.sh pack/,
+    action: 'skip',
+    reason: 'builds and packs every package (minutes); tests/packaging packs and installs tarballs',
+  },
   { match: /^cd /, action: 'skip', reason: 'a placeholder folder of the reader' },
   { match: /^(cp|mkdir|nohup) /, action: 'skip', reason: 'prepares or installs files for the slow commands around it (cp overwrites models/)' },
-  { match: /models\/mnist-(classifier|evaluation-classifier|unet)\.safetensors/, action: 'skip', reason: 'overwrites a shipped model in models/ (and trains for minutes)' },
+  {
+    match: /models\/mnist-(classifier|evaluation-classifier|unet)\.safetensors/,
+    action: 'skip',
+    reason: 'overwrites a shipped model in models/ (and trains for minutes)',
+  },
+  {
+    match: /^redis-(server|cli) /,
+    action: 'skip',
+    reason: 'starts or stops a Redis daemon for the serving queue (the serving tests start their own)',
+  },
+  { match: /^node scripts\/bench-serving/, action: 'skip', reason: 'load-tests a running server (minutes)' },
   { match: /^pnpm server$/, action: 'skip', reason: "pnpm's own store-server command: the README names it as the one not to use" },
   { match: /^pnpm (web|run server|run serve|server)\b|^pnpm --filter \S+ run serve/, action: 'skip', reason: 'starts a long-running server' },
   { match: /^curl .*(localhost|127\.0\.0\.1)/, action: 'skip', reason: 'needs the server of the command before it running' },
   { match: /^curl -L /, action: 'skip', reason: 'downloads a published checkpoint (hundreds of MB)' },
   { match: /^[A-Z_]+="[^"]*"$/, action: 'skip', reason: 'sets a shell variable for the command after it' },
   { match: /^node packages\/converters\/scripts\//, action: 'skip', reason: 'measures published checkpoints (downloads them; minutes)' },
-  { match: /^(pnpm build|pnpm exec turbo|pnpm turbo)( |$)|&& pnpm exec typedoc/, action: 'skip', reason: 'builds the workspace: the root pnpm test and .ci/run build first' },
+  {
+    match: /^(pnpm build|pnpm exec turbo|pnpm turbo)( |$)|&& pnpm exec typedoc/,
+    action: 'skip',
+    reason: 'builds the workspace: the root pnpm test and .ci/run build first',
+  },
   { match: /^pnpm docs:api$/, action: 'skip', reason: '.ci/run builds the API docs' },
   { match: /^node scripts\/check-packages\.mjs/, action: 'skip', reason: 'tests/packaging/check-packages.test.ts runs it' },
   { match: /^node scripts\/mnist-results\.mjs/, action: 'skip', reason: 'samples and evaluates thousands of digits (an hour)' },
   { match: /^pnpm vitest run /, action: 'skip', reason: 'a test run: part of the root pnpm test' },
-  { match: /^(VK_ICD_FILENAMES=\S+ )?node examples\/swap-backends\//, action: 'skip', reason: 'examples/swap-backends/src/compare-backends.test.ts runs it as written' },
-  { match: /^node (threes|train-on-folder|compare-backends|sample)\.m?js/, action: 'skip', reason: "a program saved in the reader's own project (the guides' tests run these programs)" },
+  {
+    match: /^(VK_ICD_FILENAMES=\S+ )?node examples\/swap-backends\//,
+    action: 'skip',
+    reason: 'examples/swap-backends/src/compare-backends.test.ts runs it as written',
+  },
+  {
+    match: /^node (threes|train-on-folder|compare-backends|sample)\.m?js/,
+    action: 'skip',
+    reason: "a program saved in the reader's own project (the guides' tests run these programs)",
+  },
   { match: /^(pnpm|npm|node|bash)( -s)?$/, action: 'skip', reason: 'a program name in prose, not a command' },
   // The command line: the quick ones run, the slow ones are parsed only.
   { match: /<command>|\.\.\./, action: 'skip', reason: 'a placeholder, not a command' },
@@ -123,7 +161,8 @@ const RULES: readonly Rule[] = [
   },
   { match: /^pnpm (-s )?tfjs-diffusion schedule .*--plot/, action: 'run', reason: 'the schedule plot', check: checkPngOutputs },
   {
-    match: /^(TFJS_DIFFUSION_BACKEND=wasm )?pnpm (-s )?tfjs-diffusion sample --classes [0-9,]{1,5} --per-class [1-4] --steps [12]?\d (?!.*--backend cpu)/,
+    match:
+      /^(TFJS_DIFFUSION_BACKEND=wasm )?pnpm (-s )?tfjs-diffusion sample --classes [0-9,]{1,5} --per-class [1-4] --steps [12]?\d (?!.*--backend cpu)/,
     action: 'run',
     reason: 'a small grid (at most 3 classes x 4 images x 29 steps, wasm)',
     check: (result, command) => {
@@ -132,7 +171,11 @@ const RULES: readonly Rule[] = [
     },
     timeoutSeconds: 120,
   },
-  { match: /tfjs-diffusion (sample|eval|nll|train|train-classifier|toy|bench|convert)\b/, action: 'skip', reason: 'trains or samples for more than a minute: parsed by the CLI only' },
+  {
+    match: /tfjs-diffusion (sample|eval|nll|train|train-classifier|toy|bench|convert)\b/,
+    action: 'skip',
+    reason: 'trains or samples for more than a minute: parsed by the CLI only',
+  },
   { match: /^node apps\/cli\/dist\/main\.js$/, action: 'skip', reason: "names the CLI's entry point, not a command" },
   { match: /^node apps\/cli\/dist\/main\.js /, action: 'skip', reason: 'trains for minutes to hours: parsed by the CLI only' },
 ];

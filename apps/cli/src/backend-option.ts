@@ -11,7 +11,11 @@ export const BACKEND_OPTION = { backend: { type: 'string' }, verbose: { type: 'b
 export function describeBackend(choice: BackendChoice, verbose: boolean): string {
   if (verbose) return `backend: ${choice.active} (${choice.reason})`;
   const how = choice.requested === 'auto' ? 'auto' : 'requested';
-  const native = /native OpenBLAS kernels:/.test(choice.reason) ? ', native CPU kernels' : /native kernels unavailable/.test(choice.reason) ? ', no native kernels' : '';
+  const native = /native OpenBLAS kernels:/.test(choice.reason)
+    ? ', native CPU kernels'
+    : /native kernels unavailable/.test(choice.reason)
+      ? ', no native kernels'
+      : '';
   return `backend: ${choice.active} (${how}${native}; --verbose says more)`;
 }
 

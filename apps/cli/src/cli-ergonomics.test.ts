@@ -43,7 +43,10 @@ describe('tfjs-diffusion usage errors', () => {
   it('suggests the option meant', async () => {
     const steps = await run('toy', '--dataset', 'two-moons', '--setps', '3', '--json');
     expect(steps.code).toBe(2);
-    expect(steps.lines).toEqual(["tfjs-diffusion toy: Unknown option '--setps'; did you mean '--steps'?", "Run 'tfjs-diffusion toy --help' for its options."]);
+    expect(steps.lines).toEqual([
+      "tfjs-diffusion toy: Unknown option '--setps'; did you mean '--steps'?",
+      "Run 'tfjs-diffusion toy --help' for its options.",
+    ]);
     const json = await run('schedule', '--kind', 'linear', '--jsno');
     expect(json.lines[0]).toBe("tfjs-diffusion schedule: Unknown option '--jsno'; did you mean '--json'?");
     const kind = await run('schedule', '--kind', 'cosin', '--json');
@@ -79,12 +82,21 @@ describe('tfjs-diffusion usage errors', () => {
 
   it('checks output files before any work, for every command that writes one', async () => {
     const cases: [string[], string][] = [
-      [['toy', '--dataset', 'two-moons', '--out', '/nonexistent/x.png'], "toy: --out /nonexistent/x.png: the folder /nonexistent does not exist (create it first)"],
+      [
+        ['toy', '--dataset', 'two-moons', '--out', '/nonexistent/x.png'],
+        'toy: --out /nonexistent/x.png: the folder /nonexistent does not exist (create it first)',
+      ],
       [['sample', '--out', '/nonexistent/x.png'], 'sample: --out /nonexistent/x.png: the folder /nonexistent does not exist (create it first)'],
       [['sample', '--out', 'grid.jpg'], 'sample: --out grid.jpg: this writes PNG only; give a name ending in .png'],
       [['sample', '--out', 'grid.png', '--chain', 'chain.gif'], 'sample: --chain chain.gif: this writes PNG only; give a name ending in .png'],
-      [['schedule', '--kind', 'linear', '--plot', 'schedules.jpg'], 'schedule: --plot schedules.jpg: this writes PNG or SVG only; give a name ending in .png or .svg'],
-      [['toy', '--dataset', 'two-moons', '--out', tmpdir() + '/'], `toy: --out ${tmpdir()}/: this writes PNG or SVG only; give a name ending in .png or .svg`],
+      [
+        ['schedule', '--kind', 'linear', '--plot', 'schedules.jpg'],
+        'schedule: --plot schedules.jpg: this writes PNG or SVG only; give a name ending in .png or .svg',
+      ],
+      [
+        ['toy', '--dataset', 'two-moons', '--out', tmpdir() + '/'],
+        `toy: --out ${tmpdir()}/: this writes PNG or SVG only; give a name ending in .png or .svg`,
+      ],
     ];
     for (const [argv, message] of cases) {
       const { code, stdout, lines } = await run(...argv);
@@ -116,13 +128,30 @@ describe('the backend line', () => {
   });
 
   it('is what a command prints: short by default, detailed with --verbose', async () => {
-    const tiny = ['toy', '--dataset', 'two-moons', '--train-steps', '2', '--samples', '4', '--steps', '2', '--batch-size', '8', '--json', '--backend', 'cpu'];
+    const tiny = [
+      'toy',
+      '--dataset',
+      'two-moons',
+      '--train-steps',
+      '2',
+      '--samples',
+      '4',
+      '--steps',
+      '2',
+      '--batch-size',
+      '8',
+      '--json',
+      '--backend',
+      'cpu',
+    ];
     const plain = await run(...tiny);
     expect(plain.code).toBe(0);
     const backendLine = plain.lines.find((line) => line.startsWith('backend: '));
     expect(backendLine).toMatch(/^backend: cpu \(requested(, (native CPU kernels|no native kernels))?; --verbose says more\)$/);
     const verbose = await run(...tiny, '--verbose');
     expect(verbose.code).toBe(0);
-    expect(verbose.lines.find((line) => line.startsWith('backend: '))).toMatch(/^backend: cpu \(requested 'cpu': tfjs-backend-cpu .*training kernels registered/);
+    expect(verbose.lines.find((line) => line.startsWith('backend: '))).toMatch(
+      /^backend: cpu \(requested 'cpu': tfjs-backend-cpu .*training kernels registered/,
+    );
   });
 });

@@ -2,11 +2,17 @@
 export function editDistance(left: string, right: string): number {
   const rows = left.length + 1;
   const columns = right.length + 1;
-  const distance: number[][] = Array.from({ length: rows }, (_, row) => Array.from({ length: columns }, (_, column) => (row === 0 ? column : column === 0 ? row : 0)));
+  const distance: number[][] = Array.from({ length: rows }, (_, row) =>
+    Array.from({ length: columns }, (_, column) => (row === 0 ? column : column === 0 ? row : 0)),
+  );
   for (let row = 1; row < rows; row += 1) {
     for (let column = 1; column < columns; column += 1) {
       const cost = left[row - 1] === right[column - 1] ? 0 : 1;
-      let best = Math.min((distance[row - 1]![column] as number) + 1, (distance[row]![column - 1] as number) + 1, (distance[row - 1]![column - 1] as number) + cost);
+      let best = Math.min(
+        (distance[row - 1]![column] as number) + 1,
+        (distance[row]![column - 1] as number) + 1,
+        (distance[row - 1]![column - 1] as number) + cost,
+      );
       if (row > 1 && column > 1 && left[row - 1] === right[column - 2] && left[row - 2] === right[column - 1]) {
         best = Math.min(best, (distance[row - 2]![column - 2] as number) + 1);
       }

@@ -10,7 +10,8 @@ export function integerOption(values: OptionValues, name: string, fallback: numb
   if (typeof raw !== 'string' || raw.trim() === '' || !Number.isInteger(parsed)) {
     throw new UsageError(`--${name} must be an integer in [${minimum}, ${maximum}], got '${String(raw)}'`);
   }
-  if (parsed < minimum || parsed > maximum) throw new UsageError(`--${name} must be an integer in [${minimum}, ${maximum}], got ${raw}: out of range`);
+  if (parsed < minimum || parsed > maximum)
+    throw new UsageError(`--${name} must be an integer in [${minimum}, ${maximum}], got ${raw}: out of range`);
   return parsed;
 }
 
@@ -31,7 +32,9 @@ export function choiceOption<T extends string>(values: OptionValues, name: strin
   const raw = values[name];
   if (raw === undefined) return fallback;
   if (typeof raw !== 'string' || !(choices as readonly string[]).includes(raw)) {
-    throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${String(raw)}'${typeof raw === 'string' ? didYouMean(raw, choices) : ''}`);
+    throw new UsageError(
+      `--${name} must be one of ${choices.join(', ')}, got '${String(raw)}'${typeof raw === 'string' ? didYouMean(raw, choices) : ''}`,
+    );
   }
   return raw as T;
 }

@@ -51,7 +51,8 @@ export function parseCommandArguments(command: Command, args: readonly string[])
     const shown = token.value === undefined ? token.rawName : `${token.rawName} ${token.value}`;
     const earlier = seen.get(token.name);
     // an option declared `multiple` (e.g. worker --model NAME=FILE) may repeat; any other is refused
-    if (earlier !== undefined && command.options[token.name]?.multiple !== true) throw new UsageError(`--${token.name} was given twice ('${earlier}', then '${shown}'): give it once`);
+    if (earlier !== undefined && command.options[token.name]?.multiple !== true)
+      throw new UsageError(`--${token.name} was given twice ('${earlier}', then '${shown}'): give it once`);
     seen.set(token.name, shown);
   }
   try {

@@ -79,7 +79,11 @@ export const toyCommand: Command = {
           { points: run.data, color: [170, 170, 170], radius: 1.5, name: 'training data' },
           { points: run.samples, color: [214, 39, 40], radius: 1.5, alpha: 0.8, name: 'samples' },
         ],
-        { title: `${dataset}: ${options.samples} samples (${options.sampler}, ${options.steps} steps) after ${options.trainSteps} training steps`, xTitle: 'x1', yTitle: 'x2' },
+        {
+          title: `${dataset}: ${options.samples} samples (${options.sampler}, ${options.steps} steps) after ${options.trainSteps} training steps`,
+          xTitle: 'x1',
+          yTitle: 'x2',
+        },
       ).save(out);
       io.stderr(`wrote ${out}: ${options.samples} samples (red) over the data (grey)\n`);
     }

@@ -26,7 +26,10 @@ function inkCount(png: PNG, x0: number, y0: number, x1: number, y1: number): num
 function countColor(png: PNG, color: readonly number[], tolerance = 40): number {
   let count = 0;
   for (let offset = 0; offset < png.data.length; offset += 4) {
-    const distance = Math.abs((png.data[offset] as number) - (color[0] as number)) + Math.abs((png.data[offset + 1] as number) - (color[1] as number)) + Math.abs((png.data[offset + 2] as number) - (color[2] as number));
+    const distance =
+      Math.abs((png.data[offset] as number) - (color[0] as number)) +
+      Math.abs((png.data[offset + 1] as number) - (color[1] as number)) +
+      Math.abs((png.data[offset + 2] as number) - (color[2] as number));
     if (distance <= tolerance) count += 1;
   }
   return count;
@@ -52,11 +55,14 @@ describe('lineChart', () => {
   it('draws both axes as dark lines along the plot area, with tick labels and titles outside it', () => {
     // The y axis: a dark vertical line at x = left over the whole height of the plot area.
     let axisRows = 0;
-    for (let y = top; y < top + 400; y += 1) if (pixel(png, left, y).every((channel) => channel < 120) || pixel(png, left - 1, y).every((channel) => channel < 120)) axisRows += 1;
+    for (let y = top; y < top + 400; y += 1)
+      if (pixel(png, left, y).every((channel) => channel < 120) || pixel(png, left - 1, y).every((channel) => channel < 120)) axisRows += 1;
     expect(axisRows).toBeGreaterThan(390);
     // The x axis: a dark horizontal line at y = top + 400.
     let axisColumns = 0;
-    for (let column = left; column < left + 640; column += 1) if (pixel(png, column, top + 400).every((channel) => channel < 120) || pixel(png, column, top + 399).every((channel) => channel < 120)) axisColumns += 1;
+    for (let column = left; column < left + 640; column += 1)
+      if (pixel(png, column, top + 400).every((channel) => channel < 120) || pixel(png, column, top + 399).every((channel) => channel < 120))
+        axisColumns += 1;
     expect(axisColumns).toBeGreaterThan(630);
     // Tick labels and the axis title left of the y axis and below the x axis; the title above.
     expect(inkCount(png, 0, top, left - 4, top + 400)).toBeGreaterThan(300);
@@ -69,7 +75,8 @@ describe('lineChart', () => {
     expect(countColor(png, [255, 127, 14])).toBeGreaterThan(400);
     const legend = { x0: left + 650, x1: png.width };
     let blueInLegend = 0;
-    for (let y = top; y < top + 60; y += 1) for (let column = legend.x0; column < legend.x1; column += 1) if (countPixel(pixel(png, column, y), [31, 119, 180])) blueInLegend += 1;
+    for (let y = top; y < top + 60; y += 1)
+      for (let column = legend.x0; column < legend.x1; column += 1) if (countPixel(pixel(png, column, y), [31, 119, 180])) blueInLegend += 1;
     expect(blueInLegend).toBeGreaterThan(10);
     expect(inkCount(png, legend.x0, top, legend.x1, top + 60)).toBeGreaterThan(100);
   });

@@ -63,7 +63,16 @@ function makeChart(spec: TopLevelSpec & { width: number; height: number }, paddi
   return chart;
 }
 
-const AXIS = { grid: true, gridColor: '#e4e4e4', domainColor: '#333', tickColor: '#333', labelColor: '#222', titleColor: '#222', labelFontSize: 11, titleFontSize: 12 };
+const AXIS = {
+  grid: true,
+  gridColor: '#e4e4e4',
+  domainColor: '#333',
+  tickColor: '#333',
+  labelColor: '#222',
+  titleColor: '#222',
+  labelFontSize: 11,
+  titleFontSize: 12,
+};
 
 export interface LineSeries {
   readonly x: readonly number[];
@@ -90,7 +99,10 @@ export function lineChart(series: readonly LineSeries[], options: LineChartOptio
   const values = series.flatMap((line, index) =>
     line.x.map((x, point) => ({ x: finiteOrNull(x), y: finiteOrNull(line.y[point]), series: names[index] as string, order: point })),
   );
-  const xRange = range(series.flatMap((line) => line.x), 0);
+  const xRange = range(
+    series.flatMap((line) => line.x),
+    0,
+  );
   const yRange = options.yRange ?? range(series.flatMap((line) => line.y));
   const legend = series.some((line) => line.name !== undefined);
   const spec = {
@@ -156,7 +168,10 @@ export function scatterPlot(layers: readonly ScatterLayer[], options: ScatterPlo
           color: {
             field: 'layer',
             type: 'nominal',
-            scale: { domain: names, range: layers.map((entry, layerIndex) => cssColor(entry.color ?? (PALETTE[layerIndex % PALETTE.length] as Color))) },
+            scale: {
+              domain: names,
+              range: layers.map((entry, layerIndex) => cssColor(entry.color ?? (PALETTE[layerIndex % PALETTE.length] as Color))),
+            },
             legend: legend ? { title: null, labelFontSize: 12, symbolSize: 80, symbolOpacity: 1, labelLimit: 180 } : null,
           },
         },

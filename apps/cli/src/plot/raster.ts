@@ -7,7 +7,11 @@ export type Color = readonly [number, number, number];
 export class Raster {
   readonly pixels: Uint8Array;
 
-  constructor(readonly width: number, readonly height: number, background: Color = [255, 255, 255]) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    background: Color = [255, 255, 255],
+  ) {
     this.pixels = new Uint8Array(width * height * 3);
     for (let offset = 0; offset < this.pixels.length; offset += 3) this.pixels.set(background, offset);
   }
@@ -62,6 +66,14 @@ export class Raster {
 
 /** A categorical palette (Tableau 10). */
 export const PALETTE: readonly Color[] = [
-  [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
-  [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
+  [31, 119, 180],
+  [255, 127, 14],
+  [44, 160, 44],
+  [214, 39, 40],
+  [148, 103, 189],
+  [140, 86, 75],
+  [227, 119, 194],
+  [127, 127, 127],
+  [188, 189, 34],
+  [23, 190, 207],
 ];

@@ -31,7 +31,10 @@ export function vegaLiteSvg(spec: TopLevelSpec & { width: number; height: number
   const width = spec.width + padding.left + padding.right;
   const height = spec.height + padding.top + padding.bottom;
   const renderer = new (vega as unknown as { SVGStringRenderer: new () => SvgStringRenderer }).SVGStringRenderer();
-  const svg = renderer.initialize(null, width, height, [padding.left, padding.top], 1).render((view.scenegraph() as unknown as { root: unknown }).root).svg();
+  const svg = renderer
+    .initialize(null, width, height, [padding.left, padding.top], 1)
+    .render((view.scenegraph() as unknown as { root: unknown }).root)
+    .svg();
   view.finalize();
   return svg;
 }
