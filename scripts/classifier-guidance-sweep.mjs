@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../packages/backends/src/index.ts';
 import { classAccuracy, classifierStatistics, loadEvaluationClassifier, withinClassDiversity } from '../packages/evaluation/src/node.ts';
-import { loadPipeline } from '../packages/pipelines/src/node.ts';
+import { loadPipeline, tileImages, writePng } from '../packages/pipelines/src/node.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((argument) => argument !== '--'),
@@ -30,6 +30,8 @@ const { values } = parseArgs({
     unconditional: { type: 'boolean', default: false },
     karras: { type: 'boolean', default: false },
     backend: { type: 'string', default: 'wasm' },
+    // writes PREFIX-SAMPLER-sS.png: the samples, 10 per row (row r of the grid: labels 0..9)
+    grid: { type: 'string' },
   },
 });
 const n = Number(values.n);
@@ -57,6 +59,11 @@ for (const sampler of values.samplers.split(',')) {
       batchSize: Number(values['batch-size']),
     });
     const images = await tensor.data();
+    if (values.grid) {
+      const grid = tileImages(tensor, { columns: 10 });
+      await writePng(`${values.grid}-${sampler}-s${scale}.png`, grid);
+      grid.dispose();
+    }
     tensor.dispose();
     const seconds = (Date.now() - started) / 1000;
     const { features, probabilities } = await classifierStatistics(evaluator, images, [height, width, channels]);

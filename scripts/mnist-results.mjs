@@ -76,7 +76,7 @@ function classifierSweep(args) {
 if (sections.includes('classifier')) {
   const classifierSteps = values.quick ? 5 : 20;
   const sweep = ['--samplers', 'ddim,ddpm', '--scales', classifierScales.join(','), '--n', String(Math.min(n, 100)), '--steps', String(classifierSteps), '--backend', values.backend];
-  results.classifier = [...classifierSweep([...sweep, '--unconditional']), ...classifierSweep(sweep)];
+  results.classifier = [...classifierSweep([...sweep, '--unconditional', '--grid', `${images}/classifier-null`]), ...classifierSweep(sweep)];
 }
 if (sections.includes('nll')) {
   results.nll = [cli(['nll', ...common, '--n', values.quick ? '8' : '200', '--respace', values.quick ? '10' : '100'])];
