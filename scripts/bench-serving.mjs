@@ -18,26 +18,72 @@ const connections = Number(values.connections ?? 8);
 const steps = Number(values.steps ?? 10);
 const model = 'mnist=models/mnist-unet.safetensors';
 
-const freePort = () => new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 function start(args) {
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout.on('data', (c) => (text += c));
   child.stderr.on('data', (c) => (text += c));
-  return { child, wait: async (pattern) => { for (;;) { const m = text.match(pattern); if (m) return m; if (child.exitCode !== null) throw new Error(text); await new Promise((r) => setTimeout(r, 100)); } } };
+  return {
+    child,
+    wait: async (pattern) => {
+      for (;;) {
+        const m = text.match(pattern);
+        if (m) return m;
+        if (child.exitCode !== null) throw new Error(text);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
 }
 async function api(extra) {
-  const server = start(['apps/server/dist/main.js', '--port', '0', '--model', model, '--classifier', 'none', '--backend', 'wasm', '--max-batch', '16', ...extra]);
+  const server = start([
+    'apps/server/dist/main.js',
+    '--port',
+    '0',
+    '--model',
+    model,
+    '--classifier',
+    'none',
+    '--backend',
+    'wasm',
+    '--max-batch',
+    '16',
+    ...extra,
+  ]);
   server.url = (await server.wait(/"url":"(http:\/\/[^"]+)"/))[1];
   return server;
 }
 async function load(url, connectionCount, count) {
   let seed = 0;
   const result = await autocannon({
-    url: `${url}/v1/samples`, connections: connectionCount, amount: count, timeout: 300,
-    requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: JSON.stringify({ classes: [seed % 10], steps, seed: seed++, format: 'json' }) }) }],
+    url: `${url}/v1/samples`,
+    connections: connectionCount,
+    amount: count,
+    timeout: 300,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, body: JSON.stringify({ classes: [seed % 10], steps, seed: seed++, format: 'json' }) }),
+      },
+    ],
   });
-  return { requestsPerSecond: +(result.requests.total / result.duration).toFixed(2), p50: result.latency.p50, p99: result.latency.p99, mean: +result.latency.mean.toFixed(1), ok: result['2xx'], notOk: result.non2xx + result.errors + result.timeouts };
+  return {
+    requestsPerSecond: +(result.requests.total / result.duration).toFixed(2),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    mean: +result.latency.mean.toFixed(1),
+    ok: result['2xx'],
+    notOk: result.non2xx + result.errors + result.timeouts,
+  };
 }
 
 const rows = [];
@@ -55,10 +101,29 @@ const workers = [];
 let queuedSingle;
 for (const count of [1, 2]) {
   while (workers.length < count) {
-    const worker = start(['apps/cli/dist/main.js', 'worker', '--queue', queue, '--model', model, '--classifier', 'none', '--backend', 'wasm', '--max-batch', '16', '--log-level', 'warn']);
+    const worker = start([
+      'apps/cli/dist/main.js',
+      'worker',
+      '--queue',
+      queue,
+      '--model',
+      model,
+      '--classifier',
+      'none',
+      '--backend',
+      'wasm',
+      '--max-batch',
+      '16',
+      '--log-level',
+      'warn',
+    ]);
     workers.push(worker);
   }
-  for (;;) { const health = await (await fetch(`${queued.url}/healthz`)).json(); if (health.details?.models?.mnist?.workers === count) break; await new Promise((r) => setTimeout(r, 200)); }
+  for (;;) {
+    const health = await (await fetch(`${queued.url}/healthz`)).json();
+    if (health.details?.models?.mnist?.workers === count) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   await load(queued.url, 1, 2);
   rows.push({ setup: `queue, ${count} worker${count > 1 ? 's' : ''}`, connections, ...(await load(queued.url, connections, requests)) });
   if (count === 1) queuedSingle = await load(queued.url, 1, 8);
@@ -67,5 +132,7 @@ for (const worker of workers) worker.child.kill('SIGTERM');
 queued.child.kill('SIGTERM');
 spawnSync('redis-cli', ['-p', String(redisPort), 'shutdown', 'nosave']);
 console.table(rows);
-console.log(`one connection, ${steps} steps, 1 image: in process mean ${single.mean} ms, queued (1 worker) mean ${queuedSingle.mean} ms: the queue adds ${(queuedSingle.mean - single.mean).toFixed(1)} ms per request`);
+console.log(
+  `one connection, ${steps} steps, 1 image: in process mean ${single.mean} ms, queued (1 worker) mean ${queuedSingle.mean} ms: the queue adds ${(queuedSingle.mean - single.mean).toFixed(1)} ms per request`,
+);
 console.log(JSON.stringify({ requests, connections, steps, rows, single, queuedSingle }));

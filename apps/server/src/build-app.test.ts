@@ -1,6 +1,14 @@
 import { connect } from 'node:net';
 import * as tf from '@tensorflow/tfjs-core';
-import { createBatchScheduler, createInProcessBackend, createServedModel, createServingMetrics, type BatchScheduler, type BatchSchedulerOptions, type ServedModel } from '@tfjs-diffusion/serving';
+import {
+  createBatchScheduler,
+  createInProcessBackend,
+  createServedModel,
+  createServingMetrics,
+  type BatchScheduler,
+  type BatchSchedulerOptions,
+  type ServedModel,
+} from '@tfjs-diffusion/serving';
 import type { FastifyInstance } from 'fastify';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +23,10 @@ let url: string;
 
 /** Starts the API over a scheduler on `models` at a free port. */
 async function start(schedulerOptions: BatchSchedulerOptions, maxBodyBytes = 2048) {
-  const metrics = createServingMetrics({ processMetrics: false, queueDepth: async () => ({ waiting: gatedScheduler.status().queuedRequests, active: gatedScheduler.status().runningRequests }) });
+  const metrics = createServingMetrics({
+    processMetrics: false,
+    queueDepth: async () => ({ waiting: gatedScheduler.status().queuedRequests, active: gatedScheduler.status().runningRequests }),
+  });
   const gatedScheduler = createBatchScheduler({ ...schedulerOptions, metrics });
   const backend = createInProcessBackend({ scheduler: gatedScheduler });
   const server = await buildApp({ backend, metrics, tfjsBackend: tf.getBackend(), maxBodyBytes, logger: false });
@@ -24,12 +35,19 @@ async function start(schedulerOptions: BatchSchedulerOptions, maxBodyBytes = 204
   return { scheduler: gatedScheduler, app: server, url: address };
 }
 
-const fakeServed = (name = 'fake'): ServedModel => createServedModel({ name, source: 'memory', model: createFakeModel(), schedule: testSchedule(), dataShape: [4, 4, 1] });
+const fakeServed = (name = 'fake'): ServedModel =>
+  createServedModel({ name, source: 'memory', model: createFakeModel(), schedule: testSchedule(), dataShape: [4, 4, 1] });
 
 beforeAll(async () => {
   await useCpuBackend();
   const tiny = createServedModel({ name: 'tiny', source: 'tiny-unet', model, schedule: testSchedule(), dataShape: [8, 8, 1] });
-  const rgb = createServedModel({ name: 'rgb', source: 'memory', model: { ...createFakeModel(), conditioning: null }, schedule: testSchedule(), dataShape: [4, 4, 3] });
+  const rgb = createServedModel({
+    name: 'rgb',
+    source: 'memory',
+    model: { ...createFakeModel(), conditioning: null },
+    schedule: testSchedule(),
+    dataShape: [4, 4, 3],
+  });
   ({ scheduler, app, url } = await start({ models: [tiny, rgb], maxBatch: 8, maxQueue: 16, batchWindowMilliseconds: 50 }));
 });
 
@@ -75,7 +93,18 @@ describe('POST /v1/samples', () => {
     const response = await postSamples(url, body);
     expect(response.status).toBe(200);
     const result = response.json();
-    expect(result).toMatchObject({ model: 'tiny', shape: [4, 8, 8, 1], labels: [7, 7, 2, 2], sampler: 'ddpm', steps: 2, guidance: 'none', scale: 0, seed: 9, backend: 'cpu', worker: null });
+    expect(result).toMatchObject({
+      model: 'tiny',
+      shape: [4, 8, 8, 1],
+      labels: [7, 7, 2, 2],
+      sampler: 'ddpm',
+      steps: 2,
+      guidance: 'none',
+      scale: 0,
+      seed: 9,
+      backend: 'cpu',
+      worker: null,
+    });
     const samples = result['samples'] as number[][];
     expect(samples.every((sample) => sample.length === 64 && sample.every((value) => value >= -1 && value <= 1))).toBe(true);
     expect((await postSamples(url, body)).json()['samples']).toEqual(samples);
@@ -171,7 +200,11 @@ describe('POST /v1/samples', () => {
 
 describe('jobs, health, metrics, OpenAPI', () => {
   it('runs an async job: POST /v1/jobs gives an id, GET /v1/jobs/:id its state and result', async () => {
-    const created = await fetch(`${url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ classes: [3], steps: 2, seed: 11 }) });
+    const created = await fetch(`${url}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ classes: [3], steps: 2, seed: 11 }),
+    });
     expect(created.status).toBe(202);
     const { id } = (await created.json()) as { id: string };
     let job: Record<string, unknown> = {};
@@ -189,7 +222,16 @@ describe('jobs, health, metrics, OpenAPI', () => {
   it('reports health, Prometheus metrics and an OpenAPI document describing POST /v1/samples', async () => {
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: 'ok', mode: 'in-process', backend: 'cpu', models: [{ name: 'tiny', numClasses: 10, timesteps: 100, shape: [8, 8, 1], cfg: true, classifier: false }, { name: 'rgb', numClasses: null, shape: [4, 4, 3] }], maxBatch: 8 });
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      mode: 'in-process',
+      backend: 'cpu',
+      models: [
+        { name: 'tiny', numClasses: 10, timesteps: 100, shape: [8, 8, 1], cfg: true, classifier: false },
+        { name: 'rgb', numClasses: null, shape: [4, 4, 3] },
+      ],
+      maxBatch: 8,
+    });
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/^tfjs_diffusion_queue_depth\{state="waiting"\} 0$/m);
     expect(metrics).toMatch(/^tfjs_diffusion_batch_size_count [1-9]/m);
@@ -197,15 +239,35 @@ describe('jobs, health, metrics, OpenAPI', () => {
     expect(metrics).toMatch(/^tfjs_diffusion_request_seconds_bucket\{le="[0-9.]+",mode="in-process",status="200"\}/m);
     expect(metrics).toMatch(/^tfjs_diffusion_errors_total\{kind="validation"\} [1-9]/m);
     expect(metrics).toMatch(/^tfjs_diffusion_samples_total [1-9]/m);
-    const openapi = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } }>> };
+    const openapi = (await (await fetch(`${url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } }>>;
+    };
     const post = openapi.paths['/v1/samples']?.['post'];
-    expect(Object.keys(post?.requestBody?.content['application/json']?.schema.properties ?? {})).toEqual(['model', 'classes', 'perClass', 'sampler', 'steps', 'eta', 'karras', 'guidance', 'scale', 'seed', 'format']);
+    expect(Object.keys(post?.requestBody?.content['application/json']?.schema.properties ?? {})).toEqual([
+      'model',
+      'classes',
+      'perClass',
+      'sampler',
+      'steps',
+      'eta',
+      'karras',
+      'guidance',
+      'scale',
+      'seed',
+      'format',
+    ]);
     expect(openapi.paths['/v1/jobs/{id}']).toBeDefined();
     expect((await fetch(`${url}/docs`)).status).toBeLessThan(400);
   });
 
   it('says degraded when a model cannot sample (its start-up probe failed)', async () => {
-    const broken = createServedModel({ name: 'broken', source: 'memory', model: { ...createFakeModel(), predict: () => ({ prediction: tf.fill([1, 4, 4, 1], Number.NaN) }) }, schedule: testSchedule(), dataShape: [4, 4, 1] });
+    const broken = createServedModel({
+      name: 'broken',
+      source: 'memory',
+      model: { ...createFakeModel(), predict: (input) => ({ prediction: tf.mul(input.x, Number.NaN) }) },
+      schedule: testSchedule(),
+      dataShape: [4, 4, 1],
+    });
     const server = await start({ models: [fakeServed(), broken] });
     await server.scheduler.probe();
     const health = await fetch(`${server.url}/healthz`);
@@ -224,7 +286,14 @@ describe('jobs, health, metrics, OpenAPI', () => {
 describe('queue limits, gone clients and shutdown over HTTP', () => {
   it('answers 429 with Retry-After from the queued steps; the waiting requests then go in one batch', async () => {
     const gate = createGate();
-    const server = await start({ models: [fakeServed()], maxBatch: 2, maxQueue: 2, onStep: gate.wait, initialStepSeconds: 0.25, batchWindowMilliseconds: 5 });
+    const server = await start({
+      models: [fakeServed()],
+      maxBatch: 2,
+      maxQueue: 2,
+      onStep: gate.wait,
+      initialStepSeconds: 0.25,
+      batchWindowMilliseconds: 5,
+    });
     const request = (label: number) => postSamples(server.url, { classes: [label], steps: 8, seed: label, format: 'json' });
     const first = request(1);
     await waitFor(() => server.scheduler.status().runningRequests === 1);
@@ -244,15 +313,31 @@ describe('queue limits, gone clients and shutdown over HTTP', () => {
   it('stops sampling a request whose client has gone', async () => {
     const gate = createGate();
     let steps = 0;
-    const server = await start({ models: [fakeServed()], onStep: async () => { steps += 1; await gate.wait(); }, batchWindowMilliseconds: 0 });
+    const server = await start({
+      models: [fakeServed()],
+      onStep: async () => {
+        steps += 1;
+        await gate.wait();
+      },
+      batchWindowMilliseconds: 0,
+    });
     const controller = new AbortController();
-    const abandoned = fetch(`${server.url}/v1/samples`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ classes: [1], steps: 40 }), signal: controller.signal }).then(async (response) => `${response.status} ${await response.text()}`, () => 'aborted');
+    const abandoned = fetch(`${server.url}/v1/samples`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ classes: [1], steps: 40 }),
+      signal: controller.signal,
+    }).then(
+      async (response) => `${response.status} ${await response.text()}`,
+      () => 'aborted',
+    );
     await waitFor(() => server.scheduler.status().runningRequests === 1);
     controller.abort();
     expect(await abandoned).toBe('aborted');
     // the server notices the closed connection (counted as client-gone) while the batch is held in its first step
     let metrics = '';
-    for (let attempt = 0; attempt < 500 && !/kind="client-gone"/.test(metrics); attempt += 1) metrics = await (await fetch(`${server.url}/metrics`)).text();
+    for (let attempt = 0; attempt < 500 && !/kind="client-gone"/.test(metrics); attempt += 1)
+      metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/^tfjs_diffusion_errors_total\{kind="client-gone"\} 1$/m);
     // once released, the batch stops instead of running 39 more steps
     gate.open();

@@ -76,7 +76,11 @@ function asRequestError(error: FastifyError, maxBodyBytes: number): RequestError
   if (error.validation) return validationError(error.validation as unknown as ValidationEntry[], error.validationContext);
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new RequestError(413, `body: larger than the ${maxBodyBytes} bytes accepted`, { field: 'body', headers: { Connection: 'close' }, kind: 'too-large' });
+      return new RequestError(413, `body: larger than the ${maxBodyBytes} bytes accepted`, {
+        field: 'body',
+        headers: { Connection: 'close' },
+        kind: 'too-large',
+      });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new RequestError(415, 'content-type: must be application/json', { field: 'content-type', kind: 'validation' });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -149,7 +153,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'tfjs-diffusion sampling API', version: '1', description: `Served models: ${limits.models.map((model) => model.name).join(', ')}. Mode: ${backend.mode}.` },
+      info: {
+        title: 'tfjs-diffusion sampling API',
+        version: '1',
+        description: `Served models: ${limits.models.map((model) => model.name).join(', ')}. Mode: ${backend.mode}.`,
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -163,7 +171,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     void reply.header('X-Request-Id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
-    if (request.routeOptions.url === '/v1/samples') metrics.requestSeconds.observe({ mode: backend.mode, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    if (request.routeOptions.url === '/v1/samples')
+      metrics.requestSeconds.observe({ mode: backend.mode, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -182,10 +191,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const path = request.url.split('?')[0] ?? '/';
     const route = ROUTES.find(([pattern]) => pattern.test(path));
     if (route) {
-      void reply.code(405).header('Allow', route[1]).send({ error: `${request.method} ${path}: use ${route[1]}` });
+      void reply
+        .code(405)
+        .header('Allow', route[1])
+        .send({ error: `${request.method} ${path}: use ${route[1]}` });
       return;
     }
-    void reply.code(404).send({ error: `no route ${request.method} ${path}; the routes are POST /v1/samples, POST /v1/jobs, GET /v1/jobs/:id, GET /healthz, GET /metrics, GET /openapi.json, GET /docs` });
+    void reply
+      .code(404)
+      .send({
+        error: `no route ${request.method} ${path}; the routes are POST /v1/samples, POST /v1/jobs, GET /v1/jobs/:id, GET /healthz, GET /metrics, GET /openapi.json, GET /docs`,
+      });
   });
 
   app.post<{ Body: SampleRequestBody }>(
@@ -193,7 +209,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     {
       schema: {
         summary: 'Sample images and wait for them',
-        description: 'Answers a PNG grid (one row per class, perClass columns) or, with format json, the images as numbers. Compatible requests share one network call per step; a request gets the same images for its seed whatever it is batched with.',
+        description:
+          'Answers a PNG grid (one row per class, perClass columns) or, with format json, the images as numbers. Compatible requests share one network call per step; a request gets the same images for its seed whatever it is batched with.',
         body: bodySchema,
         response: {
           200: {
@@ -208,7 +225,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       const sampleRequest = resolveSampleRequest(request.body, limits);
       const outcome = await backend.sample(sampleRequest, { signal: clientGoneSignal(reply) });
       void reply.headers(outcomeHeaders(outcome));
-      if (sampleRequest.format === 'json') return reply.type('application/json; charset=utf-8').send(sampleOutcomeJson(outcome, { backend: options.tfjsBackend, classNames: classNamesOf(outcome.request.model) }));
+      if (sampleRequest.format === 'json')
+        return reply
+          .type('application/json; charset=utf-8')
+          .send(sampleOutcomeJson(outcome, { backend: options.tfjsBackend, classNames: classNamesOf(outcome.request.model) }));
       return reply.type('image/png').send(sampleOutcomePng(outcome));
     },
   );
@@ -225,7 +245,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     async (request, reply) => {
       const sampleRequest = resolveSampleRequest(request.body, limits);
       const id = await backend.createJob(sampleRequest);
-      return reply.code(202).header('Location', `/v1/jobs/${id}`).send({ id, state: 'waiting', url: `/v1/jobs/${id}`, seed: sampleRequest.seed, model: sampleRequest.model });
+      return reply
+        .code(202)
+        .header('Location', `/v1/jobs/${id}`)
+        .send({ id, state: 'waiting', url: `/v1/jobs/${id}`, seed: sampleRequest.seed, model: sampleRequest.model });
     },
   );
 
@@ -240,47 +263,66 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
     async (request, reply) => {
       const job = await backend.getJob(request.params.id);
-      if (job === undefined) throw new RequestError(404, `id: no job ${request.params.id} (finished jobs are kept for a while, then dropped)`, { field: 'id', kind: 'not-found' });
+      if (job === undefined)
+        throw new RequestError(404, `id: no job ${request.params.id} (finished jobs are kept for a while, then dropped)`, {
+          field: 'id',
+          kind: 'not-found',
+        });
       return reply.send({
         id: job.id,
         state: job.state,
         progress: job.progress,
         attempts: job.attempts,
         request: job.request,
-        ...(job.result ? { result: sampleOutcomeJson(job.result, { backend: options.tfjsBackend, classNames: classNamesOf(job.request.model) }) } : {}),
+        ...(job.result
+          ? { result: sampleOutcomeJson(job.result, { backend: options.tfjsBackend, classNames: classNamesOf(job.request.model) }) }
+          : {}),
         ...(job.error ? { error: job.error } : {}),
       });
     },
   );
 
-  app.get('/healthz', { schema: { summary: 'ok (200) when every model can sample; else 503', response: { 200: healthSchema, 503: healthSchema } } }, async (_request, reply) => {
-    const health = await backend.health();
-    const closing = app.server.listening === false;
-    const status = closing ? 'shutting-down' : health.ok ? 'ok' : 'degraded';
-    return reply.code(status === 'ok' ? 200 : 503).send({
-      status,
-      mode: backend.mode,
-      backend: options.tfjsBackend,
-      models: limits.models.map((model) => ({
-        name: model.name,
-        source: model.source,
-        numClasses: model.numClasses,
-        classNames: model.classNames,
-        timesteps: model.timesteps,
-        shape: [...model.dataShape],
-        cfg: model.nullClass !== null,
-        classifier: model.classifierUnavailable === undefined,
-      })),
-      maxBatch: limits.maxSamples,
-      queue: await backend.queueDepth(),
-      details: health.details,
-    });
-  });
+  app.get(
+    '/healthz',
+    { schema: { summary: 'ok (200) when every model can sample; else 503', response: { 200: healthSchema, 503: healthSchema } } },
+    async (_request, reply) => {
+      const health = await backend.health();
+      const closing = app.server.listening === false;
+      const status = closing ? 'shutting-down' : health.ok ? 'ok' : 'degraded';
+      return reply.code(status === 'ok' ? 200 : 503).send({
+        status,
+        mode: backend.mode,
+        backend: options.tfjsBackend,
+        models: limits.models.map((model) => ({
+          name: model.name,
+          source: model.source,
+          numClasses: model.numClasses,
+          classNames: model.classNames,
+          timesteps: model.timesteps,
+          shape: [...model.dataShape],
+          cfg: model.nullClass !== null,
+          classifier: model.classifierUnavailable === undefined,
+        })),
+        maxBatch: limits.maxSamples,
+        queue: await backend.queueDepth(),
+        details: health.details,
+      });
+    },
+  );
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics: queue depth, batch sizes, step and request latency, samples per second, errors by kind', response: { 200: Type.String() } } }, async (_request, reply) => {
-    const text = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).send(text);
-  });
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Prometheus metrics: queue depth, batch sizes, step and request latency, samples per second, errors by kind',
+        response: { 200: Type.String() },
+      },
+    },
+    async (_request, reply) => {
+      const text = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).send(text);
+    },
+  );
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

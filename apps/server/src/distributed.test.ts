@@ -3,7 +3,8 @@ import { postSamples } from './test-utils/http-client.js';
 import { ensureBuilt, hasRedisServer, spawnNode, startRedis, stopProcess, type Spawned } from './test-utils/processes.js';
 
 const redisInstalled = hasRedisServer();
-if (!redisInstalled) console.warn('distributed.test.ts skipped: redis-server is not installed (apt-get install redis-server, or bash scripts/setup.sh)');
+if (!redisInstalled)
+  console.warn('distributed.test.ts skipped: redis-server is not installed (apt-get install redis-server, or bash scripts/setup.sh)');
 
 const MODEL = 'mnist=models/mnist-unet.safetensors';
 
@@ -15,15 +16,51 @@ describe.skipIf(!redisInstalled)('distributed mode: one API with --queue, two wo
 
   const startWorker = (): Spawned =>
     spawnNode([
-      'apps/cli/dist/main.js', 'worker', '--queue', redis.url, '--model', MODEL, '--classifier', 'none', '--backend', 'wasm',
-      '--max-batch', '8', '--concurrency', '4', '--batch-window-ms', '20', '--lock-duration-ms', '5000', '--stalled-interval-ms', '1000', '--log-level', 'info',
+      'apps/cli/dist/main.js',
+      'worker',
+      '--queue',
+      redis.url,
+      '--model',
+      MODEL,
+      '--classifier',
+      'none',
+      '--backend',
+      'wasm',
+      '--max-batch',
+      '8',
+      '--concurrency',
+      '4',
+      '--batch-window-ms',
+      '20',
+      '--lock-duration-ms',
+      '5000',
+      '--stalled-interval-ms',
+      '1000',
+      '--log-level',
+      'info',
     ]);
 
   beforeAll(async () => {
     await ensureBuilt();
     redis = await startRedis();
     workers = [startWorker(), startWorker()];
-    api = spawnNode(['apps/server/dist/main.js', '--port', '0', '--queue', redis.url, '--model', MODEL, '--classifier', 'none', '--backend', 'wasm', '--max-batch', '8', '--job-timeout-ms', '60000']);
+    api = spawnNode([
+      'apps/server/dist/main.js',
+      '--port',
+      '0',
+      '--queue',
+      redis.url,
+      '--model',
+      MODEL,
+      '--classifier',
+      'none',
+      '--backend',
+      'wasm',
+      '--max-batch',
+      '8',
+      '--job-timeout-ms',
+      '60000',
+    ]);
     url = (await api.waitFor(/"url":"(http:\/\/[^"]+)"/))[1] as string;
     await Promise.all(workers.map((worker) => worker.waitFor(/worker ready/)));
   }, 600_000);
@@ -34,14 +71,21 @@ describe.skipIf(!redisInstalled)('distributed mode: one API with --queue, two wo
   });
 
   it('answers every request 200 with the same images when a worker is SIGKILLed mid-job; describes itself and reports the queue', async () => {
-    const health = (await (await fetch(`${url}/healthz`)).json()) as { status: string; mode: string; details: { models: Record<string, { workers: number }> } };
+    const health = (await (await fetch(`${url}/healthz`)).json()) as {
+      status: string;
+      mode: string;
+      details: { models: Record<string, { workers: number }> };
+    };
     expect(health).toMatchObject({ status: 'ok', mode: 'queue' });
     expect(health.details.models['mnist']?.workers).toBe(2);
 
     // 12 concurrent clients; 8-step DDIM; each request has its own seed
     const bodies = Array.from({ length: 12 }, (_, index) => ({ classes: [index % 10], steps: 8, seed: 1000 + index, format: 'json' }));
     const undisturbed = await Promise.all(bodies.map((body) => postSamples(url, body)));
-    expect(undisturbed.map((response) => response.status), undisturbed.map((response) => (response.status === 200 ? '' : response.bytes.toString())).join(' ')).toEqual(bodies.map(() => 200));
+    expect(
+      undisturbed.map((response) => response.status),
+      undisturbed.map((response) => (response.status === 200 ? '' : response.bytes.toString())).join(' '),
+    ).toEqual(bodies.map(() => 200));
     const reference = undisturbed.map((response) => response.json());
     expect(new Set(reference.map((result) => result['worker'])).size).toBe(2);
 
@@ -55,7 +99,10 @@ describe.skipIf(!redisInstalled)('distributed mode: one API with --queue, two wo
     expect(await stopProcess(killed.child, 'SIGKILL')).toBe('SIGKILL');
     const killedName = (killed.output().match(/"worker":"([^"]+)"/) as RegExpMatchArray)[1];
     const responses = await disturbed;
-    expect(responses.map((response) => response.status), responses.map((response) => (response.status === 200 ? '' : response.bytes.toString())).join(' ')).toEqual(bodies.map(() => 200));
+    expect(
+      responses.map((response) => response.status),
+      responses.map((response) => (response.status === 200 ? '' : response.bytes.toString())).join(' '),
+    ).toEqual(bodies.map(() => 200));
     const results = responses.map((response) => response.json());
     results.forEach((result, index) => {
       expect(result['seed']).toBe(1000 + index);

@@ -19,7 +19,10 @@ async function main(): Promise<number | undefined> {
   }
   const log = pino({ level: configuration.logLevel, base: { service: 'tfjs-diffusion-server' } });
   const server = await serve(configuration, log);
-  log.info({ url: server.url, mode: server.backend.mode, maxBatch: configuration.maxBatch, maxQueue: configuration.maxQueue }, `listening on ${server.url} (POST /v1/samples, POST /v1/jobs, GET /healthz, GET /metrics, GET /openapi.json, GET /docs)`);
+  log.info(
+    { url: server.url, mode: server.backend.mode, maxBatch: configuration.maxBatch, maxQueue: configuration.maxQueue },
+    `listening on ${server.url} (POST /v1/samples, POST /v1/jobs, GET /healthz, GET /metrics, GET /openapi.json, GET /docs)`,
+  );
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {

@@ -1,9 +1,15 @@
 import { Type } from '@sinclair/typebox';
 
 /** Every error answer: what was wrong, and the request field at fault when there is one. */
-export const errorSchema = Type.Object({ error: Type.String(), field: Type.Optional(Type.String()) }, { description: 'What was wrong; field names the request field at fault' });
+export const errorSchema = Type.Object(
+  { error: Type.String(), field: Type.Optional(Type.String()) },
+  { description: 'What was wrong; field names the request field at fault' },
+);
 
-const batchSchema = Type.Object({ id: Type.Integer(), requests: Type.Integer(), samples: Type.Integer() }, { description: 'The batch the request was sampled in (ids count per process)' });
+const batchSchema = Type.Object(
+  { id: Type.Integer(), requests: Type.Integer(), samples: Type.Integer() },
+  { description: 'The batch the request was sampled in (ids count per process)' },
+);
 
 /** POST /v1/samples with format json, and a finished job's result. */
 export const sampleJsonSchema = Type.Object({
@@ -22,7 +28,9 @@ export const sampleJsonSchema = Type.Object({
   seed: Type.Integer(),
   backend: Type.Union([Type.String(), Type.Null()]),
   worker: Type.Union([Type.String(), Type.Null()], { description: 'the queue worker that sampled it (host:pid), null in process' }),
-  attempt: Type.Union([Type.Integer(), Type.Null()], { description: 'which attempt of the queue job gave the images: 2 when the first worker died mid-job; null in process' }),
+  attempt: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'which attempt of the queue job gave the images: 2 when the first worker died mid-job; null in process',
+  }),
   batch: batchSchema,
   waitMilliseconds: Type.Number(),
   samplingMilliseconds: Type.Number(),
@@ -31,7 +39,13 @@ export const sampleJsonSchema = Type.Object({
   samples: Type.Array(Type.Array(Type.Number()), { description: 'one flat NHWC array per image, values in [-1, 1]' }),
 });
 
-export const jobCreatedSchema = Type.Object({ id: Type.String(), state: Type.String(), url: Type.String(), seed: Type.Integer(), model: Type.String() });
+export const jobCreatedSchema = Type.Object({
+  id: Type.String(),
+  state: Type.String(),
+  url: Type.String(),
+  seed: Type.Integer(),
+  model: Type.String(),
+});
 
 export const jobSchema = Type.Object({
   id: Type.String(),

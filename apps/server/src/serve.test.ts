@@ -57,6 +57,11 @@ describe('serve (the shipped MNIST model)', () => {
     expect(third).toMatchObject({ model: 'mnist', guidance: 'classifier', scale: 1, backend: 'wasm', shape: [1, 28, 28, 1] });
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     const health = (await (await fetch(`${server.url}/healthz`)).json()) as Record<string, unknown>;
-    expect(health).toMatchObject({ status: 'ok', backend: 'wasm', models: [{ name: 'mnist', numClasses: 10, timesteps: 1000, shape: [28, 28, 1], cfg: true, classifier: true }], queue: { waiting: 0, active: 0 } });
+    expect(health).toMatchObject({
+      status: 'ok',
+      backend: 'wasm',
+      models: [{ name: 'mnist', numClasses: 10, timesteps: 1000, shape: [28, 28, 1], cfg: true, classifier: true }],
+      queue: { waiting: 0, active: 0 },
+    });
   });
 });

@@ -28,7 +28,11 @@ export interface ServingServer {
 }
 
 /** Loads every --model file (and the classifier) as served models; frees what was loaded if one fails. */
-export async function loadServedModels(specifications: readonly ModelSpecification[], classifierPath: string | null, log: FastifyBaseLogger): Promise<{ models: ServedModel[]; dispose: () => void }> {
+export async function loadServedModels(
+  specifications: readonly ModelSpecification[],
+  classifierPath: string | null,
+  log: FastifyBaseLogger,
+): Promise<{ models: ServedModel[]; dispose: () => void }> {
   const models: ServedModel[] = [];
   const dispose = (): void => {
     for (const model of models) model.dispose();
@@ -37,7 +41,10 @@ export async function loadServedModels(specifications: readonly ModelSpecificati
     for (const specification of specifications) {
       const served = await loadServedModel(specification, classifierPath);
       const { numClasses, dataShape, timesteps, classifierUnavailable } = served.description;
-      log.info({ model: specification.name, file: specification.path, numClasses, shape: dataShape, timesteps, classifier: classifierUnavailable ?? 'yes' }, 'model loaded');
+      log.info(
+        { model: specification.name, file: specification.path, numClasses, shape: dataShape, timesteps, classifier: classifierUnavailable ?? 'yes' },
+        'model loaded',
+      );
       models.push(served);
     }
   } catch (error) {
@@ -77,7 +84,13 @@ export async function serve(configuration: ServerConfiguration, log: FastifyBase
   } else {
     const limits = { models: loaded.models.map((model) => model.description), maxSamples: configuration.maxBatch };
     loaded.dispose();
-    backend = createQueueBackend({ url: configuration.queueUrl, queueName: configuration.queueName, limits, maxQueue: configuration.maxQueue, jobTimeoutMilliseconds: configuration.jobTimeoutMilliseconds });
+    backend = createQueueBackend({
+      url: configuration.queueUrl,
+      queueName: configuration.queueName,
+      limits,
+      maxQueue: configuration.maxQueue,
+      jobTimeoutMilliseconds: configuration.jobTimeoutMilliseconds,
+    });
     log.info({ queue: configuration.queueUrl, name: configuration.queueName }, 'queue mode: requests become BullMQ jobs');
   }
   const app = await buildApp({

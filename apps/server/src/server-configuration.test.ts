@@ -23,10 +23,37 @@ describe('parseServerConfiguration', () => {
   });
 
   it('reads repeated --model NAME=FILE, a bare FILE named after the file, --queue; flags win over the environment', () => {
-    const environment = { PORT: '9000', HOST: '0.0.0.0', TFJS_DIFFUSION_BACKEND: 'cpu', MAX_BATCH: '4', MAX_QUEUE: '8', BATCH_WINDOW_MS: '0', CLASSIFIER: 'none', QUEUE_URL: 'redis://127.0.0.1:6390' };
-    expect(parseServerConfiguration([], environment)).toMatchObject({ port: 9000, host: '0.0.0.0', backend: 'cpu', maxBatch: 4, maxQueue: 8, batchWindowMilliseconds: 0, classifierPath: null, queueUrl: 'redis://127.0.0.1:6390' });
-    const configuration = parseServerConfiguration(['--model', `digits=${DEFAULT_MODEL_PATH}`, '--model', DEFAULT_MODEL_PATH, '--queue', 'redis://h:1'], environment);
-    expect(configuration).toMatchObject({ models: [{ name: 'digits', path: DEFAULT_MODEL_PATH }, { name: 'mnist-unet', path: DEFAULT_MODEL_PATH }], queueUrl: 'redis://h:1' });
+    const environment = {
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      TFJS_DIFFUSION_BACKEND: 'cpu',
+      MAX_BATCH: '4',
+      MAX_QUEUE: '8',
+      BATCH_WINDOW_MS: '0',
+      CLASSIFIER: 'none',
+      QUEUE_URL: 'redis://127.0.0.1:6390',
+    };
+    expect(parseServerConfiguration([], environment)).toMatchObject({
+      port: 9000,
+      host: '0.0.0.0',
+      backend: 'cpu',
+      maxBatch: 4,
+      maxQueue: 8,
+      batchWindowMilliseconds: 0,
+      classifierPath: null,
+      queueUrl: 'redis://127.0.0.1:6390',
+    });
+    const configuration = parseServerConfiguration(
+      ['--model', `digits=${DEFAULT_MODEL_PATH}`, '--model', DEFAULT_MODEL_PATH, '--queue', 'redis://h:1'],
+      environment,
+    );
+    expect(configuration).toMatchObject({
+      models: [
+        { name: 'digits', path: DEFAULT_MODEL_PATH },
+        { name: 'mnist-unet', path: DEFAULT_MODEL_PATH },
+      ],
+      queueUrl: 'redis://h:1',
+    });
     expect(parseServerConfiguration(['--help'], {})).toBe('help');
   });
 
@@ -34,10 +61,14 @@ describe('parseServerConfiguration', () => {
     expect(() => parseServerConfiguration([], { PORT: 'eighty' })).toThrow(/PORT must be an integer/);
     expect(() => parseServerConfiguration(['--backend', 'gpu'], {})).toThrow(/--backend 'gpu' is not a backend/);
     expect(() => parseServerConfiguration(['--model', 'a=/no/such.safetensors'], {})).toThrow(/model a: \/no\/such.safetensors does not exist/);
-    expect(() => parseServerConfiguration(['--model', `a=${DEFAULT_MODEL_PATH}`, '--model', `a=${DEFAULT_MODEL_PATH}`], {})).toThrow(/name a is given twice/);
+    expect(() => parseServerConfiguration(['--model', `a=${DEFAULT_MODEL_PATH}`, '--model', `a=${DEFAULT_MODEL_PATH}`], {})).toThrow(
+      /name a is given twice/,
+    );
     expect(() => parseServerConfiguration(['--model', `bad name=${DEFAULT_MODEL_PATH}`], {})).toThrow(/letters, digits/);
     expect(() => parseServerConfiguration(['--queue', 'http://h:1'], {})).toThrow(/--queue: .*redis:\/\//);
-    expect(() => parseServerConfiguration(['--max-batch', '64', '--max-queue', '8'], {})).toThrow(/max-queue \(8\) must be at least max-batch \(64\)/);
+    expect(() => parseServerConfiguration(['--max-batch', '64', '--max-queue', '8'], {})).toThrow(
+      /max-queue \(8\) must be at least max-batch \(64\)/,
+    );
     expect(() => parseServerConfiguration(['--colour'], {})).toThrow(ConfigurationError);
   });
 });

@@ -2,7 +2,13 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BACKEND_ENVIRONMENT_VARIABLE, parseBackendName } from '@tfjs-diffusion/backends';
 import type { BackendName } from '@tfjs-diffusion/core';
-import { DEFAULT_CLASSIFIER_PATH, DEFAULT_MODEL_PATH, parseModelSpecifications, redisConnection, type ModelSpecification } from '@tfjs-diffusion/serving';
+import {
+  DEFAULT_CLASSIFIER_PATH,
+  DEFAULT_MODEL_PATH,
+  parseModelSpecifications,
+  redisConnection,
+  type ModelSpecification,
+} from '@tfjs-diffusion/serving';
 
 /** Everything `main` needs to start a server, from flags and environment variables. */
 export interface ServerConfiguration {
@@ -84,7 +90,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 /** Reads the --model values (or MODEL), checks that the files exist and the names are unique. */
 export function readModelFlags(texts: readonly string[] | undefined, environmentValue: string | undefined): ModelSpecification[] {
-  const given = texts && texts.length > 0 ? texts : environmentValue && environmentValue.trim() !== '' ? [environmentValue] : [`mnist=${DEFAULT_MODEL_PATH}`];
+  const given =
+    texts && texts.length > 0 ? texts : environmentValue && environmentValue.trim() !== '' ? [environmentValue] : [`mnist=${DEFAULT_MODEL_PATH}`];
   let models: ModelSpecification[];
   try {
     models = parseModelSpecifications(given);

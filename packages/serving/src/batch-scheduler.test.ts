@@ -23,18 +23,29 @@ function submit(service: BatchScheduler, body: Record<string, unknown>, signal?:
 describe('createBatchScheduler', () => {
   it('batches requests that arrive together into one network call per step and splits the results', async () => {
     const service = fakeService();
-    const results = await Promise.all([submit(service, { classes: [1], seed: 1 }), submit(service, { classes: [2, 3], seed: 2 }), submit(service, { classes: [4], perClass: 3, seed: 3 })]);
+    const results = await Promise.all([
+      submit(service, { classes: [1], seed: 1 }),
+      submit(service, { classes: [2, 3], seed: 2 }),
+      submit(service, { classes: [4], perClass: 3, seed: 3 }),
+    ]);
     expect(service.status()).toMatchObject({ batches: 1, networkCalls: 3, queuedRequests: 0, runningRequests: 0 });
     expect(results.map((result) => result.batch)).toEqual([1, 2, 3].map(() => ({ id: 1, requests: 3, samples: 6 })));
     expect(results.map((result) => Array.from(result.labels))).toEqual([[1], [2, 3], [4, 4, 4]]);
-    expect(results.map((result) => result.shape)).toEqual([[1, 4, 4, 1], [2, 4, 4, 1], [3, 4, 4, 1]]);
+    expect(results.map((result) => result.shape)).toEqual([
+      [1, 4, 4, 1],
+      [2, 4, 4, 1],
+      [3, 4, 4, 1],
+    ]);
     expect(results[1]?.samples.length).toBe(2 * 16);
     await service.close();
   });
 
-  it("gives a request the same samples alone and batched (its own x_T and per-step noise), with no tensor left behind", async () => {
+  it('gives a request the same samples alone and batched (its own x_T and per-step noise), with no tensor left behind', async () => {
     const model = createTinyUNet();
-    const service = createBatchScheduler({ models: [createServedModel({ name: 'tiny', source: 'memory', model, schedule: testSchedule(), dataShape: [8, 8, 1] })], batchWindowMilliseconds: 5 });
+    const service = createBatchScheduler({
+      models: [createServedModel({ name: 'tiny', source: 'memory', model, schedule: testSchedule(), dataShape: [8, 8, 1] })],
+      batchWindowMilliseconds: 5,
+    });
     const before = tf.memory().numTensors;
     for (const settings of [{ sampler: 'ddpm' }, { sampler: 'ddim', eta: 1 }, { sampler: 'euler-ancestral' }, { guidance: 'cfg', scale: 2 }]) {
       const alone = await submit(service, { classes: [5, 6], seed: 42, ...settings });
@@ -112,7 +123,12 @@ describe('createBatchScheduler', () => {
   });
 
   it('rejects every request of a batch whose sampling fails', async () => {
-    const broken = { ...createFakeModel(), predict: () => { throw new Error('the network broke'); } };
+    const broken = {
+      ...createFakeModel(),
+      predict: () => {
+        throw new Error('the network broke');
+      },
+    };
     const service = createBatchScheduler({ models: [fakeServed('fake', broken)] });
     await expect(submit(service, { classes: [1] })).rejects.toThrow('the network broke');
     expect(service.modelHealth()['fake']).toEqual({ ok: false, error: 'the network broke' });
@@ -122,7 +138,13 @@ describe('createBatchScheduler', () => {
   it('drops a queued request whose client has gone, and stops a batch whose every client has gone', async () => {
     const gate = createGate();
     let steps = 0;
-    const service = fakeService({ maxBatch: 2, onStep: async () => { steps += 1; await gate.wait(); } });
+    const service = fakeService({
+      maxBatch: 2,
+      onStep: async () => {
+        steps += 1;
+        await gate.wait();
+      },
+    });
     const first = new AbortController();
     const running = submit(service, { classes: [1], steps: 50 }, first.signal);
     await waitFor(() => service.status().runningRequests === 1);
@@ -149,7 +171,11 @@ describe('createBatchScheduler', () => {
     const first = submit(service, { classes: [1], steps: 4 });
     await waitFor(() => service.status().runningRequests === 1);
     // queued: two 10-step requests that fit one batch, one 6-step request apart: 10 + 6 network calls
-    const queued = [submit(service, { classes: [1], steps: 10 }), submit(service, { classes: [2], steps: 10 }), submit(service, { classes: [3], steps: 6 })];
+    const queued = [
+      submit(service, { classes: [1], steps: 10 }),
+      submit(service, { classes: [2], steps: 10 }),
+      submit(service, { classes: [3], steps: 6 }),
+    ];
     // the running batch is held after its first step, 3 of 4 left: 3 + 16 = 19 calls at 0.5 s = 9.5 s
     expect(service.status().queuedSteps).toBe(19);
     const refused = await submit(service, { classes: [4], perClass: 2 }).catch((caught: unknown) => caught);

@@ -132,7 +132,8 @@ export function createBatchScheduler(options: BatchSchedulerOptions): BatchSched
   }
   if (options.models.length === 0) throw new RangeError('a batch scheduler needs at least one model');
   const models = new Map(options.models.map((model) => [model.description.name, model]));
-  if (models.size !== options.models.length) throw new RangeError(`model names must be unique, got ${options.models.map((model) => model.description.name).join(', ')}`);
+  if (models.size !== options.models.length)
+    throw new RangeError(`model names must be unique, got ${options.models.map((model) => model.description.name).join(', ')}`);
   const onStep = options.onStep ?? yieldToEventLoop;
   const metrics = options.metrics;
   const limits: SampleRequestLimits = { models: options.models.map((model) => model.description), maxSamples: maxBatch };
@@ -292,11 +293,20 @@ export function createBatchScheduler(options: BatchSchedulerOptions): BatchSched
   }
 
   function submit(request: SampleRequest, submitOptions: SubmitOptions = {}): Promise<SampleResult> {
-    if (closed) return Promise.reject(new RequestError(503, 'the server is shutting down; no new requests are accepted', { headers: { Connection: 'close' }, kind: 'shutting-down' }));
-    if (!models.has(request.model)) return Promise.reject(new RequestError(400, `model: unknown model ${JSON.stringify(request.model)}`, { field: 'model' }));
+    if (closed)
+      return Promise.reject(
+        new RequestError(503, 'the server is shutting down; no new requests are accepted', {
+          headers: { Connection: 'close' },
+          kind: 'shutting-down',
+        }),
+      );
+    if (!models.has(request.model))
+      return Promise.reject(new RequestError(400, `model: unknown model ${JSON.stringify(request.model)}`, { field: 'model' }));
     const labels = requestLabels(request);
     if (labels.length > maxBatch) {
-      return Promise.reject(new RequestError(400, `perClass: ${labels.length} images exceed the ${maxBatch} one request may ask for`, { field: 'perClass' }));
+      return Promise.reject(
+        new RequestError(400, `perClass: ${labels.length} images exceed the ${maxBatch} one request may ask for`, { field: 'perClass' }),
+      );
     }
     const queued = samplesOf(queue);
     if (queued + labels.length > maxQueue) {
@@ -309,7 +319,16 @@ export function createBatchScheduler(options: BatchSchedulerOptions): BatchSched
       );
     }
     return new Promise<SampleResult>((resolve, reject) => {
-      const entry: PendingRequest = { request, key: compatibilityKey(request), labels, queuedAt: performance.now(), options: submitOptions, gone: false, resolve, reject };
+      const entry: PendingRequest = {
+        request,
+        key: compatibilityKey(request),
+        labels,
+        queuedAt: performance.now(),
+        options: submitOptions,
+        gone: false,
+        resolve,
+        reject,
+      };
       queue.push(entry);
       if (submitOptions.signal !== undefined) entry.detach = watch(entry, () => undefined);
       scheduleNext(false);
@@ -341,7 +360,19 @@ export function createBatchScheduler(options: BatchSchedulerOptions): BatchSched
       await Promise.all(
         [...models.values()].map(async (served) => {
           const { name } = served.description;
-          const request: SampleRequest = { model: name, classes: [0], perClass: 1, sampler: 'ddim', steps: 1, eta: 0, karras: false, guidance: 'none', scale: 0, seed: 0, format: 'json' };
+          const request: SampleRequest = {
+            model: name,
+            classes: [0],
+            perClass: 1,
+            sampler: 'ddim',
+            steps: 1,
+            eta: 0,
+            karras: false,
+            guidance: 'none',
+            scale: 0,
+            seed: 0,
+            format: 'json',
+          };
           await submit(request).catch(() => undefined);
         }),
       );

@@ -32,7 +32,9 @@ export function encodeGridPng(samples: Float32Array, layout: GridLayout): Buffer
   const pad = layout.pad ?? 2;
   const sampleSize = height * width * channels;
   if (samples.length !== rows * columns * sampleSize) {
-    throw new RangeError(`encodeGridPng: ${rows} x ${columns} samples of ${height}x${width}x${channels} need ${rows * columns * sampleSize} values, got ${samples.length}`);
+    throw new RangeError(
+      `encodeGridPng: ${rows} x ${columns} samples of ${height}x${width}x${channels} need ${rows * columns * sampleSize} values, got ${samples.length}`,
+    );
   }
   const size = gridSize(layout);
   const png = new PNG({ width: size.width, height: size.height, colorType: 6 });

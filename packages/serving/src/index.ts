@@ -33,7 +33,31 @@ export {
   type SampleRequestBody,
   type SampleRequestLimits,
 } from './sample-request.js';
-export { decodeSampleOutcome, encodeSampleOutcome, sampleOutcomeJson, sampleOutcomePng, type EncodedSampleOutcome, type SampleOutcome } from './sample-result.js';
-export { createServedModel, servedModelFromPipeline, type BatchShare, type GenerateBatchOptions, type ModelDescription, type ServedModel, type ServedModelParts } from './served-model.js';
+export {
+  decodeSampleOutcome,
+  encodeSampleOutcome,
+  sampleOutcomeJson,
+  sampleOutcomePng,
+  type EncodedSampleOutcome,
+  type SampleOutcome,
+} from './sample-result.js';
+export {
+  createServedModel,
+  servedModelFromPipeline,
+  type BatchShare,
+  type GenerateBatchOptions,
+  type ModelDescription,
+  type ServedModel,
+  type ServedModelParts,
+} from './served-model.js';
 export { createServingMetrics, type QueueDepth, type ServingMetrics, type ServingMetricsOptions } from './serving-metrics.js';
-export { ETA_SAMPLERS, GUIDANCE_NAMES, KARRAS_SAMPLERS, SAMPLER_NAMES, compatibilityKey, type GuidanceName, type SamplerName, type SamplingSettings } from './sampling-settings.js';
+export {
+  ETA_SAMPLERS,
+  GUIDANCE_NAMES,
+  KARRAS_SAMPLERS,
+  SAMPLER_NAMES,
+  compatibilityKey,
+  type GuidanceName,
+  type SamplerName,
+  type SamplingSettings,
+} from './sampling-settings.js';

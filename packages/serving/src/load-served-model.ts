@@ -31,7 +31,12 @@ export async function loadServedModel(specification: ModelSpecification, classif
       pipeline = await loadPipeline(specification.path);
       classifierUnavailable = `the classifier ${classifierPath} does not fit this model: ${error instanceof Error ? error.message : String(error)}`;
     }
-    if (classifierUnavailable === undefined && pipeline.classifier !== null && pipeline.conditioning !== null && pipeline.classifier.numClasses !== pipeline.conditioning.numClasses) {
+    if (
+      classifierUnavailable === undefined &&
+      pipeline.classifier !== null &&
+      pipeline.conditioning !== null &&
+      pipeline.classifier.numClasses !== pipeline.conditioning.numClasses
+    ) {
       classifierUnavailable = `the classifier has ${pipeline.classifier.numClasses} classes, the model ${pipeline.conditioning.numClasses}`;
     }
   }

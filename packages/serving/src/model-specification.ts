@@ -11,7 +11,8 @@ export function parseModelSpecification(text: string): ModelSpecification {
   const separator = text.indexOf('=');
   const path = separator < 0 ? text : text.slice(separator + 1);
   const name = separator < 0 ? basename(text, extname(text)) : text.slice(0, separator);
-  if (!NAME_PATTERN.test(name)) throw new RangeError(`--model ${text}: the name ${JSON.stringify(name)} must be 1-64 letters, digits, '.', '_' or '-'`);
+  if (!NAME_PATTERN.test(name))
+    throw new RangeError(`--model ${text}: the name ${JSON.stringify(name)} must be 1-64 letters, digits, '.', '_' or '-'`);
   if (path.trim() === '') throw new RangeError(`--model ${text}: no file after '='`);
   return { name, path };
 }

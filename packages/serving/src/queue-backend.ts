@@ -71,52 +71,77 @@ export function createQueueBackend(options: QueueBackendOptions): SampleBackend 
   }
 
   async function add(request: SampleRequest): Promise<Job<SampleJobData, EncodedSampleOutcome>> {
-    if (closed) throw new RequestError(503, 'the server is shutting down; no new requests are accepted', { headers: { Connection: 'close' }, kind: 'shutting-down' });
+    if (closed)
+      throw new RequestError(503, 'the server is shutting down; no new requests are accepted', {
+        headers: { Connection: 'close' },
+        kind: 'shutting-down',
+      });
     const waiting = await queue.getWaitingCount();
     if (waiting >= maxQueue) {
       const seconds = await retryAfterSeconds();
-      throw new RequestError(429, `the queue is full (${waiting} jobs waiting, at most ${maxQueue}); retry after ${seconds} s`, { headers: { 'Retry-After': String(seconds) }, kind: 'queue-full' });
+      throw new RequestError(429, `the queue is full (${waiting} jobs waiting, at most ${maxQueue}); retry after ${seconds} s`, {
+        headers: { 'Retry-After': String(seconds) },
+        kind: 'queue-full',
+      });
     }
-    return queue.add('sample', { body: jobBody(request, limits), request }, {
-      jobId: randomUUID(),
-      attempts: 1,
-      removeOnComplete: { age: keepSeconds, count: 1000 },
-      removeOnFail: { age: keepSeconds, count: 1000 },
-    });
+    return queue.add(
+      'sample',
+      { body: jobBody(request, limits), request },
+      {
+        jobId: randomUUID(),
+        attempts: 1,
+        removeOnComplete: { age: keepSeconds, count: 1000 },
+        removeOnFail: { age: keepSeconds, count: 1000 },
+      },
+    );
   }
 
   function asRequestError(error: unknown): RequestError {
     if (error instanceof RequestError) return error;
     const decoded = decodeJobError(error instanceof Error ? error.message : String(error));
-    return new RequestError(decoded.status, decoded.error, { ...(decoded.field ? { field: decoded.field } : {}), kind: decoded.status === 400 ? 'validation' : 'sampling' });
+    return new RequestError(decoded.status, decoded.error, {
+      ...(decoded.field ? { field: decoded.field } : {}),
+      kind: decoded.status === 400 ? 'validation' : 'sampling',
+    });
   }
 
   return {
     mode: 'queue',
     limits,
     async sample(request, sampleOptions = {}) {
-      const job = await add(request);
-      const id = job.id as string;
-      const signal = sampleOptions.signal;
-      let onAbort: (() => void) | undefined;
       let timer: NodeJS.Timeout | undefined;
-      const gone = new Promise<never>((_, reject) => {
-        onAbort = () => {
-          // a waiting job leaves the queue; one a worker has taken finishes there (its result is kept for GET /v1/jobs/:id)
-          void job.remove().catch(() => undefined);
-          reject(new RequestError(499, 'the client closed the connection; the job was dropped if no worker had taken it', { kind: 'client-gone' }));
-        };
-        if (signal?.aborted) onAbort();
-        else signal?.addEventListener('abort', onAbort, { once: true });
-      });
+      let id = '(not yet enqueued: Redis did not answer)';
+      // the timeout covers enqueueing too: while Redis is unreachable, commands wait for it
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new RequestError(504, `job ${id} did not finish within ${jobTimeoutMilliseconds / 1000} s; GET /v1/jobs/${id} follows it`, { kind: 'timeout' })),
+          () =>
+            reject(
+              new RequestError(504, `job ${id} did not finish within ${jobTimeoutMilliseconds / 1000} s; GET /v1/jobs/${id} follows it`, {
+                kind: 'timeout',
+              }),
+            ),
           jobTimeoutMilliseconds,
         );
       });
+      const signal = sampleOptions.signal;
+      let onAbort: (() => void) | undefined;
+      const run = async (): Promise<EncodedSampleOutcome> => {
+        const job = await add(request);
+        id = job.id as string;
+        const gone = new Promise<never>((_, reject) => {
+          onAbort = () => {
+            // a waiting job leaves the queue; one a worker has taken finishes there (its result is kept for GET /v1/jobs/:id)
+            void job.remove().catch(() => undefined);
+            reject(new RequestError(499, 'the client closed the connection; the job was dropped if no worker had taken it', { kind: 'client-gone' }));
+          };
+          if (signal?.aborted) onAbort();
+          else signal?.addEventListener('abort', onAbort, { once: true });
+        });
+        gone.catch(() => undefined);
+        return Promise.race([job.waitUntilFinished(events), gone]);
+      };
       try {
-        const encoded = await Promise.race([job.waitUntilFinished(events), gone, timeout]);
+        const encoded = await Promise.race([run(), timeout]);
         const outcome = decodeSampleOutcome(encoded);
         stepTimes.push(outcome.samplingMilliseconds / 1000 / Math.max(1, outcome.request.steps));
         if (stepTimes.length > 20) stepTimes.shift();
@@ -126,7 +151,6 @@ export function createQueueBackend(options: QueueBackendOptions): SampleBackend 
       } finally {
         clearTimeout(timer);
         if (onAbort) signal?.removeEventListener('abort', onAbort);
-        gone.catch(() => undefined);
       }
     },
     async createJob(request) {
@@ -137,7 +161,10 @@ export function createQueueBackend(options: QueueBackendOptions): SampleBackend 
       const job = await queue.getJob(id);
       if (job === undefined || job === null) return undefined;
       const state = (await job.getState()) as JobState;
-      const progress = typeof job.progress === 'object' && job.progress !== null && 'step' in job.progress ? (job.progress as { step: number; totalSteps: number }) : null;
+      const progress =
+        typeof job.progress === 'object' && job.progress !== null && 'step' in job.progress
+          ? (job.progress as { step: number; totalSteps: number })
+          : null;
       return {
         id,
         state,

@@ -64,7 +64,10 @@ export async function createQueueWorker(options: QueueWorkerOptions): Promise<Qu
       } catch (error) {
         throw new Error(encodeJobError(jobErrorOf(error)));
       }
-      options.log?.info({ job: job.id, model: request.model, images: request.classes.length * request.perClass, attempt: job.attemptsStarted }, 'job taken');
+      options.log?.info(
+        { job: job.id, model: request.model, images: request.classes.length * request.perClass, attempt: job.attemptsStarted },
+        'job taken',
+      );
       try {
         const result = await scheduler.submit(request, {
           onProgress: (step, totalSteps) => {
@@ -89,7 +92,12 @@ export async function createQueueWorker(options: QueueWorkerOptions): Promise<Qu
   const client = await worker.client;
   const key = `${heartbeatPrefix(queueName)}${name}`;
   const beat = async (): Promise<void> => {
-    const heartbeat: WorkerHeartbeat = { worker: name, at: new Date().toISOString(), models: scheduler.modelHealth(), batches: scheduler.status().batches };
+    const heartbeat: WorkerHeartbeat = {
+      worker: name,
+      at: new Date().toISOString(),
+      models: scheduler.modelHealth(),
+      batches: scheduler.status().batches,
+    };
     await client.set(key, JSON.stringify(heartbeat), { PX: heartbeatMilliseconds * 3 });
   };
   await beat();

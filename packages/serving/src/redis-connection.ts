@@ -14,7 +14,8 @@ export function redisConnection(url: string): ConnectionOptions {
   } catch {
     throw new RangeError(`--queue must be a redis://HOST:PORT URL, got ${JSON.stringify(url)}`);
   }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new RangeError(`--queue must be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`);
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
+    throw new RangeError(`--queue must be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`);
   return { url, maxRetriesPerRequest: null };
 }
 

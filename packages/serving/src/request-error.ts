@@ -1,5 +1,6 @@
 /** What kind of failure a request met; the label of the errors counter in /metrics. */
-export type RequestErrorKind = 'validation' | 'too-large' | 'queue-full' | 'not-found' | 'shutting-down' | 'timeout' | 'client-gone' | 'sampling' | 'unavailable';
+export type RequestErrorKind =
+  'validation' | 'too-large' | 'queue-full' | 'not-found' | 'shutting-down' | 'timeout' | 'client-gone' | 'sampling' | 'unavailable';
 
 /**
  * An error that becomes an HTTP response: `status`, a JSON body `{ error: message, field }`, and
@@ -12,13 +13,31 @@ export class RequestError extends Error {
   readonly headers: Readonly<Record<string, string>>;
   readonly kind: RequestErrorKind;
 
-  constructor(status: number, message: string, options: { field?: string; headers?: Record<string, string>; kind?: RequestErrorKind; cause?: unknown } = {}) {
+  constructor(
+    status: number,
+    message: string,
+    options: { field?: string; headers?: Record<string, string>; kind?: RequestErrorKind; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RequestError';
     this.status = status;
     this.field = options.field;
     this.headers = options.headers ?? {};
-    this.kind = options.kind ?? (status === 400 ? 'validation' : status === 404 ? 'not-found' : status === 413 ? 'too-large' : status === 429 ? 'queue-full' : status === 503 ? 'unavailable' : status === 504 ? 'timeout' : 'sampling');
+    this.kind =
+      options.kind ??
+      (status === 400
+        ? 'validation'
+        : status === 404
+          ? 'not-found'
+          : status === 413
+            ? 'too-large'
+            : status === 429
+              ? 'queue-full'
+              : status === 503
+                ? 'unavailable'
+                : status === 504
+                  ? 'timeout'
+                  : 'sampling');
   }
 }
 

@@ -50,7 +50,8 @@ export function encodeJobError(error: JobError): string {
 export function decodeJobError(text: string): JobError {
   try {
     const parsed = JSON.parse(text) as Partial<JobError>;
-    if (typeof parsed.status === 'number' && typeof parsed.error === 'string') return { status: parsed.status, error: parsed.error, ...(typeof parsed.field === 'string' ? { field: parsed.field } : {}) };
+    if (typeof parsed.status === 'number' && typeof parsed.error === 'string')
+      return { status: parsed.status, error: parsed.error, ...(typeof parsed.field === 'string' ? { field: parsed.field } : {}) };
   } catch {
     // not ours: a plain message
   }

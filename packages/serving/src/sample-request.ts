@@ -3,7 +3,15 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { badField } from './request-error.js';
 import type { ModelDescription } from './served-model.js';
-import { ETA_SAMPLERS, GUIDANCE_NAMES, KARRAS_SAMPLERS, SAMPLER_NAMES, type GuidanceName, type SamplerName, type SamplingSettings } from './sampling-settings.js';
+import {
+  ETA_SAMPLERS,
+  GUIDANCE_NAMES,
+  KARRAS_SAMPLERS,
+  SAMPLER_NAMES,
+  type GuidanceName,
+  type SamplerName,
+  type SamplingSettings,
+} from './sampling-settings.js';
 
 export const OUTPUT_FORMATS = ['png', 'json'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -46,7 +54,12 @@ export function sampleRequestSchema(limits: SampleRequestLimits) {
   const maxTimesteps = Math.max(1, ...models.map((model) => model.timesteps));
   return Type.Object(
     {
-      model: Type.Optional(stringEnum(models.map((model) => model.name), `the served model (default: ${models[0]?.name ?? 'the first one'})`)),
+      model: Type.Optional(
+        stringEnum(
+          models.map((model) => model.name),
+          `the served model (default: ${models[0]?.name ?? 'the first one'})`,
+        ),
+      ),
       classes: Type.Optional(
         Type.Array(Type.Integer({ minimum: 0, maximum: maxClasses - 1 }), {
           minItems: 1,
@@ -56,11 +69,21 @@ export function sampleRequestSchema(limits: SampleRequestLimits) {
       ),
       perClass: Type.Optional(Type.Integer({ minimum: 1, maximum: maxSamples, description: 'images per class: the grid columns (default 1)' })),
       sampler: Type.Optional(stringEnum(SAMPLER_NAMES, 'default ddim')),
-      steps: Type.Optional(Type.Integer({ minimum: 1, maximum: maxTimesteps, description: `sampling steps, at most the model's T (default ${DEFAULT_STEPS})` })),
-      eta: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: `only for ${ETA_SAMPLERS.join(', ')} (default 0 for ddim, 1 for euler-ancestral)` })),
+      steps: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: maxTimesteps, description: `sampling steps, at most the model's T (default ${DEFAULT_STEPS})` }),
+      ),
+      eta: Type.Optional(
+        Type.Number({ minimum: 0, maximum: 1, description: `only for ${ETA_SAMPLERS.join(', ')} (default 0 for ddim, 1 for euler-ancestral)` }),
+      ),
       karras: Type.Optional(Type.Boolean({ description: `Karras et al. sigmas; only for ${KARRAS_SAMPLERS.join(', ')}` })),
       guidance: Type.Optional(stringEnum(GUIDANCE_NAMES, 'none, classifier-free (cfg) or classifier guidance (default none)')),
-      scale: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_SCALE, description: 'guidance scale w; w = 0 means no guidance (default 0 without guidance, else 1)' })),
+      scale: Type.Optional(
+        Type.Number({
+          minimum: 0,
+          maximum: MAX_SCALE,
+          description: 'guidance scale w; w = 0 means no guidance (default 0 without guidance, else 1)',
+        }),
+      ),
       seed: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_SEED, description: 'the request noise seed (default random, reported)' })),
       format: Type.Optional(stringEnum(OUTPUT_FORMATS, 'png (a grid) or json (default png)')),
     },
@@ -72,13 +95,30 @@ export function sampleRequestSchema(limits: SampleRequestLimits) {
 export type SampleRequestBody = Static<ReturnType<typeof sampleRequestSchema>>;
 
 /** The schema's property names: the fields a body may have. */
-export const SAMPLE_REQUEST_FIELDS = ['model', 'classes', 'perClass', 'sampler', 'steps', 'eta', 'karras', 'guidance', 'scale', 'seed', 'format'] as const;
+export const SAMPLE_REQUEST_FIELDS = [
+  'model',
+  'classes',
+  'perClass',
+  'sampler',
+  'steps',
+  'eta',
+  'karras',
+  'guidance',
+  'scale',
+  'seed',
+  'format',
+] as const;
 
 /** The served model a request names (the first one when it names none). */
 export function findModel(limits: SampleRequestLimits, name: string | undefined): ModelDescription {
   const model = name === undefined ? limits.models[0] : limits.models.find((candidate) => candidate.name === name);
   if (model === undefined) {
-    throw badField('model', name === undefined ? 'no model is served' : `unknown model ${JSON.stringify(name)}; the served models are ${limits.models.map((entry) => entry.name).join(', ')}`);
+    throw badField(
+      'model',
+      name === undefined
+        ? 'no model is served'
+        : `unknown model ${JSON.stringify(name)}; the served models are ${limits.models.map((entry) => entry.name).join(', ')}`,
+    );
   }
   return model;
 }
@@ -100,7 +140,11 @@ export function resolveSampleRequest(body: SampleRequestBody, limits: SampleRequ
     classes = Array.from({ length: numClasses }, (_, index) => index);
   } else {
     body.classes.forEach((label, index) => {
-      if (label >= numClasses) throw badField('classes', `entry ${index} must be an integer in [0, ${numClasses - 1}] (model ${model.name} has ${numClasses} classes), got ${label}`);
+      if (label >= numClasses)
+        throw badField(
+          'classes',
+          `entry ${index} must be an integer in [0, ${numClasses - 1}] (model ${model.name} has ${numClasses} classes), got ${label}`,
+        );
     });
     classes = body.classes;
   }
@@ -108,13 +152,16 @@ export function resolveSampleRequest(body: SampleRequestBody, limits: SampleRequ
   const sampler: SamplerName = body.sampler ?? 'ddim';
   const steps = body.steps ?? Math.min(DEFAULT_STEPS, timesteps);
   if (steps > timesteps) throw badField('steps', `must be at most ${timesteps} (model ${model.name} has T = ${timesteps} timesteps), got ${steps}`);
-  if (body.eta !== undefined && !ETA_SAMPLERS.includes(sampler)) throw badField('eta', `applies to ${ETA_SAMPLERS.join(', ')}, not to sampler ${sampler}`);
+  if (body.eta !== undefined && !ETA_SAMPLERS.includes(sampler))
+    throw badField('eta', `applies to ${ETA_SAMPLERS.join(', ')}, not to sampler ${sampler}`);
   const eta = body.eta ?? (sampler === 'euler-ancestral' ? 1 : 0);
   const karras = body.karras === true;
   if (karras && !KARRAS_SAMPLERS.includes(sampler)) throw badField('karras', `applies to ${KARRAS_SAMPLERS.join(', ')}, not to sampler ${sampler}`);
   const guidance: GuidanceName = body.guidance ?? 'none';
-  if (guidance === 'cfg' && model.nullClass === null) throw badField('guidance', `"cfg" is not available: model ${model.name} was not trained with a null class (label dropout)`);
-  if (guidance === 'classifier' && model.classifierUnavailable !== undefined) throw badField('guidance', `"classifier" is not available: ${model.classifierUnavailable}`);
+  if (guidance === 'cfg' && model.nullClass === null)
+    throw badField('guidance', `"cfg" is not available: model ${model.name} was not trained with a null class (label dropout)`);
+  if (guidance === 'classifier' && model.classifierUnavailable !== undefined)
+    throw badField('guidance', `"classifier" is not available: ${model.classifierUnavailable}`);
   const scale = body.scale ?? (guidance === 'none' ? 0 : 1);
   if (guidance === 'none' && scale !== 0) throw badField('scale', `${scale} needs guidance "cfg" or "classifier" (guidance is "none")`);
   const images = classes.length * perClass;
@@ -148,7 +195,8 @@ export function parseSampleRequest(body: unknown, limits: SampleRequestLimits): 
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badField('body', 'must be a JSON object');
   const schema = sampleRequestSchema(limits);
   for (const key of Object.keys(body)) {
-    if (!(SAMPLE_REQUEST_FIELDS as readonly string[]).includes(key)) throw badField(key, `unknown field; the fields are ${SAMPLE_REQUEST_FIELDS.join(', ')}`);
+    if (!(SAMPLE_REQUEST_FIELDS as readonly string[]).includes(key))
+      throw badField(key, `unknown field; the fields are ${SAMPLE_REQUEST_FIELDS.join(', ')}`);
   }
   const first = Value.Errors(schema, body).First();
   if (first !== undefined) {

@@ -62,7 +62,8 @@ export function sampleOutcomeJson(outcome: SampleOutcome, extra: { backend?: str
   const { request, shape } = outcome;
   const sampleSize = shape.slice(1).reduce((product, size) => product * size, 1);
   const samples: number[][] = [];
-  for (let index = 0; index < outcome.labels.length; index += 1) samples.push(Array.from(outcome.samples.subarray(index * sampleSize, (index + 1) * sampleSize)));
+  for (let index = 0; index < outcome.labels.length; index += 1)
+    samples.push(Array.from(outcome.samples.subarray(index * sampleSize, (index + 1) * sampleSize)));
   return {
     model: request.model,
     shape: [...shape],

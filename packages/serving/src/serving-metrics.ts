@@ -42,8 +42,18 @@ export function createServingMetrics(options: ServingMetricsOptions = {}): Servi
   const registry = new Registry();
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix });
   const registers = [registry];
-  const batchSize = new Histogram({ name: `${prefix}batch_size`, help: 'Images per batch (one network call per sampling step).', buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers });
-  const stepSeconds = new Histogram({ name: `${prefix}step_seconds`, help: 'Seconds per network call (one sampling step of a batch).', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers });
+  const batchSize = new Histogram({
+    name: `${prefix}batch_size`,
+    help: 'Images per batch (one network call per sampling step).',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers,
+  });
+  const stepSeconds = new Histogram({
+    name: `${prefix}step_seconds`,
+    help: 'Seconds per network call (one sampling step of a batch).',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
   const requestSeconds = new Histogram({
     name: `${prefix}request_seconds`,
     help: 'Seconds from the arrival of a sampling request to its answer.',

@@ -64,9 +64,11 @@ export const workerCommand: Command = {
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
-    for (const specification of specifications) if (!existsSync(specification.path)) throw new UsageError(`--model ${specification.name}: ${specification.path} does not exist`);
+    for (const specification of specifications)
+      if (!existsSync(specification.path)) throw new UsageError(`--model ${specification.name}: ${specification.path} does not exist`);
     const classifierText = stringOption(values, 'classifier');
-    const classifierPath = classifierText === 'none' ? null : (classifierText ?? (existsSync(DEFAULT_CLASSIFIER_PATH) ? DEFAULT_CLASSIFIER_PATH : null));
+    const classifierPath =
+      classifierText === 'none' ? null : (classifierText ?? (existsSync(DEFAULT_CLASSIFIER_PATH) ? DEFAULT_CLASSIFIER_PATH : null));
     if (classifierPath !== null && !existsSync(classifierPath)) throw new UsageError(`--classifier: ${classifierPath} does not exist`);
     const maxBatch = integerOption(values, 'max-batch', 32, 1, 4096);
     const concurrency = integerOption(values, 'concurrency', maxBatch, 1, 4096);
@@ -82,7 +84,10 @@ export const workerCommand: Command = {
     try {
       for (const specification of specifications) {
         const served = await loadServedModel(specification, classifierPath);
-        log.info({ model: specification.name, file: specification.path, shape: served.description.dataShape, numClasses: served.description.numClasses }, 'model loaded');
+        log.info(
+          { model: specification.name, file: specification.path, shape: served.description.dataShape, numClasses: served.description.numClasses },
+          'model loaded',
+        );
         models.push(served);
       }
     } catch (error) {
@@ -91,7 +96,8 @@ export const workerCommand: Command = {
     }
     const scheduler = createBatchScheduler({ models, maxBatch, maxQueue: Math.max(maxBatch, concurrency), batchWindowMilliseconds });
     await scheduler.probe();
-    for (const [name, health] of Object.entries(scheduler.modelHealth())) if (!health.ok) log.error({ model: name, error: health.error }, 'model cannot sample');
+    for (const [name, health] of Object.entries(scheduler.modelHealth()))
+      if (!health.ok) log.error({ model: name, error: health.error }, 'model cannot sample');
     const worker = await createQueueWorker({
       url,
       queueName: stringOption(values, 'queue-name') ?? 'tfjs-diffusion-samples',

@@ -27,13 +27,19 @@ export function freePort(): Promise<number> {
 /** A Redis of the test's own on a free port, without persistence; stop() shuts it down. */
 export async function startRedis(): Promise<{ url: string; port: number; stop: () => void }> {
   const port = await freePort();
-  execFileSync('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'yes'], { stdio: 'ignore' });
+  execFileSync('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'yes'], {
+    stdio: 'ignore',
+  });
   const started = Date.now();
   while (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout?.trim() !== 'PONG') {
     if (Date.now() - started > 10_000) throw new Error(`redis-server on port ${port} did not answer PING`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { url: `redis://127.0.0.1:${port}`, port, stop: () => void spawnSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave'], { stdio: 'ignore' }) };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: () => void spawnSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave'], { stdio: 'ignore' }),
+  };
 }
 
 /**
@@ -44,7 +50,11 @@ export async function ensureBuilt(): Promise<void> {
   const missing = ['apps/cli/dist/main.js', 'apps/server/dist/main.js'].filter((path) => !existsSync(`${ROOT}${path}`));
   if (missing.length === 0) return;
   await new Promise<void>((resolve, reject) => {
-    const build = spawn('pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only', '--filter', '@tfjs-diffusion/cli', '--filter', '@tfjs-diffusion/server'], { cwd: ROOT, stdio: 'ignore' });
+    const build = spawn(
+      'pnpm',
+      ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only', '--filter', '@tfjs-diffusion/cli', '--filter', '@tfjs-diffusion/server'],
+      { cwd: ROOT, stdio: 'ignore' },
+    );
     build.once('error', reject);
     build.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`building ${missing.join(', ')} failed (${code})`))));
   });
