@@ -42,7 +42,12 @@ function publishablePackages(only) {
 /** Runs a command; returns { ok, output } instead of throwing. */
 function run(command, args, cwd) {
   try {
-    const output = execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+    const output = execFileSync(command, args, {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    });
     return { ok: true, output };
   } catch (error) {
     return { ok: false, output: `${error.stdout ?? ''}${error.stderr ?? ''}` || String(error) };
@@ -81,7 +86,9 @@ try {
 
     // 1. the tarball npm would receive
     const packed = run('pnpm', ['pack', '--pack-destination', packDirectory], directory);
-    const tarball = readdirSync(packDirectory).find((file) => file.startsWith(`${name.replace('@', '').replace('/', '-')}-`) && file.endsWith('.tgz'));
+    const tarball = readdirSync(packDirectory).find(
+      (file) => file.startsWith(`${name.replace('@', '').replace('/', '-')}-`) && file.endsWith('.tgz'),
+    );
     if (!packed.ok || !tarball) {
       failures.push({ name, problems: [`pnpm pack failed:\n${packed.output}`] });
       console.log(`✗ ${name}: pnpm pack failed`);

@@ -35,13 +35,22 @@ const common = [...checkpointArgs, '--backend', values.backend, '--seed', '0'];
 function cli(args) {
   const started = Date.now();
   process.stderr.write(`$ tfjs-diffusion ${args.join(' ')}\n`);
-  const stdout = execFileSync(process.execPath, ['apps/cli/dist/main.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 26 });
+  const stdout = execFileSync(process.execPath, ['apps/cli/dist/main.js', ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+    maxBuffer: 1 << 26,
+  });
   const result = JSON.parse(stdout.trim().split('\n').at(-1));
   process.stderr.write(`  ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   return { ...result, command: `pnpm tfjs-diffusion ${args.join(' ')}` };
 }
 
-const results = { generated: new Date().toISOString(), n, machine: `${cpus()[0]?.model ?? 'cpu'} x ${availableParallelism()}`, checkpoint: values.checkpoint ?? 'models/mnist-unet.safetensors' };
+const results = {
+  generated: new Date().toISOString(),
+  n,
+  machine: `${cpus()[0]?.model ?? 'cpu'} x ${availableParallelism()}`,
+  checkpoint: values.checkpoint ?? 'models/mnist-unet.safetensors',
+};
 const cfgScales = [0, 0.5, 1, 2, 4];
 const ddimEtas = [0, 0.5, 1];
 const ddimSteps = values.quick ? [10, 20] : [10, 20, 50, 100];
@@ -52,17 +61,60 @@ if (sections.includes('grids')) {
   results.grids = [];
   for (const scale of [0, 2]) {
     const file = `${images}/cfg-w${scale}.png`;
-    results.grids.push(cli(['sample', ...common, '--guidance', 'cfg', '--scale', String(scale), '--sampler', 'ddim', '--steps', '50', '--cell-scale', '2', '--out', file, '--json']));
+    results.grids.push(
+      cli([
+        'sample',
+        ...common,
+        '--guidance',
+        'cfg',
+        '--scale',
+        String(scale),
+        '--sampler',
+        'ddim',
+        '--steps',
+        '50',
+        '--cell-scale',
+        '2',
+        '--out',
+        file,
+        '--json',
+      ]),
+    );
   }
-  results.chain = cli(['sample', ...common, '--per-class', '1', '--guidance', 'cfg', '--scale', '2', '--sampler', 'ddpm', '--steps', '50', '--cell-scale', '2',
-    '--out', `${images}/chain-final.png`, '--chain', `${images}/chain.png`, '--chain-columns', '11', '--json']);
+  results.chain = cli([
+    'sample',
+    ...common,
+    '--per-class',
+    '1',
+    '--guidance',
+    'cfg',
+    '--scale',
+    '2',
+    '--sampler',
+    'ddpm',
+    '--steps',
+    '50',
+    '--cell-scale',
+    '2',
+    '--out',
+    `${images}/chain-final.png`,
+    '--chain',
+    `${images}/chain.png`,
+    '--chain-columns',
+    '11',
+    '--json',
+  ]);
 }
 if (sections.includes('cfg')) {
-  results.cfg = cfgScales.map((scale) => cli(['eval', ...common, '--n', String(n), '--guidance', 'cfg', '--scale', String(scale), '--sampler', 'ddim', '--steps', String(sweepSteps)]));
+  results.cfg = cfgScales.map((scale) =>
+    cli(['eval', ...common, '--n', String(n), '--guidance', 'cfg', '--scale', String(scale), '--sampler', 'ddim', '--steps', String(sweepSteps)]),
+  );
 }
 if (sections.includes('ddim')) {
   results.ddim = [];
-  for (const steps of ddimSteps) for (const eta of ddimEtas) results.ddim.push(cli(['eval', ...common, '--n', String(n), '--sampler', 'ddim', '--eta', String(eta), '--steps', String(steps)]));
+  for (const steps of ddimSteps)
+    for (const eta of ddimEtas)
+      results.ddim.push(cli(['eval', ...common, '--n', String(n), '--sampler', 'ddim', '--eta', String(eta), '--steps', String(steps)]));
 }
 /** Runs scripts/classifier-guidance-sweep.mjs (from the sources, through vite-node); one JSON object per line. */
 function classifierSweep(args) {
@@ -71,11 +123,26 @@ function classifierSweep(args) {
   process.stderr.write(`$ node ${command.join(' ')}\n`);
   const stdout = execFileSync(process.execPath, command, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 26 });
   process.stderr.write(`  ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
-  return stdout.trim().split('\n').filter((line) => line.startsWith('{')).map((line) => ({ ...JSON.parse(line), command: `node ${command.join(' ')}` }));
+  return stdout
+    .trim()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => ({ ...JSON.parse(line), command: `node ${command.join(' ')}` }));
 }
 if (sections.includes('classifier')) {
   const classifierSteps = values.quick ? 5 : 20;
-  const sweep = ['--samplers', 'ddim,ddpm', '--scales', classifierScales.join(','), '--n', String(Math.min(n, 100)), '--steps', String(classifierSteps), '--backend', values.backend];
+  const sweep = [
+    '--samplers',
+    'ddim,ddpm',
+    '--scales',
+    classifierScales.join(','),
+    '--n',
+    String(Math.min(n, 100)),
+    '--steps',
+    String(classifierSteps),
+    '--backend',
+    values.backend,
+  ];
   results.classifier = [...classifierSweep([...sweep, '--unconditional', '--grid', `${images}/classifier-null`]), ...classifierSweep(sweep)];
 }
 if (sections.includes('nll')) {
@@ -85,7 +152,13 @@ if (sections.includes('nll')) {
 const format = (value, digits = 3) => (typeof value === 'number' ? value.toFixed(digits) : '-');
 const row = (cells) => `| ${cells.join(' | ')} |`;
 const table = (header, rows) => [row(header), row(header.map(() => '---')), ...rows.map(row)].join('\n');
-const evalColumns = (result) => [format(result.fid, 1), format(result.classAccuracy), format(result.inceptionScore, 2), format(result.diversity, 2), format(result.samplingSeconds, 0)];
+const evalColumns = (result) => [
+  format(result.fid, 1),
+  format(result.classAccuracy),
+  format(result.inceptionScore, 2),
+  format(result.diversity, 2),
+  format(result.samplingSeconds, 0),
+];
 const evalHeader = ['FID', 'class accuracy', 'Inception-style score', 'diversity', 'sampling s'];
 const real = (results.cfg ?? results.ddim ?? results.classifier ?? [])[0]?.real;
 
@@ -105,23 +178,73 @@ const page = [
 ];
 if (results.grids) {
   page.push('## Samples', '', 'DDIM, 50 steps, one row per digit (`sample --guidance cfg --scale W --sampler ddim --steps 50`):', '');
-  for (const grid of results.grids) page.push(`w = ${grid.scale} (${format(grid.seconds, 0)} s for ${grid.classes.length * grid.perClass} digits):`, '', `![w = ${grid.scale}](images/results/${grid.out.split('/').at(-1)})`, '');
-  page.push('Denoising chain (DDPM 50 steps, w = 2): per digit, a row of x_t and a row of the predicted x0 at', `timesteps ${results.chain.chain.timesteps.join(', ')}:`, '', '![chain](images/results/chain.png)', '');
+  for (const grid of results.grids)
+    page.push(
+      `w = ${grid.scale} (${format(grid.seconds, 0)} s for ${grid.classes.length * grid.perClass} digits):`,
+      '',
+      `![w = ${grid.scale}](images/results/${grid.out.split('/').at(-1)})`,
+      '',
+    );
+  page.push(
+    'Denoising chain (DDPM 50 steps, w = 2): per digit, a row of x_t and a row of the predicted x0 at',
+    `timesteps ${results.chain.chain.timesteps.join(', ')}:`,
+    '',
+    '![chain](images/results/chain.png)',
+    '',
+  );
 }
 if (results.cfg) {
-  page.push('## Classifier-free guidance scale', '', `DDIM ${sweepSteps} steps, eta 0; (1 + w) eps(x, y) - w eps(x, null), w = 0 is the plain conditional model.`, '');
-  page.push(table(['w', ...evalHeader], results.cfg.map((result) => [String(result.scale), ...evalColumns(result)])), '');
+  page.push(
+    '## Classifier-free guidance scale',
+    '',
+    `DDIM ${sweepSteps} steps, eta 0; (1 + w) eps(x, y) - w eps(x, null), w = 0 is the plain conditional model.`,
+    '',
+  );
+  page.push(
+    table(
+      ['w', ...evalHeader],
+      results.cfg.map((result) => [String(result.scale), ...evalColumns(result)]),
+    ),
+    '',
+  );
 }
 if (results.ddim) {
-  page.push('## DDIM: eta and steps', '', 'No guidance (the conditional model), respaced linspace:S; eta = 0 is deterministic DDIM, eta = 1 the DDPM-like sampler.', '');
-  page.push(table(['S', 'eta', ...evalHeader], results.ddim.map((result) => [String(result.steps), String(result.eta), ...evalColumns(result)])), '');
+  page.push(
+    '## DDIM: eta and steps',
+    '',
+    'No guidance (the conditional model), respaced linspace:S; eta = 0 is deterministic DDIM, eta = 1 the DDPM-like sampler.',
+    '',
+  );
+  page.push(
+    table(
+      ['S', 'eta', ...evalHeader],
+      results.ddim.map((result) => [String(result.steps), String(result.eta), ...evalColumns(result)]),
+    ),
+    '',
+  );
 }
 if (results.classifier) {
   page.push('## Classifier guidance scale', '');
-  page.push(`The noise-aware classifier models/mnist-classifier.safetensors steers; the evaluation classifier reads the samples. DDIM uses ADM Algorithm 2 (eps shift) with the guided x0 clipped to [-1, 1]; DDPM uses Algorithm 1 (mean shift Sigma g). ${results.classifier[0]?.steps} steps, n = ${results.classifier[0]?.n}. Model branch "null class": the model is fed its null class and only the classifier steers.`, '');
-  page.push(table(['branch', 'sampler', 's', 'class accuracy', 'confidence', 'diversity', 'saturated pixels', 'sampling s'], results.classifier.map((result) => [
-    result.unconditional ? 'null class' : 'conditional', result.sampler, String(result.scale), format(result.accuracy), format(result.confidence), format(result.diversity, 2), format(result.saturated), format(result.seconds, 0),
-  ])), '');
+  page.push(
+    `The noise-aware classifier models/mnist-classifier.safetensors steers; the evaluation classifier reads the samples. DDIM uses ADM Algorithm 2 (eps shift) with the guided x0 clipped to [-1, 1]; DDPM uses Algorithm 1 (mean shift Sigma g). ${results.classifier[0]?.steps} steps, n = ${results.classifier[0]?.n}. Model branch "null class": the model is fed its null class and only the classifier steers.`,
+    '',
+  );
+  page.push(
+    table(
+      ['branch', 'sampler', 's', 'class accuracy', 'confidence', 'diversity', 'saturated pixels', 'sampling s'],
+      results.classifier.map((result) => [
+        result.unconditional ? 'null class' : 'conditional',
+        result.sampler,
+        String(result.scale),
+        format(result.accuracy),
+        format(result.confidence),
+        format(result.diversity, 2),
+        format(result.saturated),
+        format(result.seconds, 0),
+      ]),
+    ),
+    '',
+  );
 }
 if (results.nll) {
   const nll = results.nll[0];

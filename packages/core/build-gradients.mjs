@@ -2,7 +2,11 @@
 import { build } from 'esbuild';
 
 await build({
-  stdin: { contents: "import '@tensorflow/tfjs-core/dist/register_all_gradients';", resolveDir: import.meta.dirname ?? new URL('.', import.meta.url).pathname, loader: 'js' },
+  stdin: {
+    contents: "import '@tensorflow/tfjs-core/dist/register_all_gradients';",
+    resolveDir: import.meta.dirname ?? new URL('.', import.meta.url).pathname,
+    loader: 'js',
+  },
   bundle: true,
   format: 'esm',
   platform: 'neutral',

@@ -15,7 +15,20 @@ describe('publishable packages', () => {
       },
     );
     const report = `${stdout}\n${stderr}`;
-    for (const name of ['core', 'schedules', 'samplers', 'objectives', 'networks', 'guidance', 'data', 'training', 'backends', 'checkpoints', 'parallel', 'pipelines']) {
+    for (const name of [
+      'core',
+      'schedules',
+      'samplers',
+      'objectives',
+      'networks',
+      'guidance',
+      'data',
+      'training',
+      'backends',
+      'checkpoints',
+      'parallel',
+      'pipelines',
+    ]) {
       expect(report, name).toContain(`@tfjs-diffusion/${name}`);
     }
   }, 300_000);

@@ -142,7 +142,10 @@ describe('pick and mix: core, schedules, samplers and networks installed from th
       for (const [dependency, range] of Object.entries(manifest.dependencies ?? {})) {
         expect(range, `${name} depends on ${dependency}@${range}`).not.toMatch(/^workspace:/);
       }
-      const files = execFileSync('find', ['.', '-name', '*.test.*'], { cwd: join(project, 'node_modules', '@tfjs-diffusion', name), encoding: 'utf8' });
+      const files = execFileSync('find', ['.', '-name', '*.test.*'], {
+        cwd: join(project, 'node_modules', '@tfjs-diffusion', name),
+        encoding: 'utf8',
+      });
       expect(files.trim(), `${name} ships test files`).toBe('');
     }
   });
@@ -218,7 +221,11 @@ describe('getting started: the docs snippet, with only the pipelines tarballs in
         private: true,
         type: 'module',
         // what the page says to install; the other tarballs stand in for the registry's versions
-        dependencies: { '@tfjs-diffusion/pipelines': packed['@tfjs-diffusion/pipelines'], '@tensorflow/tfjs-core': TFJS_VERSION, '@tensorflow/tfjs-backend-wasm': TFJS_VERSION },
+        dependencies: {
+          '@tfjs-diffusion/pipelines': packed['@tfjs-diffusion/pipelines'],
+          '@tensorflow/tfjs-core': TFJS_VERSION,
+          '@tensorflow/tfjs-backend-wasm': TFJS_VERSION,
+        },
         pnpm: { overrides: packed },
       }),
     );

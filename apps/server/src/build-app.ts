@@ -197,11 +197,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         .send({ error: `${request.method} ${path}: use ${route[1]}` });
       return;
     }
-    void reply
-      .code(404)
-      .send({
-        error: `no route ${request.method} ${path}; the routes are POST /v1/samples, POST /v1/jobs, GET /v1/jobs/:id, GET /healthz, GET /metrics, GET /openapi.json, GET /docs`,
-      });
+    void reply.code(404).send({
+      error: `no route ${request.method} ${path}; the routes are POST /v1/samples, POST /v1/jobs, GET /v1/jobs/:id, GET /healthz, GET /metrics, GET /openapi.json, GET /docs`,
+    });
   });
 
   app.post<{ Body: SampleRequestBody }>(

@@ -53,7 +53,9 @@ describe('sampleDpmSolver2', () => {
 
     // 2. the sample moments are the oracle's within sampling error
     const { mean, std } = columnStatistics(samples);
-    mean.forEach((value, dim) => expect(Math.abs(value - (form.offsets[dim] as number))).toBeLessThan((STANDARD_ERRORS * exactStd) / Math.sqrt(4000)));
+    mean.forEach((value, dim) =>
+      expect(Math.abs(value - (form.offsets[dim] as number))).toBeLessThan((STANDARD_ERRORS * exactStd) / Math.sqrt(4000)),
+    );
     std.forEach((value) => expect(Math.abs(value - exactStd)).toBeLessThan((STANDARD_ERRORS * exactStd) / Math.sqrt(2 * 4000)));
 
     // 3. the oracle is the data distribution up to the method's discretization error ...

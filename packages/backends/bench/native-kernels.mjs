@@ -24,7 +24,13 @@ const shapes = [
 function time(run, repeats = 5) {
   run().dispose();
   const times = [];
-  for (let i = 0; i < repeats; i++) { const s = performance.now(); const out = run(); out.dataSync(); times.push(performance.now() - s); out.dispose(); }
+  for (let i = 0; i < repeats; i++) {
+    const s = performance.now();
+    const out = run();
+    out.dataSync();
+    times.push(performance.now() - s);
+    out.dispose();
+  }
   times.sort((a, b) => a - b);
   return times[Math.floor(repeats / 2)];
 }
@@ -37,8 +43,12 @@ function measure() {
     const y = tf.fused.conv2d({ x, filter: w, bias, strides: stride, pad: 'same' });
     const dy = tf.randomNormal(y.shape);
     const fwd = time(() => tf.fused.conv2d({ x, filter: w, bias, strides: stride, pad: 'same' }));
-    const dw = time(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: stride, pad: 'same', dataFormat: 'NHWC', filterShape: w.shape }));
-    const dx = time(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { strides: stride, pad: 'same', dataFormat: 'NHWC', inputShape: x.shape }));
+    const dw = time(() =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: stride, pad: 'same', dataFormat: 'NHWC', filterShape: w.shape }),
+    );
+    const dx = time(() =>
+      tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { strides: stride, pad: 'same', dataFormat: 'NHWC', inputShape: x.shape }),
+    );
     rows.push({ shape: `${b}x${s}x${s}x${cin}->${cout} k${k} s${stride}`, fwd: +fwd.toFixed(2), dw: +dw.toFixed(2), dx: +dx.toFixed(2) });
     tf.dispose([x, w, bias, y, dy]);
   }

@@ -11,9 +11,8 @@ export const BACKEND_ENVIRONMENT_VARIABLE = 'TFJS_DIFFUSION_BACKEND';
  * `selectBackend(backendFromEnvironment() ?? 'auto')`; the library never reads it by itself.
  */
 export function backendFromEnvironment(
-  environment: Readonly<Record<string, string | undefined>> | undefined = (
-    globalThis as { process?: { env?: Record<string, string | undefined> } }
-  ).process?.env,
+  environment: Readonly<Record<string, string | undefined>> | undefined = (globalThis as { process?: { env?: Record<string, string | undefined> } })
+    .process?.env,
 ): BackendName | undefined {
   const value = environment?.[BACKEND_ENVIRONMENT_VARIABLE];
   if (value === undefined || value.trim() === '') return undefined;

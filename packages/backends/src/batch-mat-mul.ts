@@ -38,7 +38,11 @@ export function batchMatMulKernel(backendName: string, replaced?: KernelConfig):
       if (transposeA) intermediates.push(left);
       if (transposeB) intermediates.push(right);
       if (!singleBatch) {
-        const output = replaced.kernelFunc({ inputs: { ...inputs, a: left, b: right }, attrs: { ...attrs, transposeA: false, transposeB: false }, backend });
+        const output = replaced.kernelFunc({
+          inputs: { ...inputs, a: left, b: right },
+          attrs: { ...attrs, transposeA: false, transposeB: false },
+          backend,
+        });
         disposeIntermediates(backend, intermediates);
         return output;
       }
@@ -50,7 +54,11 @@ export function batchMatMulKernel(backendName: string, replaced?: KernelConfig):
         intermediates.push(doubled);
         return doubled;
       };
-      const pair = replaced.kernelFunc({ inputs: { ...inputs, a: twice(left), b: twice(right) }, attrs: { ...attrs, transposeA: false, transposeB: false }, backend }) as TensorInfo;
+      const pair = replaced.kernelFunc({
+        inputs: { ...inputs, a: twice(left), b: twice(right) },
+        attrs: { ...attrs, transposeA: false, transposeB: false },
+        backend,
+      }) as TensorInfo;
       const size = [1, ...pair.shape.slice(1)];
       const first = callKernel('Slice', backendName, backend, { x: pair }, { begin: pair.shape.map(() => 0), size });
       intermediates.push(pair);

@@ -72,9 +72,7 @@ export function conv2dBackpropFilterAsConvolution(
     // 3. Drop input rows/columns no tap reads (stride 2 with an uneven remainder, 'valid' padding).
     let xUsed: TensorInfo = x;
     if (rowsUsed < inHeight || colsUsed < inWidth) {
-      const size = channelsLast
-        ? [batchSize, rowsUsed, colsUsed, inChannels]
-        : [batchSize, inChannels, rowsUsed, colsUsed];
+      const size = channelsLast ? [batchSize, rowsUsed, colsUsed, inChannels] : [batchSize, inChannels, rowsUsed, colsUsed];
       xUsed = callKernel(Slice, backendName, backend, { x }, { begin: [0, 0, 0, 0], size });
       intermediates.push(xUsed);
     }
@@ -88,26 +86,38 @@ export function conv2dBackpropFilterAsConvolution(
 
     // 6. dW[p, q, ci, co] = sum_{b,i,j} xpad[b, p + s*i, q + s*j, ci] * dy[b, i, j, co]: a stride-1
     //    convolution dilated by the forward stride, over the explicitly padded input.
-    const convolved = callKernel(Conv2D, backendName, backend, { x: xImages, filter: dyFilter }, {
-      strides: [1, 1],
-      pad: [
-        [0, 0],
-        [top, bottom],
-        [left, right],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-      dilations: [strideHeight, strideWidth],
-    });
+    const convolved = callKernel(
+      Conv2D,
+      backendName,
+      backend,
+      { x: xImages, filter: dyFilter },
+      {
+        strides: [1, 1],
+        pad: [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+        dilations: [strideHeight, strideWidth],
+      },
+    );
     intermediates.push(convolved);
 
     // 7. Keep the kh x kw taps (clamping rowsUsed to >= 1 above can leave extra rows).
     let taps = convolved;
     if (convolved.shape[1] !== filterHeight || convolved.shape[2] !== filterWidth) {
-      taps = callKernel(Slice, backendName, backend, { x: convolved }, {
-        begin: [0, 0, 0, 0],
-        size: [inChannels, filterHeight, filterWidth, outChannels],
-      });
+      taps = callKernel(
+        Slice,
+        backendName,
+        backend,
+        { x: convolved },
+        {
+          begin: [0, 0, 0, 0],
+          size: [inChannels, filterHeight, filterWidth, outChannels],
+        },
+      );
       intermediates.push(taps);
     }
 

@@ -69,10 +69,23 @@ export function conv2dBackpropInputAsConvolution(
     if (strideHeight > 1 || strideWidth > 1) {
       const spread = keep(callKernel(Reshape, backendName, backend, { x: dyImages }, { shape: [batchSize, outHeight, 1, outWidth, 1, outChannels] }));
       const padded = keep(
-        callKernel(PadV2, backendName, backend, { x: spread }, {
-          paddings: [[0, 0], [0, 0], [0, strideHeight - 1], [0, 0], [0, strideWidth - 1], [0, 0]],
-          constantValue: 0,
-        }),
+        callKernel(
+          PadV2,
+          backendName,
+          backend,
+          { x: spread },
+          {
+            paddings: [
+              [0, 0],
+              [0, 0],
+              [0, strideHeight - 1],
+              [0, 0],
+              [0, strideWidth - 1],
+              [0, 0],
+            ],
+            constantValue: 0,
+          },
+        ),
       );
       upHeight = outHeight * strideHeight;
       upWidth = outWidth * strideWidth;
@@ -90,10 +103,16 @@ export function conv2dBackpropInputAsConvolution(
     if (keptHeight <= 0 || keptWidth <= 0) return zeros();
     if (keptHeight !== upHeight || keptWidth !== upWidth) {
       dyImages = keep(
-        callKernel(Slice, backendName, backend, { x: dyImages }, {
-          begin: [0, cropTop, cropLeft, 0],
-          size: [batchSize, keptHeight, keptWidth, outChannels],
-        }),
+        callKernel(
+          Slice,
+          backendName,
+          backend,
+          { x: dyImages },
+          {
+            begin: [0, cropTop, cropLeft, 0],
+            size: [batchSize, keptHeight, keptWidth, outChannels],
+          },
+        ),
       );
     }
 
@@ -102,17 +121,23 @@ export function conv2dBackpropInputAsConvolution(
     const swapped = keep(callKernel(Transpose, backendName, backend, { x: flipped }, { perm: [0, 1, 3, 2] }));
 
     // 5. dx[b, h, w, ci] = sum_{p,q,co} dyUp[b, h + p - (k-1-top), w + q - (k-1-left), co] * W[k-1-p, k-1-q, ci, co].
-    const dx = callKernel(Conv2D, backendName, backend, { x: dyImages, filter: swapped }, {
-      strides: [1, 1],
-      pad: [
-        [0, 0],
-        [Math.max(0, before[0] ?? 0), Math.max(0, after[0] ?? 0)],
-        [Math.max(0, before[1] ?? 0), Math.max(0, after[1] ?? 0)],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-      dilations: [1, 1],
-    });
+    const dx = callKernel(
+      Conv2D,
+      backendName,
+      backend,
+      { x: dyImages, filter: swapped },
+      {
+        strides: [1, 1],
+        pad: [
+          [0, 0],
+          [Math.max(0, before[0] ?? 0), Math.max(0, after[0] ?? 0)],
+          [Math.max(0, before[1] ?? 0), Math.max(0, after[1] ?? 0)],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+      },
+    );
     if (channelsLast) return dx;
     keep(dx);
     return callKernel(Transpose, backendName, backend, { x: dx }, { perm: [0, 3, 1, 2] });

@@ -18,10 +18,7 @@ type Shape4 = [number, number, number, number];
  * Visits every (input pixel, filter tap, output pixel) triple of an NHWC depthwise convolution,
  * handing the flat offsets of x[b, r, c, 0], filter[p, q, 0, 0] and dy[b, i, j, 0] to `visit`.
  */
-function forEachTap(
-  info: backend_util.Conv2DInfo,
-  visit: (xOffset: number, filterOffset: number, dyOffset: number) => void,
-): void {
+function forEachTap(info: backend_util.Conv2DInfo, visit: (xOffset: number, filterOffset: number, dyOffset: number) => void): void {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
   const { top, left } = info.padInfo;

@@ -49,8 +49,32 @@ const convCases: ConvCase[] = [
   { name: '1x1 stride 2 same', x: [2, 8, 8, 3], filter: [1, 1], outChannels: 4, strides: 2, pad: 'same' },
   { name: '5x3 strides [2, 1] same', x: [2, 9, 7, 2], filter: [5, 3], outChannels: 3, strides: [2, 1], pad: 'same' },
   { name: '3x3 stride 1 pad 1 (number)', x: [1, 6, 6, 2], filter: [3, 3], outChannels: 2, strides: 1, pad: 1 },
-  { name: '3x3 stride 2 explicit', x: [2, 6, 5, 2], filter: [3, 3], outChannels: 3, strides: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
-  { name: '2x2 explicit wider than the filter', x: [1, 5, 5, 2], filter: [2, 2], outChannels: 2, strides: 1, pad: [[0, 0], [3, 0], [0, 3], [0, 0]] },
+  {
+    name: '3x3 stride 2 explicit',
+    x: [2, 6, 5, 2],
+    filter: [3, 3],
+    outChannels: 3,
+    strides: 2,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
+  {
+    name: '2x2 explicit wider than the filter',
+    x: [1, 5, 5, 2],
+    filter: [2, 2],
+    outChannels: 2,
+    strides: 1,
+    pad: [
+      [0, 0],
+      [3, 0],
+      [0, 3],
+      [0, 0],
+    ],
+  },
   { name: '3x3 dilation 2 same', x: [2, 9, 9, 3], filter: [3, 3], outChannels: 4, strides: 1, pad: 'same', dilations: 2 },
   { name: 'U-Net block 3x3, 1 -> 32 channels', x: [4, 16, 16, 1], filter: [3, 3], outChannels: 32, strides: 1, pad: 'same' },
   { name: 'U-Net block 3x3, 64 -> 64 channels, odd size', x: [3, 9, 11, 64], filter: [3, 3], outChannels: 64, strides: 1, pad: 'same' },
@@ -79,7 +103,13 @@ function relativeError(actual: Float32Array, expected: Float32Array): number {
 }
 
 function tensor(shape: number[], seed: number): tf.Tensor {
-  return tf.tensor(pseudoRandom(shape.reduce((a, b) => a * b, 1), seed), shape);
+  return tf.tensor(
+    pseudoRandom(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
 }
 
 /** Every kernel result of one case, run with whatever kernels are registered now. */
@@ -93,13 +123,19 @@ function convResults(testCase: ConvCase): Record<string, Float32Array> {
     const y = tf.conv2d(x, filter, testCase.strides, testCase.pad as 'same', 'NHWC', dilations);
     const results: Record<string, Float32Array> = {
       conv2d: y.dataSync() as Float32Array,
-      fusedRelu: tf.fused.conv2d({ x, filter, bias, strides: testCase.strides, pad: testCase.pad as 'same', dilations, activation: 'relu' }).dataSync() as Float32Array,
+      fusedRelu: tf.fused
+        .conv2d({ x, filter, bias, strides: testCase.strides, pad: testCase.pad as 'same', dilations, activation: 'relu' })
+        .dataSync() as Float32Array,
     };
     if (dilations === 1) {
       const dy = tensor(y.shape, 4);
       const attrs = { strides: testCase.strides, pad: testCase.pad, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap;
-      results['filterGradient'] = (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape }) as tf.Tensor).dataSync() as Float32Array;
-      results['inputGradient'] = (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: testCase.x }) as tf.Tensor).dataSync() as Float32Array;
+      results['filterGradient'] = (
+        tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape }) as tf.Tensor
+      ).dataSync() as Float32Array;
+      results['inputGradient'] = (
+        tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: testCase.x }) as tf.Tensor
+      ).dataSync() as Float32Array;
     }
     return results;
   });
@@ -156,7 +192,12 @@ function copyResults(): Float32Array[] {
     results.push(tf.concat([a, a], 0).dataSync() as Float32Array);
     results.push(tf.concat([a, tf.zeros([2, 3, 0, 5]), a], 2).dataSync() as Float32Array);
     results.push(Float32Array.from(tf.concat([tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), tf.tensor2d([5, 6], [2, 1], 'int32')], 1).dataSync()));
-    for (const [axis, sizes] of [[3, [2, 3]], [1, [1, 2]], [0, [1, 1]], [2, [0, 3, 1]]] as const) {
+    for (const [axis, sizes] of [
+      [3, [2, 3]],
+      [1, [1, 2]],
+      [0, [1, 1]],
+      [2, [0, 3, 1]],
+    ] as const) {
       for (const part of tf.split(a, [...sizes], axis)) results.push(part.dataSync() as Float32Array);
     }
     for (const part of tf.split(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32'), [1, 2], 1)) results.push(Float32Array.from(part.dataSync()));
@@ -216,7 +257,10 @@ for (const backendName of ['wasm', 'cpu'] as const) {
       const reference = convReference[index] as Record<string, Float32Array>;
       expect(Object.keys(native)).toEqual(Object.keys(reference));
       for (const kernel of Object.keys(reference)) {
-        expect({ kernel, error: relativeError(native[kernel] as Float32Array, reference[kernel] as Float32Array) < 1e-4 }).toEqual({ kernel, error: true });
+        expect({ kernel, error: relativeError(native[kernel] as Float32Array, reference[kernel] as Float32Array) < 1e-4 }).toEqual({
+          kernel,
+          error: true,
+        });
       }
     });
 

@@ -53,11 +53,26 @@ export function openblasLibraries(): string[] {
 
 /** Whether the native kernels loaded, and why not when they did not. */
 export type NativeKernelStatus =
-  | { readonly available: true; readonly addon: NativeAddon; readonly description: string; readonly path: string; readonly kernels: readonly string[] }
+  | {
+      readonly available: true;
+      readonly addon: NativeAddon;
+      readonly description: string;
+      readonly path: string;
+      readonly kernels: readonly string[];
+    }
   | { readonly available: false; readonly reason: string };
 
 /** Kernels the native addon provides, per backend (they replace tfjs's or this package's). */
-export const NATIVE_KERNEL_NAMES: readonly string[] = [Conv2D, FusedConv2D, Conv2DBackpropFilter, Conv2DBackpropInput, BatchMatMul, Sum, Concat, SplitV];
+export const NATIVE_KERNEL_NAMES: readonly string[] = [
+  Conv2D,
+  FusedConv2D,
+  Conv2DBackpropFilter,
+  Conv2DBackpropInput,
+  BatchMatMul,
+  Sum,
+  Concat,
+  SplitV,
+];
 
 /** Kernels the addon adds only on CPUs with AVX-512F (its scalar fallbacks would be slower than tfjs's). */
 export const NATIVE_AVX512_KERNEL_NAMES: readonly string[] = [Sigmoid];
@@ -125,7 +140,10 @@ async function load(requestedThreads: number | undefined): Promise<NativeKernelS
     // From src/ (tests) and from dist/ alike, the build is ../dist/native/.
     const path = environment(NATIVE_ENVIRONMENT.path) ?? fileURLToPath(new URL(`../dist/native/${ADDON_FILE}`, import.meta.url));
     if (!existsSync(path)) {
-      return { available: false, reason: `${path} was not built (needs gcc and libopenblas-dev; run node native/build.mjs in @tfjs-diffusion/backends)` };
+      return {
+        available: false,
+        reason: `${path} was not built (needs gcc and libopenblas-dev; run node native/build.mjs in @tfjs-diffusion/backends)`,
+      };
     }
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
     const fromEnvironment = Number.parseInt(environment(NATIVE_ENVIRONMENT.threads) ?? '', 10);
@@ -191,7 +209,11 @@ function floatMemory(backendName: string, backend: unknown): FloatMemory | undef
   if (typeof cpu.makeTensorInfo !== 'function' || typeof cpu.data?.get !== 'function') return undefined;
   return {
     output: (shape, dtype = 'float32') =>
-      cpu.makeTensorInfo(shape, dtype, (dtype === 'int32' ? new Int32Array(util.sizeFromShape(shape)) : new Float32Array(util.sizeFromShape(shape))) as Float32Array),
+      cpu.makeTensorInfo(
+        shape,
+        dtype,
+        (dtype === 'int32' ? new Int32Array(util.sizeFromShape(shape)) : new Float32Array(util.sizeFromShape(shape))) as Float32Array,
+      ),
     view: (info) => {
       if (info.dtype !== 'float32') return undefined;
       const values = cpu.data.get(info.dataId)?.values;
@@ -264,16 +286,37 @@ export function nativeConv2dKernel(addon: NativeAddon, kernelName: typeof Conv2D
       const memory = floatMemory(backendName, backend);
       const activation = ACTIVATIONS[attrs.activation ?? 'linear'];
       if (
-        memory === undefined || x === undefined || filter === undefined || x.shape.length !== 4 || filter.shape.length !== 4 ||
-        !isChannelsLast(attrs.dataFormat) || activation === undefined || preluActivationWeights != null ||
-        x.dtype !== 'float32' || filter.dtype !== 'float32'
+        memory === undefined ||
+        x === undefined ||
+        filter === undefined ||
+        x.shape.length !== 4 ||
+        filter.shape.length !== 4 ||
+        !isChannelsLast(attrs.dataFormat) ||
+        activation === undefined ||
+        preluActivationWeights != null ||
+        x.dtype !== 'float32' ||
+        filter.dtype !== 'float32'
       ) {
         return fallback(args);
       }
-      const info = backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+      const info = backend_util.computeConv2DInfo(
+        x.shape as Shape4,
+        filter.shape as Shape4,
+        attrs.strides,
+        attrs.dilations ?? 1,
+        attrs.pad,
+        attrs.dimRoundingMode,
+        false,
+        'channelsLast',
+      );
       // wasm's XNNPACK is faster when each window holds a few values (the U-Net's 1-channel stem: 0.6 ms against 1.3)
       if (backendName === 'wasm' && info.inChannels < 4) return fallback(args);
-      if (bias != null && (bias.dtype !== 'float32' || util.sizeFromShape(bias.shape) !== info.outChannels || bias.shape.length > 1 && bias.shape.slice(0, -1).some((size) => size !== 1))) {
+      if (
+        bias != null &&
+        (bias.dtype !== 'float32' ||
+          util.sizeFromShape(bias.shape) !== info.outChannels ||
+          (bias.shape.length > 1 && bias.shape.slice(0, -1).some((size) => size !== 1)))
+      ) {
         return fallback(args);
       }
       const out = memory.output([...info.outShape]);
@@ -301,10 +344,26 @@ export function nativeConv2dBackpropFilterKernel(addon: NativeAddon) {
       const attrs = args.attrs as unknown as ConvAttributes;
       const { x, dy } = inputs as Record<string, TensorInfo | undefined>;
       const memory = floatMemory(backendName, backend);
-      if (memory === undefined || x === undefined || dy === undefined || attrs.filterShape === undefined || x.shape.length !== 4 || !isChannelsLast(attrs.dataFormat)) {
+      if (
+        memory === undefined ||
+        x === undefined ||
+        dy === undefined ||
+        attrs.filterShape === undefined ||
+        x.shape.length !== 4 ||
+        !isChannelsLast(attrs.dataFormat)
+      ) {
         return fallback(args);
       }
-      const info = backend_util.computeConv2DInfo(x.shape as Shape4, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+      const info = backend_util.computeConv2DInfo(
+        x.shape as Shape4,
+        attrs.filterShape,
+        attrs.strides,
+        1,
+        attrs.pad,
+        attrs.dimRoundingMode,
+        false,
+        'channelsLast',
+      );
       if (!util.arraysEqual(dy.shape, info.outShape)) return fallback(args);
       const dw = memory.output([...attrs.filterShape]);
       const dwValues = memory.view(dw);
@@ -330,10 +389,26 @@ export function nativeConv2dBackpropInputKernel(addon: NativeAddon) {
       const attrs = args.attrs as unknown as ConvAttributes;
       const { dy, filter } = inputs as Record<string, TensorInfo | undefined>;
       const memory = floatMemory(backendName, backend);
-      if (memory === undefined || dy === undefined || filter === undefined || attrs.inputShape === undefined || filter.shape.length !== 4 || !isChannelsLast(attrs.dataFormat)) {
+      if (
+        memory === undefined ||
+        dy === undefined ||
+        filter === undefined ||
+        attrs.inputShape === undefined ||
+        filter.shape.length !== 4 ||
+        !isChannelsLast(attrs.dataFormat)
+      ) {
         return fallback(args);
       }
-      const info = backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as Shape4, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+      const info = backend_util.computeConv2DInfo(
+        attrs.inputShape,
+        filter.shape as Shape4,
+        attrs.strides,
+        1,
+        attrs.pad,
+        attrs.dimRoundingMode,
+        false,
+        'channelsLast',
+      );
       if (!util.arraysEqual(dy.shape, info.outShape)) return fallback(args);
       const dx = memory.output([...attrs.inputShape]);
       const dxValues = memory.view(dx);
@@ -412,7 +487,9 @@ export function nativeSumKernel(addon: NativeAddon) {
       const outer = util.sizeFromShape(x.shape.slice(0, first));
       const reduce = util.sizeFromShape(x.shape.slice(first, last + 1));
       const inner = util.sizeFromShape(x.shape.slice(last + 1));
-      const shape = keepDims ? x.shape.map((size, index) => (index >= first && index <= last ? 1 : size)) : x.shape.filter((_, index) => index < first || index > last);
+      const shape = keepDims
+        ? x.shape.map((size, index) => (index >= first && index <= last ? 1 : size))
+        : x.shape.filter((_, index) => index < first || index > last);
       const out = memory.output(shape);
       const outValues = memory.view(out);
       const xValues = memory.view(x);
@@ -444,7 +521,12 @@ export function nativeConcatKernel(addon: NativeAddon) {
       const memory = floatMemory(backendName, backend);
       const first = tensors[0];
       const dtype = first?.dtype;
-      if (memory === undefined || first === undefined || (dtype !== 'float32' && dtype !== 'int32') || tensors.some((tensor) => tensor.dtype !== dtype)) {
+      if (
+        memory === undefined ||
+        first === undefined ||
+        (dtype !== 'float32' && dtype !== 'int32') ||
+        tensors.some((tensor) => tensor.dtype !== dtype)
+      ) {
         return fallback(args);
       }
       const axis = util.parseAxisParam((args.attrs as unknown as { axis: number | number[] }).axis, first.shape)[0] as number;

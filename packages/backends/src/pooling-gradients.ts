@@ -177,11 +177,7 @@ function bilinearSource(
  * pixel goes to its four source pixels with the interpolation weights. (tfjs 4.22's own kernels
  * ignore halfPixelCenters.)
  */
-export function resizeBilinearGradOnHost(
-  inputs: ResizeBilinearGradInputs,
-  attrs: ResizeBilinearGradAttrs,
-  backend: KernelBackend,
-): TensorInfo {
+export function resizeBilinearGradOnHost(inputs: ResizeBilinearGradInputs, attrs: ResizeBilinearGradAttrs, backend: KernelBackend): TensorInfo {
   const { images, dy } = inputs;
   if (images === undefined || dy === undefined) throw new Error('ResizeBilinearGrad needs inputs images and dy');
   const { alignCorners, halfPixelCenters } = attrs;

@@ -37,7 +37,9 @@ describe('selectBackend', () => {
     // A conv net's filter gradient, which tfjs-backend-wasm alone cannot compute.
     const gradient = tf.tidy(() => {
       const x = tf.ones([1, 4, 4, 2]) as tf.Tensor4D;
-      return tf.grad((filter: tf.Tensor) => tf.sum(tf.conv2d(x, filter as tf.Tensor4D, 1, 'same')))(tf.ones([3, 3, 2, 1])).dataSync();
+      return tf
+        .grad((filter: tf.Tensor) => tf.sum(tf.conv2d(x, filter as tf.Tensor4D, 1, 'same')))(tf.ones([3, 3, 2, 1]))
+        .dataSync();
     });
     expect(gradient[8]).toBe(16); // centre tap: every output pixel reads an input 1
   });

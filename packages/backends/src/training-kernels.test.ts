@@ -35,9 +35,45 @@ const cases: Case[] = [
   { name: '1x1 stride 2 same', x: [2, 8, 8, 3], filter: [1, 1], outChannels: 4, strides: 2, pad: 'same' },
   { name: '5x3 strides [2, 1] same', x: [2, 9, 7, 2], filter: [5, 3], outChannels: 3, strides: [2, 1], pad: 'same' },
   { name: '3x3 stride 1 pad 1 (number)', x: [1, 6, 6, 2], filter: [3, 3], outChannels: 2, strides: 1, pad: 1 },
-  { name: '3x3 stride 2 explicit', x: [2, 6, 5, 2], filter: [3, 3], outChannels: 3, strides: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
-  { name: '2x2 explicit wider than the filter', x: [1, 5, 5, 2], filter: [2, 2], outChannels: 2, strides: 1, pad: [[0, 0], [3, 0], [0, 3], [0, 0]] },
-  { name: '1x1 stride 2, taps only in padding', x: [1, 1, 1, 2], filter: [1, 1], outChannels: 2, strides: 2, pad: [[0, 0], [1, 0], [1, 0], [0, 0]] },
+  {
+    name: '3x3 stride 2 explicit',
+    x: [2, 6, 5, 2],
+    filter: [3, 3],
+    outChannels: 3,
+    strides: 2,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
+  {
+    name: '2x2 explicit wider than the filter',
+    x: [1, 5, 5, 2],
+    filter: [2, 2],
+    outChannels: 2,
+    strides: 1,
+    pad: [
+      [0, 0],
+      [3, 0],
+      [0, 3],
+      [0, 0],
+    ],
+  },
+  {
+    name: '1x1 stride 2, taps only in padding',
+    x: [1, 1, 1, 2],
+    filter: [1, 1],
+    outChannels: 2,
+    strides: 2,
+    pad: [
+      [0, 0],
+      [1, 0],
+      [1, 0],
+      [0, 0],
+    ],
+  },
 ];
 
 function geometryOf(testCase: Case, filterShape: [number, number, number, number], depthwise = false): ConvolutionGeometry {
@@ -58,8 +94,14 @@ function geometryOf(testCase: Case, filterShape: [number, number, number, number
 function inputsOf(testCase: Case, dyChannels: number) {
   const geometry = geometryOf(testCase, [...testCase.filter, testCase.x[3], testCase.outChannels]);
   const dyShape: [number, number, number, number] = [testCase.x[0], geometry.outHeight, geometry.outWidth, dyChannels];
-  const xValues = pseudoRandom(testCase.x.reduce((a, b) => a * b), 11);
-  const dyValues = pseudoRandom(dyShape.reduce((a, b) => a * b), 12);
+  const xValues = pseudoRandom(
+    testCase.x.reduce((a, b) => a * b),
+    11,
+  );
+  const dyValues = pseudoRandom(
+    dyShape.reduce((a, b) => a * b),
+    12,
+  );
   return { geometry, dyShape, xValues, dyValues };
 }
 
@@ -83,7 +125,10 @@ function filterGradient(testCase: Case, dataFormat: 'NHWC' | 'NCHW' = 'NHWC'): {
 function inputGradient(testCase: Case, dataFormat: 'NHWC' | 'NCHW' = 'NHWC'): { ours: Float32Array; reference: Float64Array } {
   const { geometry, dyShape, dyValues } = inputsOf(testCase, testCase.outChannels);
   const filterShape: [number, number, number, number] = [...testCase.filter, testCase.x[3], testCase.outChannels];
-  const filterValues = pseudoRandom(filterShape.reduce((a, b) => a * b), 13);
+  const filterValues = pseudoRandom(
+    filterShape.reduce((a, b) => a * b),
+    13,
+  );
   const reference = referenceInputGradient(dyValues, filterValues, geometry, testCase.outChannels);
   const ours = tf.tidy(() => {
     let dy: tf.Tensor = tf.tensor4d(dyValues, dyShape);
@@ -93,7 +138,10 @@ function inputGradient(testCase: Case, dataFormat: 'NHWC' | 'NCHW' = 'NHWC'): { 
       dy = tf.transpose(dy, [0, 3, 1, 2]);
       inputShape = [testCase.x[0], testCase.x[3], testCase.x[1], testCase.x[2]];
     }
-    const dx = tf.tensor(runKernel('Conv2DBackpropInput', { dy, filter }, { strides: testCase.strides, pad: testCase.pad, dataFormat, inputShape }), inputShape);
+    const dx = tf.tensor(
+      runKernel('Conv2DBackpropInput', { dy, filter }, { strides: testCase.strides, pad: testCase.pad, dataFormat, inputShape }),
+      inputShape,
+    );
     return (dataFormat === 'NCHW' ? tf.transpose(dx, [0, 2, 3, 1]) : dx).dataSync() as Float32Array;
   });
   return { ours, reference };
@@ -103,13 +151,24 @@ function depthwiseGradients(testCase: Case, multiplier: number) {
   const channels = testCase.x[3];
   const filterShape: [number, number, number, number] = [...testCase.filter, channels, multiplier];
   const { geometry, dyShape, xValues, dyValues } = inputsOf({ ...testCase, outChannels: channels * multiplier }, channels * multiplier);
-  const filterValues = pseudoRandom(filterShape.reduce((a, b) => a * b), 14);
+  const filterValues = pseudoRandom(
+    filterShape.reduce((a, b) => a * b),
+    14,
+  );
   const attrs = { strides: testCase.strides, dilations: 1, pad: testCase.pad };
   const filterOurs = tf.tidy(() =>
-    runKernel('DepthwiseConv2dNativeBackpropFilter', { x: tf.tensor4d(xValues, testCase.x), dy: tf.tensor4d(dyValues, dyShape) }, { ...attrs, filterShape }),
+    runKernel(
+      'DepthwiseConv2dNativeBackpropFilter',
+      { x: tf.tensor4d(xValues, testCase.x), dy: tf.tensor4d(dyValues, dyShape) },
+      { ...attrs, filterShape },
+    ),
   );
   const inputOurs = tf.tidy(() =>
-    runKernel('DepthwiseConv2dNativeBackpropInput', { dy: tf.tensor4d(dyValues, dyShape), filter: tf.tensor4d(filterValues, filterShape) }, { ...attrs, inputShape: testCase.x }),
+    runKernel(
+      'DepthwiseConv2dNativeBackpropInput',
+      { dy: tf.tensor4d(dyValues, dyShape), filter: tf.tensor4d(filterValues, filterShape) },
+      { ...attrs, inputShape: testCase.x },
+    ),
   );
   return {
     filter: { ours: filterOurs, reference: referenceDepthwiseFilterGradient(xValues, dyValues, geometry, multiplier) },
@@ -188,7 +247,11 @@ describe.each(['cpu', 'wasm'] as const)('training kernels on %s', (backend) => {
       const x = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [5, 2]);
       return tf.unsortedSegmentSum(x, tf.tensor1d([2, 0, 2, -1, 7], 'int32'), 3).arraySync();
     });
-    expect(result).toEqual([[3, 4], [0, 0], [6, 8]]);
+    expect(result).toEqual([
+      [3, 4],
+      [0, 0],
+      [6, 8],
+    ]);
   });
 
   it('leaks no tensors and no backend data (tfjs leak check on)', () => {
@@ -223,7 +286,13 @@ describe.each(['cpu', 'wasm'] as const)('training kernels on %s', (backend) => {
 /** <J^T w, v> = <w, J v> for a linear op: checks a gradient against the backend's own forward pass. */
 function adjointError(forward: (x: tf.Tensor) => tf.Tensor, shape: number[]): number {
   return tf.tidy(() => {
-    const x = tf.tensor(pseudoRandom(shape.reduce((a, b) => a * b), 40), shape);
+    const x = tf.tensor(
+      pseudoRandom(
+        shape.reduce((a, b) => a * b),
+        40,
+      ),
+      shape,
+    );
     const w = tf.tensor(pseudoRandom(forward(x).size, 41), forward(x).shape);
     const v = tf.tensor(pseudoRandom(x.size, 42), shape);
     const gradient = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(forward(input), w)))(x);
@@ -245,10 +314,17 @@ describe.each(['cpu', 'wasm'] as const)('pooling and resizing gradients on %s', 
     { alignCorners: false, halfPixelCenters: true },
   ];
   it.each(resizeModes)('ResizeNearestNeighborGrad is the adjoint of the forward resize: %o', ({ alignCorners, halfPixelCenters }) => {
-    for (const size of [[8, 8], [7, 9], [3, 2]] as const) {
+    for (const size of [
+      [8, 8],
+      [7, 9],
+      [3, 2],
+    ] as const) {
       const forward = (x: tf.Tensor) => tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [size[0], size[1]], alignCorners, halfPixelCenters);
       const error = adjointError(forward, [2, 4, 5, 3]);
-      worst[`${backend} ResizeNearestNeighborGrad adjoint (relative)`] = Math.max(worst[`${backend} ResizeNearestNeighborGrad adjoint (relative)`] ?? 0, error);
+      worst[`${backend} ResizeNearestNeighborGrad adjoint (relative)`] = Math.max(
+        worst[`${backend} ResizeNearestNeighborGrad adjoint (relative)`] ?? 0,
+        error,
+      );
       expect(error, `size ${size}`).toBeLessThan(TOLERANCE);
     }
   });
@@ -264,7 +340,10 @@ describe.each(['cpu', 'wasm'] as const)('pooling and resizing gradients on %s', 
     ];
     for (const [index, forward] of forwards.entries()) {
       const error = adjointError(forward, [2, 5, 7, 3]);
-      worst[`${backend} AvgPoolGrad/ResizeBilinearGrad adjoint (relative)`] = Math.max(worst[`${backend} AvgPoolGrad/ResizeBilinearGrad adjoint (relative)`] ?? 0, error);
+      worst[`${backend} AvgPoolGrad/ResizeBilinearGrad adjoint (relative)`] = Math.max(
+        worst[`${backend} AvgPoolGrad/ResizeBilinearGrad adjoint (relative)`] ?? 0,
+        error,
+      );
       expect(error, `forward ${index}`).toBeLessThan(TOLERANCE);
     }
   });
@@ -300,7 +379,9 @@ describe.each(['cpu', 'wasm'] as const)('pooling and resizing gradients on %s', 
     const ours = tf.tidy(() => {
       const x = tf.tensor4d(xValues, [batch, height, width, channels]);
       const dy = tf.tensor4d(dyValues, [batch, info.outHeight, info.outWidth, channels]);
-      return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, filter, stride, pad), dy)))(x).dataSync() as Float32Array;
+      return tf
+        .grad((input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, filter, stride, pad), dy)))(x)
+        .dataSync() as Float32Array;
     });
     check(`${backend} MaxPoolGrad`, { ours, reference: expected });
   });
@@ -317,7 +398,13 @@ describe('tf.grad through a tiny conv net', () => {
     embedding: [5, 4],
   } as const;
   const parameterValues = Object.fromEntries(
-    Object.entries(shapes).map(([name, shape], index) => [name, pseudoRandom(shape.reduce((a: number, b: number) => a * b, 1), 20 + index)]),
+    Object.entries(shapes).map(([name, shape], index) => [
+      name,
+      pseudoRandom(
+        shape.reduce((a: number, b: number) => a * b, 1),
+        20 + index,
+      ),
+    ]),
   );
   const xValues = pseudoRandom(2 * 7 * 7 * 2, 30);
 

@@ -13,11 +13,7 @@ import {
  * UnsortedSegmentSum (TensorFlow's op; the gradient of `tf.gather`, so embedding training) in one
  * host-side pass: out[segmentIds[i], ...] += x[i, ...], ids outside [0, numSegments) dropped.
  */
-export function unsortedSegmentSumOnHost(
-  inputs: UnsortedSegmentSumInputs,
-  attrs: UnsortedSegmentSumAttrs,
-  backend: KernelBackend,
-): TensorInfo {
+export function unsortedSegmentSumOnHost(inputs: UnsortedSegmentSumInputs, attrs: UnsortedSegmentSumAttrs, backend: KernelBackend): TensorInfo {
   const { x, segmentIds } = inputs;
   if (x === undefined || segmentIds === undefined) {
     throw new Error('UnsortedSegmentSum needs inputs x and segmentIds');
@@ -44,10 +40,6 @@ export function unsortedSegmentSumOnHost(
 /** The kernel config of `unsortedSegmentSumOnHost` for one backend ('cpu' or 'wasm'). */
 export function unsortedSegmentSumKernel(backendName: string): KernelConfig {
   const kernelFunc: KernelFunc = ({ inputs, attrs, backend }) =>
-    unsortedSegmentSumOnHost(
-      inputs as UnsortedSegmentSumInputs,
-      attrs as unknown as UnsortedSegmentSumAttrs,
-      backend as KernelBackend,
-    );
+    unsortedSegmentSumOnHost(inputs as UnsortedSegmentSumInputs, attrs as unknown as UnsortedSegmentSumAttrs, backend as KernelBackend);
   return { kernelName: UnsortedSegmentSum, backendName, kernelFunc };
 }

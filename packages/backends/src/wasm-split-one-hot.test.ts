@@ -7,7 +7,13 @@ describe('wasm kernel replacements', () => {
     await selectBackend('wasm');
     const values = Float32Array.from({ length: 2 * 3 * 4 * 5 }, (_, i) => i * 0.5 - 7);
     const x = tf.tensor4d(values, [2, 3, 4, 5]);
-    for (const [sizes, axis] of [[[2, 3], 3], [[1, 3], 2], [[2, 1], 1], [[1, 1], 0], [[5], 3]] as const) {
+    for (const [sizes, axis] of [
+      [[2, 3], 3],
+      [[1, 3], 2],
+      [[2, 1], 1],
+      [[1, 1], 0],
+      [[5], 3],
+    ] as const) {
       const parts = tf.split(x, [...sizes], axis);
       let begin = 0;
       for (const [index, part] of parts.entries()) {
@@ -17,10 +23,13 @@ describe('wasm kernel replacements', () => {
         sizeList[axis] = sizes[index] as number;
         // the reference: the values picked on the host
         const expected: number[] = [];
-        for (let a = 0; a < sizeList[0]!; a += 1) for (let b = 0; b < sizeList[1]!; b += 1) for (let c = 0; c < sizeList[2]!; c += 1) for (let d = 0; d < sizeList[3]!; d += 1) {
-          const [i, j, k, l] = [a + beginList[0]!, b + beginList[1]!, c + beginList[2]!, d + beginList[3]!];
-          expected.push(values[((i * 3 + j) * 4 + k) * 5 + l]!);
-        }
+        for (let a = 0; a < sizeList[0]!; a += 1)
+          for (let b = 0; b < sizeList[1]!; b += 1)
+            for (let c = 0; c < sizeList[2]!; c += 1)
+              for (let d = 0; d < sizeList[3]!; d += 1) {
+                const [i, j, k, l] = [a + beginList[0]!, b + beginList[1]!, c + beginList[2]!, d + beginList[3]!];
+                expected.push(values[((i * 3 + j) * 4 + k) * 5 + l]!);
+              }
         expect(part.shape).toEqual(sizeList);
         expect(Array.from(await part.data())).toEqual(expected);
         begin += sizes[index] as number;

@@ -37,11 +37,7 @@ export function checkpointFileName(step: number): string {
  * is written and fsynced, renamed over `path`, then the directory is fsynced; a crash at any point
  * leaves either the previous file or the new one, never a partial file, at `path`.
  */
-export async function saveCheckpointFile(
-  path: string,
-  tensors: ReadonlyMap<string, HostTensor>,
-  options: SaveCheckpointOptions,
-): Promise<void> {
+export async function saveCheckpointFile(path: string, tensors: ReadonlyMap<string, HostTensor>, options: SaveCheckpointOptions): Promise<void> {
   await writeFileAtomically(path, serializeSafetensors(tensors, options), options.onBeforeRename);
 }
 

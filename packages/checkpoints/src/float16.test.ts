@@ -48,7 +48,8 @@ describe('float32 -> float16 rounding', () => {
       if (isNaNBits(bits)) continue;
       const value = float16BitsToFloat32(bits);
       expect(Math.fround(value)).toBe(value);
-      if (float32ToFloat16Bits(value) !== bits) expect.fail(`bits 0x${bits.toString(16)} -> ${value} -> 0x${float32ToFloat16Bits(value).toString(16)}`);
+      if (float32ToFloat16Bits(value) !== bits)
+        expect.fail(`bits 0x${bits.toString(16)} -> ${value} -> 0x${float32ToFloat16Bits(value).toString(16)}`);
     }
     expect(Object.is(float16BitsToFloat32(0x8000), -0)).toBe(true);
   });
@@ -65,7 +66,8 @@ describe('float32 -> float16 rounding', () => {
       for (const neighbour of [bits - 1, bits + 1]) {
         if (neighbour < 0 || (neighbour & 0x7fff) > 0x7bff || ((neighbour ^ bits) & 0x8000) !== 0) continue;
         const other = Math.abs(float16BitsToFloat32(neighbour) - value);
-        if (other < error || (other === error && (bits & 1) === 1)) expect.fail(`${value}: chose 0x${bits.toString(16)}, 0x${neighbour.toString(16)} is nearer or even`);
+        if (other < error || (other === error && (bits & 1) === 1))
+          expect.fail(`${value}: chose 0x${bits.toString(16)}, 0x${neighbour.toString(16)} is nearer or even`);
       }
     }
   });

@@ -19,13 +19,7 @@ export type {
 } from './safetensors.js';
 export { float32ToFloat16Bits, float16BitsToFloat32, bfloat16BitsToFloat32 } from './float16.js';
 export { checkpointMetadata, readConfigFromMetadata, validateAgainstShapes, CONFIG_METADATA_KEY } from './network-config.js';
-export {
-  MODEL_FORMAT_VERSION,
-  MODEL_FILE_LIMITS,
-  MODEL_METADATA_KEYS,
-  readModelMetadata,
-  modelMetadataEntries,
-} from './model-metadata.js';
+export { MODEL_FORMAT_VERSION, MODEL_FILE_LIMITS, MODEL_METADATA_KEYS, readModelMetadata, modelMetadataEntries } from './model-metadata.js';
 export type {
   ModelFileMetadata,
   ModelFileMetadataInput,

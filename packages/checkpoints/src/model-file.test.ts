@@ -51,7 +51,7 @@ describe('model files (format version 1)', () => {
     expect(file.extra).toEqual({ command: 'test' });
   });
 
-  it('keeps a training checkpoint\'s EMA and state tensors apart from the model tensors', () => {
+  it("keeps a training checkpoint's EMA and state tensors apart from the model tensors", () => {
     const bytes = writeModelFile({
       ...parts,
       metadata: { ...metadata, weights: 'raw', training: { step: 7, adamStep: 7 } },
@@ -67,16 +67,34 @@ describe('model files (format version 1)', () => {
 
   it('names each hostile metadata field and the file', () => {
     const network = metadata.network;
-    expectRefused(withEntry('network', JSON.stringify({ ...network, modelChannels: 4096 })), '__metadata__.network.modelChannels is 4096, outside [1, 2048]');
+    expectRefused(
+      withEntry('network', JSON.stringify({ ...network, modelChannels: 4096 })),
+      '__metadata__.network.modelChannels is 4096, outside [1, 2048]',
+    );
     expectRefused(withEntry('network', JSON.stringify({ ...network, imageSize: 4096 })), '__metadata__.network.imageSize is 4096, outside [1, 1024]');
-    expectRefused(withEntry('schedule', JSON.stringify({ kind: 'cosine', timesteps: 1e9 })), '__metadata__.schedule.timesteps is 1000000000, outside [1, 100000]');
+    expectRefused(
+      withEntry('schedule', JSON.stringify({ kind: 'cosine', timesteps: 1e9 })),
+      '__metadata__.schedule.timesteps is 1000000000, outside [1, 100000]',
+    );
     expectRefused(withEntry('schedule', '{"kind":"cosine"'), '__metadata__.schedule is not valid JSON');
-    expectRefused(withEntry('schedule', JSON.stringify({ kind: 'cosine', timesteps: 3, betas: [0.1, 2, 0.1] })), '__metadata__.schedule.betas[1] must be a number in (0, 1)');
+    expectRefused(
+      withEntry('schedule', JSON.stringify({ kind: 'cosine', timesteps: 3, betas: [0.1, 2, 0.1] })),
+      '__metadata__.schedule.betas[1] must be a number in (0, 1)',
+    );
     expectRefused(withEntry('schedule', JSON.stringify({ kind: 'wavy', timesteps: 3 })), '__metadata__.schedule.kind must be one of');
-    expectRefused(withEntry('data', JSON.stringify({ shape: [16, 16, 1], range: [-1, 1] })), '__metadata__.data.shape is [16, 16, 1], but network.imageSize is 8');
+    expectRefused(
+      withEntry('data', JSON.stringify({ shape: [16, 16, 1], range: [-1, 1] })),
+      '__metadata__.data.shape is [16, 16, 1], but network.imageSize is 8',
+    );
     expectRefused(withEntry('data', JSON.stringify({ shape: [8, 8, 1], range: [1, -1] })), '__metadata__.data.range must have low < high');
-    expectRefused(withEntry('conditioning', JSON.stringify({ numClasses: 3, nullClass: 9 })), '__metadata__.conditioning.nullClass is 9, outside [0, 3]');
-    expectRefused(withEntry('conditioning', JSON.stringify({ numClasses: 3, nullClass: 3, classNames: ['a'] })), '__metadata__.conditioning.classNames must list 3 names');
+    expectRefused(
+      withEntry('conditioning', JSON.stringify({ numClasses: 3, nullClass: 9 })),
+      '__metadata__.conditioning.nullClass is 9, outside [0, 3]',
+    );
+    expectRefused(
+      withEntry('conditioning', JSON.stringify({ numClasses: 3, nullClass: 3, classNames: ['a'] })),
+      '__metadata__.conditioning.classNames must list 3 names',
+    );
     expectRefused(withEntry('prediction', 'noise'), "__metadata__.prediction must be one of 'epsilon', 'x0', 'v'");
     expectRefused(withEntry('weights', undefined), '__metadata__.weights is missing');
     expectRefused(withEntry('formatVersion', '7'), '__metadata__.formatVersion is "7"');
@@ -94,9 +112,13 @@ describe('model files (format version 1)', () => {
       ['conv.weight', [3, 3, 1, 8]],
       ['conv.bias', [8]],
     ]);
-    expectRefused(writeModelFile(parts), "(its __metadata__.network) does not match the network: shape mismatches: 'conv.bias' is [4], expected [8]", {
-      expectedShapes: () => wider,
-    });
+    expectRefused(
+      writeModelFile(parts),
+      "(its __metadata__.network) does not match the network: shape mismatches: 'conv.bias' is [4], expected [8]",
+      {
+        expectedShapes: () => wider,
+      },
+    );
   });
 
   it('refuses a NaN or infinite weight at load, naming the tensor', () => {
@@ -107,7 +129,10 @@ describe('model files (format version 1)', () => {
       data[2] = bad;
       const tensorsWithBad = new Map<string, HostTensor>(parsed.tensors);
       tensorsWithBad.set('conv.bias', { shape: [4], data });
-      expectRefused(serializeSafetensors(tensorsWithBad, { dtype: 'F16', metadata: parsed.metadata }), `tensor 'conv.bias' holds a non-finite value (${String(bad)} at flat index 2)`);
+      expectRefused(
+        serializeSafetensors(tensorsWithBad, { dtype: 'F16', metadata: parsed.metadata }),
+        `tensor 'conv.bias' holds a non-finite value (${String(bad)} at flat index 2)`,
+      );
     }
   });
 
@@ -115,11 +140,13 @@ describe('model files (format version 1)', () => {
     const bad = new Map(tensors);
     bad.set('conv.bias', { shape: [4], data: new Float32Array([0, Number.NaN, 0, 0]) });
     expect(() => writeModelFile({ ...parts, tensors: bad })).toThrow("tensor 'conv.bias' holds a non-finite value (NaN at flat index 1)");
-    expect(() => writeModelFile({ ...parts, metadata: { ...metadata, schedule: { kind: 'cosine', timesteps: 0 } } })).toThrow('__metadata__.schedule.timesteps is 0');
+    expect(() => writeModelFile({ ...parts, metadata: { ...metadata, schedule: { kind: 'cosine', timesteps: 0 } } })).toThrow(
+      '__metadata__.schedule.timesteps is 0',
+    );
     expect(() => writeModelFile({ ...parts, extra: { network: '{}' } })).toThrow("reserved key 'network'");
   });
 
-  it('reads the CLI\'s earlier layout as format version 0', () => {
+  it("reads the CLI's earlier layout as format version 0", () => {
     const bytes = serializeSafetensors(tensors, {
       dtype: 'F16',
       metadata: {
@@ -140,8 +167,20 @@ describe('model files (format version 1)', () => {
       weights: 'ema',
     });
     expect(file.extra).toEqual({ step: '12' });
-    const hostile = serializeSafetensors(tensors, { dtype: 'F32', metadata: { config: JSON.stringify({ type: 'unet', imageSize: 8, inChannels: 1 }), schedule: '{"kind":"cosine","timesteps":"x"}' } });
+    const hostile = serializeSafetensors(tensors, {
+      dtype: 'F32',
+      metadata: { config: JSON.stringify({ type: 'unet', imageSize: 8, inChannels: 1 }), schedule: '{"kind":"cosine","timesteps":"x"}' },
+    });
     expectRefused(hostile, '__metadata__.schedule.timesteps must be an integer');
-    expectRefused(serializeSafetensors(tensors, { dtype: 'F32', metadata: { config: JSON.stringify({ type: 'unet', imageSize: 8, inChannels: 1, modelChannels: 4096 }), schedule: '{"kind":"cosine","timesteps":10}' } }), '__metadata__.config.modelChannels is 4096');
+    expectRefused(
+      serializeSafetensors(tensors, {
+        dtype: 'F32',
+        metadata: {
+          config: JSON.stringify({ type: 'unet', imageSize: 8, inChannels: 1, modelChannels: 4096 }),
+          schedule: '{"kind":"cosine","timesteps":10}',
+        },
+      }),
+      '__metadata__.config.modelChannels is 4096',
+    );
   });
 });

@@ -69,12 +69,18 @@ export function writeModelFile(parts: ModelFileParts): Uint8Array {
   const add = (map: ReadonlyMap<string, HostTensor> | undefined, prefix: string): void => {
     for (const [name, tensor] of map ?? []) {
       if (prefix === '' && (name.startsWith(EMA_TENSOR_PREFIX) || name.startsWith(TRAINING_TENSOR_PREFIX))) {
-        throw new DiffusionError('invalid-argument', `writeModelFile: model tensor '${name}' must not start with '${EMA_TENSOR_PREFIX}' or '${TRAINING_TENSOR_PREFIX}'`);
+        throw new DiffusionError(
+          'invalid-argument',
+          `writeModelFile: model tensor '${name}' must not start with '${EMA_TENSOR_PREFIX}' or '${TRAINING_TENSOR_PREFIX}'`,
+        );
       }
       const data = tensor.data;
       for (let index = 0; index < data.length; index += 1) {
         if (!Number.isFinite(data[index] as number)) {
-          throw new DiffusionError('invalid-argument', `writeModelFile: tensor '${prefix}${name}' holds a non-finite value (${String(data[index])} at flat index ${index})`);
+          throw new DiffusionError(
+            'invalid-argument',
+            `writeModelFile: tensor '${prefix}${name}' holds a non-finite value (${String(data[index])} at flat index ${index})`,
+          );
         }
       }
       tensors.set(prefix + name, tensor);
@@ -104,8 +110,10 @@ export function parseModelFile(bytes: Uint8Array, name: string, options: ParseMo
   const state = new Map<string, SafetensorsEntry>();
   for (const entry of header.entries) {
     if (training && entry.name.startsWith(EMA_TENSOR_PREFIX)) ema.set(entry.name.slice(EMA_TENSOR_PREFIX.length), entry);
-    else if (training && metadata.formatVersion >= 1 && entry.name.startsWith(TRAINING_TENSOR_PREFIX)) state.set(entry.name.slice(TRAINING_TENSOR_PREFIX.length), entry);
-    else if (training && metadata.formatVersion === 0 && VERSION_0_TRAINING_PREFIXES.some((prefix) => entry.name.startsWith(prefix))) state.set(entry.name, entry);
+    else if (training && metadata.formatVersion >= 1 && entry.name.startsWith(TRAINING_TENSOR_PREFIX))
+      state.set(entry.name.slice(TRAINING_TENSOR_PREFIX.length), entry);
+    else if (training && metadata.formatVersion === 0 && VERSION_0_TRAINING_PREFIXES.some((prefix) => entry.name.startsWith(prefix)))
+      state.set(entry.name, entry);
     else model.set(entry.name, entry);
   }
   // 4. Shapes against the network the config describes, before allocating anything.
@@ -124,7 +132,20 @@ export function parseModelFile(bytes: Uint8Array, name: string, options: ParseMo
   // 5. Decode, refusing non-finite values.
   const decode = (entries: Map<string, SafetensorsEntry>): Map<string, ParsedTensor> =>
     new Map([...entries].map(([key, entry]) => [key, decodeSafetensorsTensor(bytes, header, entry, true)]));
-  const reserved = new Set(['formatVersion', 'network', 'schedule', 'prediction', 'variance', 'conditioning', 'data', 'weights', 'training', 'config', 'format', 'trainer']);
+  const reserved = new Set([
+    'formatVersion',
+    'network',
+    'schedule',
+    'prediction',
+    'variance',
+    'conditioning',
+    'data',
+    'weights',
+    'training',
+    'config',
+    'format',
+    'trainer',
+  ]);
   return {
     name,
     metadata,

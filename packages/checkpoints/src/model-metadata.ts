@@ -86,10 +86,31 @@ export const MODEL_FILE_LIMITS = {
 } as const;
 
 /** The reserved `__metadata__` keys of format version 1. */
-export const MODEL_METADATA_KEYS = ['formatVersion', 'network', 'schedule', 'prediction', 'variance', 'conditioning', 'data', 'weights', 'training'] as const;
+export const MODEL_METADATA_KEYS = [
+  'formatVersion',
+  'network',
+  'schedule',
+  'prediction',
+  'variance',
+  'conditioning',
+  'data',
+  'weights',
+  'training',
+] as const;
 
 const SCHEDULE_KINDS = ['linear', 'cosine', 'scaled-linear', 'sigmoid', 'custom'];
-const SCHEDULE_KEYS = ['kind', 'timesteps', 'betas', 'respacing', 'rescaleTimesteps', 'betaStart', 'betaEnd', 'scaleWithTimesteps', 'offset', 'maxBeta'];
+const SCHEDULE_KEYS = [
+  'kind',
+  'timesteps',
+  'betas',
+  'respacing',
+  'rescaleTimesteps',
+  'betaStart',
+  'betaEnd',
+  'scaleWithTimesteps',
+  'offset',
+  'maxBeta',
+];
 /** Network-config integers bounded by maxNetworkWidth. */
 const WIDTH_FIELDS = ['modelChannels', 'hiddenSize', 'timeEmbeddingDimension', 'numHeadChannels', 'featureDimension', 'outChannels'];
 /** Network-config integers bounded by maxNetworkCount. */
@@ -148,12 +169,14 @@ class MetadataReader {
 /** Checks the network config: a type, finite numbers, bounded sizes (named by field). */
 function readNetwork(reader: MetadataReader, value: unknown): ModelFileMetadata['network'] {
   const network = reader.object('network', value);
-  if (typeof network['type'] !== 'string' || network['type'].length === 0) reader.fail('network.type', `must be a non-empty string, got ${describe(network['type'])}`);
+  if (typeof network['type'] !== 'string' || network['type'].length === 0)
+    reader.fail('network.type', `must be a non-empty string, got ${describe(network['type'])}`);
   const limits = MODEL_FILE_LIMITS;
   if (network['imageSize'] !== undefined) reader.integer('network.imageSize', network['imageSize'], 1, limits.maxImageSize);
   if (network['inChannels'] !== undefined) reader.integer('network.inChannels', network['inChannels'], 1, limits.maxDataChannels);
   if (network['dataDimension'] !== undefined) reader.integer('network.dataDimension', network['dataDimension'], 1, limits.maxDataDimension);
-  if (network['numClasses'] !== undefined && network['numClasses'] !== null) reader.integer('network.numClasses', network['numClasses'], 1, limits.maxClasses);
+  if (network['numClasses'] !== undefined && network['numClasses'] !== null)
+    reader.integer('network.numClasses', network['numClasses'], 1, limits.maxClasses);
   for (const field of WIDTH_FIELDS) {
     if (network[field] !== undefined && network[field] !== null) reader.integer(`network.${field}`, network[field], 1, limits.maxNetworkWidth);
   }
@@ -163,7 +186,8 @@ function readNetwork(reader: MetadataReader, value: unknown): ModelFileMetadata[
   for (const field of LIST_FIELDS) {
     const list = network[field];
     if (list === undefined) continue;
-    if (!Array.isArray(list) || list.length > limits.maxNetworkCount) reader.fail(`network.${field}`, `must be a list of at most ${limits.maxNetworkCount} integers, got ${describe(list)}`);
+    if (!Array.isArray(list) || list.length > limits.maxNetworkCount)
+      reader.fail(`network.${field}`, `must be a list of at most ${limits.maxNetworkCount} integers, got ${describe(list)}`);
     list.forEach((entry, index) => {
       // channelMultipliers may be fractional (ADM's 512x512 model starts with 0.5)
       if (field !== 'channelMultipliers') reader.integer(`network.${field}[${index}]`, entry, 1, limits.maxNetworkWidth);
@@ -196,7 +220,8 @@ function readSchedule(reader: MetadataReader, value: unknown): ScheduleMetadata 
     const list = betas as unknown[];
     if (list.length !== timesteps) reader.fail('schedule.betas', `has ${list.length} entries, but schedule.timesteps is ${timesteps}`);
     list.forEach((beta, index) => {
-      if (typeof beta !== 'number' || !(beta > 0 && beta < 1)) reader.fail(`schedule.betas[${index}]`, `must be a number in (0, 1), got ${describe(beta)}`);
+      if (typeof beta !== 'number' || !(beta > 0 && beta < 1))
+        reader.fail(`schedule.betas[${index}]`, `must be a number in (0, 1), got ${describe(beta)}`);
     });
   } else if (kind === 'custom') {
     reader.fail('schedule.betas', "is required for a 'custom' schedule");
@@ -205,7 +230,8 @@ function readSchedule(reader: MetadataReader, value: unknown): ScheduleMetadata 
     reader.fail('schedule.respacing', `must be a respacing string such as 'linspace:50', got ${describe(schedule['respacing'])}`);
   }
   for (const flag of ['rescaleTimesteps', 'scaleWithTimesteps']) {
-    if (schedule[flag] !== undefined && typeof schedule[flag] !== 'boolean') reader.fail(`schedule.${flag}`, `must be true or false, got ${describe(schedule[flag])}`);
+    if (schedule[flag] !== undefined && typeof schedule[flag] !== 'boolean')
+      reader.fail(`schedule.${flag}`, `must be true or false, got ${describe(schedule[flag])}`);
   }
   for (const option of ['betaStart', 'betaEnd', 'offset', 'maxBeta']) {
     if (schedule[option] !== undefined) reader.finite(`schedule.${option}`, schedule[option]);
@@ -225,7 +251,10 @@ function readConditioning(reader: MetadataReader, value: unknown): ConditioningM
   }
   (names as unknown[]).forEach((name, index) => {
     if (typeof name !== 'string' || name.length > MODEL_FILE_LIMITS.maxClassNameLength) {
-      reader.fail(`conditioning.classNames[${index}]`, `must be a string of at most ${MODEL_FILE_LIMITS.maxClassNameLength} characters, got ${describe(name)}`);
+      reader.fail(
+        `conditioning.classNames[${index}]`,
+        `must be a string of at most ${MODEL_FILE_LIMITS.maxClassNameLength} characters, got ${describe(name)}`,
+      );
     }
   });
   return { numClasses, nullClass, classNames: [...(names as string[])] };
@@ -267,7 +296,10 @@ function crossCheck(reader: MetadataReader, metadata: ModelFileMetadata): void {
   }
   const networkClasses = network['numClasses'] ?? null;
   if ((conditioning?.numClasses ?? null) !== networkClasses) {
-    reader.fail('conditioning', `says ${conditioning ? `${conditioning.numClasses} classes` : 'unconditional'}, but network.numClasses is ${String(networkClasses)}`);
+    reader.fail(
+      'conditioning',
+      `says ${conditioning ? `${conditioning.numClasses} classes` : 'unconditional'}, but network.numClasses is ${String(networkClasses)}`,
+    );
   }
   for (const field of ['prediction', 'variance'] as const) {
     if (network[field] !== undefined && network[field] !== metadata[field]) {
@@ -290,7 +322,10 @@ function readVersion1(reader: MetadataReader, entries: Readonly<Record<string, s
   };
   const version = Number(entry('formatVersion'));
   if (version !== MODEL_FORMAT_VERSION) {
-    reader.fail('formatVersion', `is ${JSON.stringify(entries['formatVersion'])}; this version of @tfjs-diffusion/checkpoints reads versions 0 and ${MODEL_FORMAT_VERSION}`);
+    reader.fail(
+      'formatVersion',
+      `is ${JSON.stringify(entries['formatVersion'])}; this version of @tfjs-diffusion/checkpoints reads versions 0 and ${MODEL_FORMAT_VERSION}`,
+    );
   }
   const network = readNetwork(reader, reader.json('network', entry('network')));
   const scheduleValue = reader.json('schedule', entry('schedule'));
@@ -330,7 +365,10 @@ const VERSION_0_TRAINING = 'tfjs-diffusion-training/1';
  */
 function readVersion0(reader: MetadataReader, entries: Readonly<Record<string, string>>): ModelFileMetadata {
   if (!Object.hasOwn(entries, 'config')) {
-    throw new DiffusionError('invalid-checkpoint', `${reader.fileName}: __metadata__ has neither 'formatVersion' nor 'config', so this is not a tfjs-diffusion model file`);
+    throw new DiffusionError(
+      'invalid-checkpoint',
+      `${reader.fileName}: __metadata__ has neither 'formatVersion' nor 'config', so this is not a tfjs-diffusion model file`,
+    );
   }
   const network = readNetwork(reader, reader.json('network', entries['config'] as string));
   const type = network.type;
@@ -339,8 +377,7 @@ function readVersion0(reader: MetadataReader, entries: Readonly<Record<string, s
   const schedule = scheduleText === undefined ? null : readSchedule(reader, reader.json('schedule', scheduleText));
   if (denoiser && schedule === null) reader.fail('schedule', `is missing; a ${type} denoiser needs its training schedule`);
   const numClasses = network['numClasses'];
-  const conditioning =
-    typeof numClasses === 'number' ? { numClasses, nullClass: denoiser ? numClasses : null } : null;
+  const conditioning = typeof numClasses === 'number' ? { numClasses, nullClass: denoiser ? numClasses : null } : null;
   const shape =
     typeof network['dataDimension'] === 'number'
       ? [network['dataDimension']]
@@ -351,7 +388,9 @@ function readVersion0(reader: MetadataReader, entries: Readonly<Record<string, s
     network,
     schedule,
     prediction: denoiser ? reader.choice('network.prediction', network['prediction'] ?? 'epsilon', PREDICTION_KINDS) : null,
-    variance: denoiser ? reader.choice('network.variance', network['variance'] ?? (type === 'unet' ? 'fixed-large' : 'fixed-small'), VARIANCE_KINDS) : null,
+    variance: denoiser
+      ? reader.choice('network.variance', network['variance'] ?? (type === 'unet' ? 'fixed-large' : 'fixed-small'), VARIANCE_KINDS)
+      : null,
     conditioning,
     data: readData(reader, { shape, range: [-1, 1] }),
     weights: !training && String(entries['weights'] ?? '').startsWith('ema') ? 'ema' : 'raw',
@@ -373,20 +412,27 @@ export function readModelMetadata(entries: Readonly<Record<string, string>>, fil
 }
 
 /** The `__metadata__` strings of format version 1 for `metadata` (validated by reading them back), plus `extra` entries. */
-export function modelMetadataEntries(metadata: ModelFileMetadataInput, extra: Readonly<Record<string, string>> = {}, fileName = '<model file>'): Record<string, string> {
+export function modelMetadataEntries(
+  metadata: ModelFileMetadataInput,
+  extra: Readonly<Record<string, string>> = {},
+  fileName = '<model file>',
+): Record<string, string> {
   const entries: Record<string, string> = {};
   for (const [key, value] of Object.entries(extra)) {
     if ((MODEL_METADATA_KEYS as readonly string[]).includes(key) || key === 'config' || key === 'format' || key === 'trainer') {
       throw new DiffusionError('invalid-argument', `writeModelFile: extra metadata must not use the reserved key '${key}'`);
     }
-    if (typeof value !== 'string') throw new DiffusionError('invalid-argument', `writeModelFile: extra metadata '${key}' must be a string, got ${typeof value}`);
+    if (typeof value !== 'string')
+      throw new DiffusionError('invalid-argument', `writeModelFile: extra metadata '${key}' must be a string, got ${typeof value}`);
     entries[key] = value;
   }
   const json = (field: string, value: unknown): string => {
     try {
       return JSON.stringify(value ?? null);
     } catch (error) {
-      throw new DiffusionError('invalid-argument', `writeModelFile: metadata.${field} is not JSON-serialisable (${(error as Error).message})`, { cause: error });
+      throw new DiffusionError('invalid-argument', `writeModelFile: metadata.${field} is not JSON-serialisable (${(error as Error).message})`, {
+        cause: error,
+      });
     }
   };
   entries['formatVersion'] = String(MODEL_FORMAT_VERSION);

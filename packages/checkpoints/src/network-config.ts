@@ -20,7 +20,9 @@ export function checkpointMetadata(config: object, extra: Readonly<Record<string
   try {
     json = JSON.stringify(config);
   } catch (error) {
-    throw new DiffusionError('invalid-argument', `checkpointMetadata: config is not JSON-serialisable (${(error as Error).message})`, { cause: error });
+    throw new DiffusionError('invalid-argument', `checkpointMetadata: config is not JSON-serialisable (${(error as Error).message})`, {
+      cause: error,
+    });
   }
   return Object.fromEntries([...Object.entries(extra), [CONFIG_METADATA_KEY, json]]);
 }
@@ -29,13 +31,20 @@ export function checkpointMetadata(config: object, extra: Readonly<Record<string
 export function readConfigFromMetadata(metadata: Readonly<Record<string, string>>, fileName: string): Record<string, unknown> {
   const json = Object.hasOwn(metadata, CONFIG_METADATA_KEY) ? metadata[CONFIG_METADATA_KEY] : undefined;
   if (typeof json !== 'string') {
-    throw new DiffusionError('invalid-checkpoint', `${fileName}: no '${CONFIG_METADATA_KEY}' entry in __metadata__, so the network configuration is unknown`);
+    throw new DiffusionError(
+      'invalid-checkpoint',
+      `${fileName}: no '${CONFIG_METADATA_KEY}' entry in __metadata__, so the network configuration is unknown`,
+    );
   }
   let config: unknown;
   try {
     config = JSON.parse(json);
   } catch (error) {
-    throw new DiffusionError('invalid-checkpoint', `${fileName}: __metadata__.${CONFIG_METADATA_KEY} is not valid JSON (${(error as Error).message})`, { cause: error });
+    throw new DiffusionError(
+      'invalid-checkpoint',
+      `${fileName}: __metadata__.${CONFIG_METADATA_KEY} is not valid JSON (${(error as Error).message})`,
+      { cause: error },
+    );
   }
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new DiffusionError('invalid-checkpoint', `${fileName}: __metadata__.${CONFIG_METADATA_KEY} must hold a JSON object`);

@@ -60,7 +60,21 @@ describe('serializeSafetensors / parseSafetensors round trips', () => {
   it('round-trips F16 within half precision and exactly on representable values', () => {
     const noise = createNoiseSource('f16-round-trip');
     const random = noise.normal([1000]);
-    const representable = new Float32Array([0, -0, 1, -2, 65504, -65504, 2 ** -24, -(2 ** -24), 1023 * 2 ** -24, 2 ** -14, Infinity, -Infinity, 0.099975585937]);
+    const representable = new Float32Array([
+      0,
+      -0,
+      1,
+      -2,
+      65504,
+      -65504,
+      2 ** -24,
+      -(2 ** -24),
+      1023 * 2 ** -24,
+      2 ** -14,
+      Infinity,
+      -Infinity,
+      0.099975585937,
+    ]);
     const bytes = serializeSafetensors(
       new Map([
         ['random', { shape: [10, 100], data: random }],
@@ -100,10 +114,23 @@ describe('serializeSafetensors / parseSafetensors round trips', () => {
     expect(json.length).toBe(90);
     const header = json + ' '.repeat(6); // 96 bytes
     const expected = new Uint8Array([
-      96, 0, 0, 0, 0, 0, 0, 0,
+      96,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
       ...encoder.encode(header),
-      0x00, 0x00, 0x80, 0x3f, // 1.0f LE
-      0x00, 0x00, 0x00, 0x40, // 2.0f LE
+      0x00,
+      0x00,
+      0x80,
+      0x3f, // 1.0f LE
+      0x00,
+      0x00,
+      0x00,
+      0x40, // 2.0f LE
     ]);
     const written = serializeSafetensors(new Map([['weight', tensor([2], [1, 2])]]), { dtype: 'F32', metadata: { format: 'pt' } });
     expect(written).toEqual(expected);
@@ -115,15 +142,30 @@ describe('serializeSafetensors / parseSafetensors round trips', () => {
     const halfJson = '{"a":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"F16","shape":[1,2],"data_offsets":[4,8]}}';
     const halfHeader = halfJson + ' '.repeat((8 - (halfJson.length % 8)) % 8);
     const halfFile = new Uint8Array([
-      halfHeader.length, 0, 0, 0, 0, 0, 0, 0,
+      halfHeader.length,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
       ...encoder.encode(halfHeader),
-      0x80, 0x3f, 0x20, 0xc0, // bf16 1.0, -2.5
-      0x00, 0x3c, 0x00, 0xc2, // f16 1.0, -3.0
+      0x80,
+      0x3f,
+      0x20,
+      0xc0, // bf16 1.0, -2.5
+      0x00,
+      0x3c,
+      0x00,
+      0xc2, // f16 1.0, -3.0
     ]);
     const half = parseSafetensors(halfFile);
     expect(half.tensors.get('a')).toEqual({ dtype: 'BF16', shape: [2], data: new Float32Array([1, -2.5]) });
     expect(half.tensors.get('b')).toEqual({ dtype: 'F16', shape: [1, 2], data: new Float32Array([1, -3]) });
-    expect(serializeSafetensors(new Map([['b', tensor([1, 2], [1, -3])]]), { dtype: 'F16' }).slice(-4)).toEqual(new Uint8Array([0x00, 0x3c, 0x00, 0xc2]));
+    expect(serializeSafetensors(new Map([['b', tensor([1, 2], [1, -3])]]), { dtype: 'F16' }).slice(-4)).toEqual(
+      new Uint8Array([0x00, 0x3c, 0x00, 0xc2]),
+    );
   });
 
   it('copies data out of a Node Buffer view (non-zero byteOffset, shared pool)', () => {
@@ -135,13 +177,18 @@ describe('serializeSafetensors / parseSafetensors round trips', () => {
   });
 
   it('accepts unaligned tensor offsets and a header that is not padded', () => {
-    const bytes = buildFile('{"x":{"dtype":"F16","shape":[1],"data_offsets":[0,2]},"y":{"dtype":"F32","shape":[1],"data_offsets":[2,6]}}', new Uint8Array([0, 0x3c, 0, 0, 0x80, 0x3f]));
+    const bytes = buildFile(
+      '{"x":{"dtype":"F16","shape":[1],"data_offsets":[0,2]},"y":{"dtype":"F32","shape":[1],"data_offsets":[2,6]}}',
+      new Uint8Array([0, 0x3c, 0, 0, 0x80, 0x3f]),
+    );
     const parsed = parseSafetensors(bytes);
     expect(parsed.tensors.get('y')?.data).toEqual(new Float32Array([1]));
   });
 
   it('rejects bad arguments to serializeSafetensors', () => {
-    expect(() => serializeSafetensors(new Map([['w', tensor([2, 2], [1, 2, 3])]]), { dtype: 'F32' })).toThrow(/'w' has shape \[2, 2\] \(4 elements\) but 3 values/);
+    expect(() => serializeSafetensors(new Map([['w', tensor([2, 2], [1, 2, 3])]]), { dtype: 'F32' })).toThrow(
+      /'w' has shape \[2, 2\] \(4 elements\) but 3 values/,
+    );
     expect(() => serializeSafetensors(new Map([['__metadata__', tensor([1], [1])]]), { dtype: 'F32' })).toThrow(DiffusionError);
     expect(() => serializeSafetensors(new Map(), { dtype: 'F64' as 'F32' })).toThrow(/dtype must be 'F32' or 'F16'/);
     expect(() => serializeSafetensors(new Map(), { dtype: 'F32', metadata: { n: 3 as unknown as string } })).toThrow(/metadata 'n' must be a string/);
@@ -182,24 +229,36 @@ describe('parseSafetensors validation', () => {
 
   it('rejects unknown and unsupported dtypes', () => {
     expectInvalid(buildFile('{"w":{"dtype":"F33","shape":[2],"data_offsets":[0,8]}}', 8), `tensor 'w' has unknown dtype "F33"`);
-    expectInvalid(buildFile('{"w":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}', 8), "dtype 'I64', which is not supported (supported: F32, F16, BF16)");
+    expectInvalid(
+      buildFile('{"w":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}', 8),
+      "dtype 'I64', which is not supported (supported: F32, F16, BF16)",
+    );
   });
 
   it('rejects shapes that are not arrays of non-negative integers', () => {
     for (const shape of ['2', '[-1]', '[1.5]', '["2"]', 'null', '[1e300]']) {
-      expectInvalid(buildFile(`{"w":{"dtype":"F32","shape":${shape},"data_offsets":[0,8]}}`, 8), "tensor 'w' shape must be an array of non-negative integers");
+      expectInvalid(
+        buildFile(`{"w":{"dtype":"F32","shape":${shape},"data_offsets":[0,8]}}`, 8),
+        "tensor 'w' shape must be an array of non-negative integers",
+      );
     }
   });
 
   it('rejects data_offsets that are not two ordered integers', () => {
     for (const offsets of ['[0]', '[0,8,9]', '[0,"8"]', '[-8,0]', '[0.5,8]', '{"0":0}']) {
-      expectInvalid(buildFile(`{"w":{"dtype":"F32","shape":[2],"data_offsets":${offsets}}}`, 8), "tensor 'w' data_offsets must be two non-negative integers");
+      expectInvalid(
+        buildFile(`{"w":{"dtype":"F32","shape":[2],"data_offsets":${offsets}}}`, 8),
+        "tensor 'w' data_offsets must be two non-negative integers",
+      );
     }
     expectInvalid(buildFile('{"w":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}}', 8), "tensor 'w' data_offsets [8, 0] have begin > end");
   });
 
   it('rejects byte sizes that do not match shape x dtype size', () => {
-    expectInvalid(buildFile('{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', 8), "tensor 'w' has shape [3] and dtype F32 (3 elements x 4 bytes) but data_offsets [0, 8] span 8 bytes");
+    expectInvalid(
+      buildFile('{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', 8),
+      "tensor 'w' has shape [3] and dtype F32 (3 elements x 4 bytes) but data_offsets [0, 8] span 8 bytes",
+    );
     expectInvalid(buildFile('{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,8]}}', 8), '(2 elements x 2 bytes)');
     expectInvalid(buildFile('{"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}', 8), '(too many elements');
   });
@@ -224,10 +283,15 @@ describe('parseSafetensors validation', () => {
       buildFile('{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}, "w" :{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', 8),
       "duplicate tensor name 'w'",
     );
-    expectInvalid(buildFile('{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"\\u0077":{"dtype":"F32","shape":[0],"data_offsets":[8,8]}}', 8), "duplicate tensor name 'w'");
+    expectInvalid(
+      buildFile('{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"\\u0077":{"dtype":"F32","shape":[0],"data_offsets":[8,8]}}', 8),
+      "duplicate tensor name 'w'",
+    );
     expectInvalid(buildFile('{"w":{"dtype":"F16","dtype":"F32","shape":[2],"data_offsets":[0,8]}}', 8), "duplicate key 'dtype' in header entry 'w'");
     // Equal strings in different objects, and as values, are fine.
-    expect(parseSafetensors(buildFile('{"__metadata__":{"w":"w"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', 8)).metadata).toEqual({ w: 'w' });
+    expect(parseSafetensors(buildFile('{"__metadata__":{"w":"w"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', 8)).metadata).toEqual({
+      w: 'w',
+    });
   });
 
   it('rejects __metadata__ that is not an object of strings', () => {

@@ -42,8 +42,23 @@ const METADATA_KEY = '__metadata__';
 const READ_DTYPE_BYTES: Readonly<Record<SafetensorsReadDtype, number>> = { F32: 4, F16: 2, BF16: 2 };
 /** dtypes of the safetensors spec that this package does not decode (named apart in the error). */
 const UNSUPPORTED_DTYPES = new Set([
-  'BOOL', 'U8', 'I8', 'I16', 'U16', 'I32', 'U32', 'I64', 'U64', 'F64', 'C64',
-  'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4',
+  'BOOL',
+  'U8',
+  'I8',
+  'I16',
+  'U16',
+  'I32',
+  'U32',
+  'I64',
+  'U64',
+  'F64',
+  'C64',
+  'F8_E5M2',
+  'F8_E4M3',
+  'F8_E8M0',
+  'F6_E2M3',
+  'F6_E3M2',
+  'F4',
 ]);
 
 const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -52,10 +67,7 @@ const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * Encodes float32 host tensors as a safetensors file (huggingface/safetensors layout: u64 LE header
  * length, JSON header padded with spaces to 8 bytes, contiguous little-endian data in sorted-name order).
  */
-export function serializeSafetensors(
-  tensors: ReadonlyMap<string, HostTensor>,
-  options: SerializeOptions,
-): Uint8Array {
+export function serializeSafetensors(tensors: ReadonlyMap<string, HostTensor>, options: SerializeOptions): Uint8Array {
   const dtype = options?.dtype;
   if (dtype !== 'F32' && dtype !== 'F16') {
     throw new DiffusionError('invalid-argument', `serializeSafetensors: dtype must be 'F32' or 'F16', got ${JSON.stringify(dtype)}`);
@@ -103,9 +115,7 @@ export function serializeSafetensors(
   let offset = 0;
   for (const entry of entries) {
     const end = offset + entry.data.length * elementBytes;
-    parts.push(
-      `${JSON.stringify(entry.name)}:{"dtype":"${dtype}","shape":[${entry.shape.join(',')}],"data_offsets":[${offset},${end}]}`,
-    );
+    parts.push(`${JSON.stringify(entry.name)}:{"dtype":"${dtype}","shape":[${entry.shape.join(',')}],"data_offsets":[${offset},${end}]}`);
     offset = end;
   }
   const json = encoder.encode(`{${parts.join(',')}}`);
@@ -177,7 +187,9 @@ export function parseSafetensorsHeader(bytes: Uint8Array, fileName = '<memory>')
   if (exactHeaderLength > BigInt(MAX_HEADER_BYTES)) fail(`header length ${exactHeaderLength.toString()} exceeds the ${MAX_HEADER_BYTES}-byte bound`);
   const headerLength = Number(exactHeaderLength);
   if (headerLength > bytes.length - 8) {
-    fail(`header length ${headerLength} exceeds the file size (${bytes.length - 8} bytes after the length prefix); the file is truncated or not safetensors`);
+    fail(
+      `header length ${headerLength} exceeds the file size (${bytes.length - 8} bytes after the length prefix); the file is truncated or not safetensors`,
+    );
   }
 
   // 2. Header text: strict UTF-8, bounded nesting, JSON, an object, no repeated keys.
@@ -238,11 +250,7 @@ export function parseSafetensorsHeader(bytes: Uint8Array, fileName = '<memory>')
     if (!Array.isArray(shape) || !shape.every((size) => Number.isSafeInteger(size) && (size as number) >= 0)) {
       fail(`tensor '${name}' shape must be an array of non-negative integers, got ${abbreviate(JSON.stringify(shape))}`);
     }
-    if (
-      !Array.isArray(offsets) ||
-      offsets.length !== 2 ||
-      !offsets.every((offset) => Number.isSafeInteger(offset) && (offset as number) >= 0)
-    ) {
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((offset) => Number.isSafeInteger(offset) && (offset as number) >= 0)) {
       fail(`tensor '${name}' data_offsets must be two non-negative integers [begin, end], got ${abbreviate(JSON.stringify(offsets))}`);
     }
     const [begin, end] = offsets as [number, number];
@@ -286,12 +294,7 @@ export function parseSafetensorsHeader(bytes: Uint8Array, fileName = '<memory>')
  * Decodes one tensor of a header from `parseSafetensorsHeader` to float32 (a copy: never aliases
  * `bytes`). With `requireFinite`, a NaN or infinite value throws `invalid-checkpoint` naming the tensor.
  */
-export function decodeSafetensorsTensor(
-  bytes: Uint8Array,
-  header: SafetensorsHeader,
-  entry: SafetensorsEntry,
-  requireFinite = false,
-): ParsedTensor {
+export function decodeSafetensorsTensor(bytes: Uint8Array, header: SafetensorsHeader, entry: SafetensorsEntry, requireFinite = false): ParsedTensor {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const start = header.dataStart + entry.begin;
   const count = (entry.end - entry.begin) / READ_DTYPE_BYTES[entry.dtype];

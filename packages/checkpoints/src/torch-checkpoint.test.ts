@@ -15,7 +15,14 @@ describe('readTorchCheckpoint', () => {
   it('reads F32, F16, BF16 and F64 storages, strided views and views at storage offsets', () => {
     const tensors = readTorchCheckpoint(fixture('state-dict.pt'));
     expect([...tensors.keys()]).toEqual([
-      'conv.weight', 'half.weight', 'bfloat.weight', 'double.bias', 'transposed.weight', 'shared.first', 'shared.second', 'scalar',
+      'conv.weight',
+      'half.weight',
+      'bfloat.weight',
+      'double.bias',
+      'transposed.weight',
+      'shared.first',
+      'shared.second',
+      'scalar',
     ]);
     const conv = tensors.get('conv.weight');
     expect(conv?.dtype).toBe('F32');

@@ -15,7 +15,16 @@ export interface LazyTensor {
 }
 
 const ELEMENT_BYTES: Readonly<Record<TorchStorageDtype, number>> = {
-  F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  F64: 8,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -113,7 +122,9 @@ function tensorFromReference(
 }
 
 function isTensor(value: PickleValue): value is TorchTensorReference {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Map) && (value as { kind?: string }).kind === 'tensor';
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Map) && (value as { kind?: string }).kind === 'tensor'
+  );
 }
 
 /**

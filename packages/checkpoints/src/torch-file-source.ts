@@ -14,7 +14,8 @@ export function fileByteSource(path: string): ByteSource & { close(): void } {
       let done = 0;
       while (done < length) {
         const count = readSync(descriptor, bytes, done, length - done, offset + done);
-        if (count === 0) throw new DiffusionError('invalid-checkpoint', `${path}: the file ended at byte ${offset + done} (it changed while being read?)`);
+        if (count === 0)
+          throw new DiffusionError('invalid-checkpoint', `${path}: the file ended at byte ${offset + done} (it changed while being read?)`);
         done += count;
       }
       return bytes;

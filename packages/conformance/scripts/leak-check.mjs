@@ -98,7 +98,9 @@ for (let step = 1; step <= steps; step += 1) {
   if (step === warmup) afterWarmup = memory();
   if (step % 100 === 0 || step === steps) {
     const seconds = (performance.now() - started) / 1000;
-    process.stderr.write(`leak-check: step ${step}/${steps}, loss ${last.loss.toFixed(4)}, numTensors ${memory().numTensors}, ${seconds.toFixed(1)} s\n`);
+    process.stderr.write(
+      `leak-check: step ${step}/${steps}, loss ${last.loss.toFixed(4)}, numTensors ${memory().numTensors}, ${seconds.toFixed(1)} s\n`,
+    );
   }
 }
 const seconds = (performance.now() - started) / 1000;

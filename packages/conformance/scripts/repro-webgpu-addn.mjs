@@ -23,7 +23,9 @@ for (const count of [7, 8, 20]) {
   const expected = [(count * (count + 1)) / 2, Math.sqrt((count * (count + 1) * (2 * count + 1)) / 6)];
   const ok = got.every((value, index) => Math.abs(value - expected[index]) < 1e-3 * expected[index]);
   if (!ok) failures += 1;
-  process.stdout.write(`${count} inputs: addN ${got[0]} (expected ${expected[0]}), globalNorm ${got[1].toFixed(4)} (expected ${expected[1].toFixed(4)}) ${ok ? 'ok' : 'WRONG'}\n`);
+  process.stdout.write(
+    `${count} inputs: addN ${got[0]} (expected ${expected[0]}), globalNorm ${got[1].toFixed(4)} (expected ${expected[1].toFixed(4)}) ${ok ? 'ok' : 'WRONG'}\n`,
+  );
   tf.dispose([...scalars, sum, norm]);
 }
 process.exitCode = failures > 0 ? 1 : 0;

@@ -72,7 +72,10 @@ function forward(model: UNetModel, x: Float32Array, rows: number, timesteps: num
 
 async function sample(model: UNetModel, rows: readonly number[]): Promise<Float32Array> {
   const schedule = respaceSchedule(createSchedule({ kind: 'linear', timesteps: 1000 }), 'ddim3');
-  const classLabels = tf.tensor1d(rows.map((row) => LABELS[row] as number), 'int32');
+  const classLabels = tf.tensor1d(
+    rows.map((row) => LABELS[row] as number),
+    'int32',
+  );
   try {
     const result = await sampleDdim({
       model,

@@ -109,8 +109,8 @@ export async function compareVariableGradient(
  */
 export function worstScaledError(comparisons: readonly ScaledGradientComparison[]): number {
   return Math.max(
-    ...comparisons.map(({ analytic, numeric, gradientNorm }) =>
-      Math.abs(analytic - numeric) / Math.max(Math.abs(analytic), Math.abs(numeric), gradientNorm, 1e-6),
+    ...comparisons.map(
+      ({ analytic, numeric, gradientNorm }) => Math.abs(analytic - numeric) / Math.max(Math.abs(analytic), Math.abs(numeric), gradientNorm, 1e-6),
     ),
   );
 }

@@ -129,14 +129,18 @@ function runOn(backend: ConformanceBackend, modelCase: ModelCase): Promise<Train
   const key = `${backend}:${modelCase.name}`;
   let run = runs.get(key);
   if (run === undefined) {
-    run = backend === 'cpu' ? cpuReference(`training:${modelCase.name}`, () => trainCase(modelCase, modelCase.steps('cpu'))) : trainCase(modelCase, modelCase.steps(backend));
+    run =
+      backend === 'cpu'
+        ? cpuReference(`training:${modelCase.name}`, () => trainCase(modelCase, modelCase.steps('cpu')))
+        : trainCase(modelCase, modelCase.steps(backend));
     runs.set(key, run);
   }
   return run;
 }
 
 describeOnBackends('training', (backend) => {
-  const cpuRun = (modelCase: ModelCase): Promise<TrainingRun> => cpuReference(`training:${modelCase.name}`, () => trainCase(modelCase, modelCase.steps('cpu')));
+  const cpuRun = (modelCase: ModelCase): Promise<TrainingRun> =>
+    cpuReference(`training:${modelCase.name}`, () => trainCase(modelCase, modelCase.steps('cpu')));
 
   it.each(CASES)('Trainer steps with the simple objective lower a fixed evaluation loss ($name)', async (modelCase) => {
     const run = await runOn(backend.name, modelCase);
@@ -175,23 +179,41 @@ describeOnBackends('training', (backend) => {
   it.each(CASES)('the Trainer reports the same losses as cpu for the same seeds ($name)', async (modelCase) => {
     const [reference, run] = await Promise.all([cpuRun(modelCase), runOn(backend.name, modelCase)]);
     const difference = maxAbsDifference(run.losses, reference.losses.slice(0, run.steps));
-    reportMeasurement(`${modelCase.name} loss history (${run.steps} steps) vs cpu`, backend.name, difference, LOSS_HISTORY_TOLERANCE[backend.name] || 1e-30);
+    reportMeasurement(
+      `${modelCase.name} loss history (${run.steps} steps) vs cpu`,
+      backend.name,
+      difference,
+      LOSS_HISTORY_TOLERANCE[backend.name] || 1e-30,
+    );
     expect(difference).toBeLessThanOrEqual(LOSS_HISTORY_TOLERANCE[backend.name]);
   });
 
   it.each(CASES)('the Trainer reports the same gradient norms as cpu ($name)', async (modelCase) => {
     const [reference, run] = await Promise.all([cpuRun(modelCase), runOn(backend.name, modelCase)]);
     const relative = Math.max(
-      ...run.gradientNorms.map((norm, step) => Math.abs(norm - (reference.gradientNorms[step] as number)) / (reference.gradientNorms[step] as number)),
+      ...run.gradientNorms.map(
+        (norm, step) => Math.abs(norm - (reference.gradientNorms[step] as number)) / (reference.gradientNorms[step] as number),
+      ),
     );
-    reportMeasurement(`${modelCase.name} gradient norms vs cpu`, backend.name, relative, GRADIENT_NORM_TOLERANCE[backend.name] || 1e-30, 'max relative difference');
+    reportMeasurement(
+      `${modelCase.name} gradient norms vs cpu`,
+      backend.name,
+      relative,
+      GRADIENT_NORM_TOLERANCE[backend.name] || 1e-30,
+      'max relative difference',
+    );
     expect(relative).toBeLessThanOrEqual(GRADIENT_NORM_TOLERANCE[backend.name]);
   });
 
   it.each(CASES)('the mse term (read apart from the loss) matches cpu for the same seeds ($name)', async (modelCase) => {
     const [reference, run] = await Promise.all([cpuRun(modelCase), runOn(backend.name, modelCase)]);
     const difference = maxAbsDifference(run.mseTerms, reference.mseTerms.slice(0, run.steps));
-    reportMeasurement(`${modelCase.name} mse terms (${run.steps} steps) vs cpu`, backend.name, difference, LOSS_HISTORY_TOLERANCE[backend.name] || 1e-30);
+    reportMeasurement(
+      `${modelCase.name} mse terms (${run.steps} steps) vs cpu`,
+      backend.name,
+      difference,
+      LOSS_HISTORY_TOLERANCE[backend.name] || 1e-30,
+    );
     expect(difference).toBeLessThanOrEqual(LOSS_HISTORY_TOLERANCE[backend.name]);
   });
 });

@@ -31,7 +31,17 @@ if (process.argv[2] === '--convert') {
   const { source: parameters } = mapParameterSource(new Map(file.tensors));
   const network = createNetwork(file.metadata.network, { parameterSource: parameters });
   const loadSeconds = (performance.now() - loadStarted) / 1000;
-  console.log(JSON.stringify({ preset, parameters: converted.parameterCount, outputBytes: converted.bytes.length, convertSeconds, convertPeakRss: mib(convertPeak), loadSeconds, peakRssAfterLoad: mib(peak()) }));
+  console.log(
+    JSON.stringify({
+      preset,
+      parameters: converted.parameterCount,
+      outputBytes: converted.bytes.length,
+      convertSeconds,
+      convertPeakRss: mib(convertPeak),
+      loadSeconds,
+      peakRssAfterLoad: mib(peak()),
+    }),
+  );
   network.dispose();
   process.exit(0);
 }
@@ -56,7 +66,9 @@ const network = createNetwork(plan.network, {
   parameterSource: (name, shape) => {
     const count = shape.reduce((product, size) => product * size, 1);
     const fanIn = shape.length > 1 ? count / shape[shape.length - 1] : 1;
-    return name.endsWith('norm.weight') || /layers\.0\.weight$|out\.0\.weight$/.test(name) ? new Float32Array(count).fill(1) : random(count, 1 / Math.sqrt(fanIn));
+    return name.endsWith('norm.weight') || /layers\.0\.weight$|out\.0\.weight$/.test(name)
+      ? new Float32Array(count).fill(1)
+      : random(count, 1 / Math.sqrt(fanIn));
   },
 });
 const buildSeconds = (performance.now() - started) / 1000;
@@ -66,12 +78,16 @@ const x = tf.randomNormal([1, size, size, 3]);
 const timesteps = tf.tensor1d([500]);
 const condition = {
   ...(plan.network.numClasses ? { classLabels: tf.tensor1d([1], 'int32') } : {}),
-  ...(plan.network.lowResolutionSize ? { lowResolution: tf.randomNormal([1, plan.network.lowResolutionSize, plan.network.lowResolutionSize, 3]) } : {}),
+  ...(plan.network.lowResolutionSize
+    ? { lowResolution: tf.randomNormal([1, plan.network.lowResolutionSize, plan.network.lowResolutionSize, 3]) }
+    : {}),
 };
 const seconds = [];
 for (let run = 0; run < Number(runsText); run += 1) {
   const forwardStarted = performance.now();
-  const output = tf.tidy(() => (plan.kind === 'classifier' ? network.logits({ x, timesteps }) : network.predict({ x, timesteps, condition }).prediction));
+  const output = tf.tidy(() =>
+    plan.kind === 'classifier' ? network.logits({ x, timesteps }) : network.predict({ x, timesteps, condition }).prediction,
+  );
   await output.data();
   seconds.push((performance.now() - forwardStarted) / 1000);
   output.dispose();

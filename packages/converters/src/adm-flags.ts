@@ -97,20 +97,47 @@ const CLASSIFIER_EXTENSION_DEFAULTS = { classifier_channel_mult: '', classifier_
  * converter accepts and records them (classifier_scale becomes the file's suggested guidance scale).
  */
 const SCRIPT_FLAGS = new Set([
-  'classifier_scale', 'use_ddim', 'clip_denoised', 'batch_size', 'num_samples', 'model_path', 'classifier_path', 'base_samples',
-  'data_dir', 'val_data_dir', 'lr', 'weight_decay', 'lr_anneal_steps', 'anneal_lr', 'iterations', 'microbatch', 'ema_rate',
-  'log_interval', 'save_interval', 'eval_interval', 'resume_checkpoint', 'fp16_scale_growth', 'schedule_sampler', 'noised',
+  'classifier_scale',
+  'use_ddim',
+  'clip_denoised',
+  'batch_size',
+  'num_samples',
+  'model_path',
+  'classifier_path',
+  'base_samples',
+  'data_dir',
+  'val_data_dir',
+  'lr',
+  'weight_decay',
+  'lr_anneal_steps',
+  'anneal_lr',
+  'iterations',
+  'microbatch',
+  'ema_rate',
+  'log_interval',
+  'save_interval',
+  'eval_interval',
+  'resume_checkpoint',
+  'fp16_scale_growth',
+  'schedule_sampler',
+  'noised',
 ]);
 
 /** The defaults a flag set starts from (argparse defaults of the scripts that load such a checkpoint). */
 export function admFlagDefaults(source: AdmSource, kind: AdmModelKind): Record<string, FlagValue> {
   if (kind === 'classifier') {
     if (source !== 'guided-diffusion') {
-      throw new DiffusionError('invalid-argument', 'improved-diffusion has no noise-aware classifier; use --from guided-diffusion with --classifier-flags');
+      throw new DiffusionError(
+        'invalid-argument',
+        'improved-diffusion has no noise-aware classifier; use --from guided-diffusion with --classifier-flags',
+      );
     }
     return { ...GUIDED_CLASSIFIER_DEFAULTS, ...EXTENSION_DEFAULTS, ...CLASSIFIER_EXTENSION_DEFAULTS };
   }
-  const base: Record<string, FlagValue> = { ...(source === 'guided-diffusion' ? GUIDED_MODEL_DEFAULTS : IMPROVED_MODEL_DEFAULTS), ...EXTENSION_DEFAULTS };
+  const base: Record<string, FlagValue> = {
+    ...(source === 'guided-diffusion' ? GUIDED_MODEL_DEFAULTS : IMPROVED_MODEL_DEFAULTS),
+    ...EXTENSION_DEFAULTS,
+  };
   if (kind === 'super-resolution') {
     for (const key of SUPER_RESOLUTION_DROPPED[source]) delete base[key];
     base.large_size = 256;

@@ -87,7 +87,10 @@ function attentionLevels(size: number, levels: number, text: string, flag: strin
 function scheduleOf(flags: AdmFlags): ModelFileMetadataInput['schedule'] {
   const kind = flags.noise_schedule;
   if (kind !== 'linear' && kind !== 'cosine') {
-    throw new DiffusionError('invalid-argument', `--noise_schedule must be linear or cosine (the original code knows no other), got ${JSON.stringify(kind)}`);
+    throw new DiffusionError(
+      'invalid-argument',
+      `--noise_schedule must be linear or cosine (the original code knows no other), got ${JSON.stringify(kind)}`,
+    );
   }
   const respacing = String(flags.timestep_respacing);
   return {
@@ -101,7 +104,10 @@ function scheduleOf(flags: AdmFlags): ModelFileMetadataInput['schedule'] {
 export function admModelKind(strings: AdmFlagStrings): AdmModelKind {
   if (strings.classifierFlags !== undefined && strings.classifierFlags.trim() !== '') {
     if (strings.modelFlags !== undefined && strings.modelFlags.trim() !== '') {
-      throw new DiffusionError('invalid-argument', 'give --model-flags for a diffusion model or --classifier-flags for a classifier, not both (convert them one at a time)');
+      throw new DiffusionError(
+        'invalid-argument',
+        'give --model-flags for a diffusion model or --classifier-flags for a classifier, not both (convert them one at a time)',
+      );
     }
     return 'classifier';
   }
@@ -125,7 +131,8 @@ export function planAdmModel(strings: AdmFlagStrings): AdmModelPlan {
     throw new DiffusionError('invalid-argument', `--from must be guided-diffusion or improved-diffusion, got ${JSON.stringify(source)}`);
   }
   const kind = admModelKind(strings);
-  const flagStrings = kind === 'classifier' ? [strings.classifierFlags ?? '', strings.diffusionFlags ?? ''] : [strings.modelFlags ?? '', strings.diffusionFlags ?? ''];
+  const flagStrings =
+    kind === 'classifier' ? [strings.classifierFlags ?? '', strings.diffusionFlags ?? ''] : [strings.modelFlags ?? '', strings.diffusionFlags ?? ''];
   const { flags, sampling } = parseAdmFlags(source, kind, flagStrings);
   const numClasses = strings.numClasses ?? NUM_CLASSES;
   const steps = integerFlag(flags, 'diffusion_steps');
@@ -146,7 +153,12 @@ export function planAdmModel(strings: AdmFlagStrings): AdmModelPlan {
       modelChannels: integerFlag(flags, 'classifier_width'),
       channelMultipliers,
       numResBlocks: integerFlag(flags, 'classifier_depth'),
-      attentionResolutions: attentionLevels(size, channelMultipliers.length, String(flags.classifier_attention_resolutions), 'classifier_attention_resolutions'),
+      attentionResolutions: attentionLevels(
+        size,
+        channelMultipliers.length,
+        String(flags.classifier_attention_resolutions),
+        'classifier_attention_resolutions',
+      ),
       numHeadChannels: integerFlag(flags, 'classifier_num_head_channels'),
       useScaleShiftNorm: flags.classifier_use_scale_shift_norm === true,
       resblockUpdown: flags.classifier_resblock_updown === true,
@@ -177,7 +189,11 @@ export function planAdmModel(strings: AdmFlagStrings): AdmModelPlan {
   const size = integerFlag(flags, superResolution ? 'large_size' : 'image_size');
   let channelMultipliers: number[];
   if (superResolution) {
-    channelMultipliers = multipliersFor(source === 'guided-diffusion' ? GUIDED_SUPER_RESOLUTION_MULTIPLIERS : IMPROVED_SUPER_RESOLUTION_MULTIPLIERS, size, 'large_size');
+    channelMultipliers = multipliersFor(
+      source === 'guided-diffusion' ? GUIDED_SUPER_RESOLUTION_MULTIPLIERS : IMPROVED_SUPER_RESOLUTION_MULTIPLIERS,
+      size,
+      'large_size',
+    );
   } else if (source === 'guided-diffusion' && flags.channel_mult !== '') {
     channelMultipliers = parseIntegerList(String(flags.channel_mult), 'channel_mult');
   } else {

@@ -22,7 +22,8 @@ export function countTorchParameters(plan: AdmModelPlan): number {
 function classesInWeights(plan: AdmModelPlan, weights: ReadonlyMap<string, LazyTensor>): number | undefined {
   if (plan.kind !== 'classifier') return weights.get(LABEL_EMBEDDING)?.shape[0];
   const pool = plan.network.pool;
-  const head = pool === 'attention' ? 'out.2.c_proj.weight' : pool === 'adaptive' ? 'out.3.weight' : pool === 'spatial' ? 'out.2.weight' : 'out.3.weight';
+  const head =
+    pool === 'attention' ? 'out.2.c_proj.weight' : pool === 'adaptive' ? 'out.3.weight' : pool === 'spatial' ? 'out.2.weight' : 'out.3.weight';
   return weights.get(head)?.shape[0];
 }
 

@@ -29,7 +29,8 @@ const G512 =
 const GLSUN =
   '--attention_resolutions 32,16,8 --class_cond False --diffusion_steps 1000 --dropout 0.1 --image_size 256 --learn_sigma True --noise_schedule linear --num_channels 256 --num_head_channels 64 --num_res_blocks 2 --resblock_updown True --use_fp16 True --use_scale_shift_norm True';
 const IMPROVED_COSINE = '--diffusion_steps 4000 --noise_schedule cosine';
-const IMPROVED_LSUN = '--image_size 256 --num_channels 128 --num_res_blocks 2 --num_heads 1 --learn_sigma True --use_scale_shift_norm False --attention_resolutions 16';
+const IMPROVED_LSUN =
+  '--image_size 256 --num_channels 128 --num_res_blocks 2 --num_heads 1 --learn_sigma True --use_scale_shift_norm False --attention_resolutions 16';
 const IMPROVED_LSUN_DIFFUSION = '--diffusion_steps 1000 --noise_schedule linear --rescale_learned_sigmas False --rescale_timesteps False';
 
 function guided(kind: AdmModelKind, flags: string, file: string, description: string): PublishedModel {
@@ -46,11 +47,21 @@ function improved(kind: AdmModelKind, flags: string, diffusionFlags: string, fil
  */
 export const PUBLISHED_MODELS = {
   'guided-64x64': guided('denoiser', G64, '64x64_diffusion.pt', 'ImageNet 64x64, class-conditional'),
-  'guided-64x64-classifier': guided('classifier', '--image_size 64 --classifier_depth 4', '64x64_classifier.pt', 'ImageNet 64x64 noise-aware classifier'),
+  'guided-64x64-classifier': guided(
+    'classifier',
+    '--image_size 64 --classifier_depth 4',
+    '64x64_classifier.pt',
+    'ImageNet 64x64 noise-aware classifier',
+  ),
   'guided-128x128': guided('denoiser', G128, '128x128_diffusion.pt', 'ImageNet 128x128, class-conditional'),
   'guided-128x128-classifier': guided('classifier', '--image_size 128', '128x128_classifier.pt', 'ImageNet 128x128 noise-aware classifier'),
   'guided-256x256': guided('denoiser', G256, '256x256_diffusion.pt', 'ImageNet 256x256, class-conditional'),
-  'guided-256x256-uncond': guided('denoiser', G256.replace('--class_cond True', '--class_cond False'), '256x256_diffusion_uncond.pt', 'ImageNet 256x256, unconditional'),
+  'guided-256x256-uncond': guided(
+    'denoiser',
+    G256.replace('--class_cond True', '--class_cond False'),
+    '256x256_diffusion_uncond.pt',
+    'ImageNet 256x256, unconditional',
+  ),
   'guided-256x256-classifier': guided('classifier', '--image_size 256', '256x256_classifier.pt', 'ImageNet 256x256 noise-aware classifier'),
   'guided-512x512': guided('denoiser', G512, '512x512_diffusion.pt', 'ImageNet 512x512, class-conditional'),
   'guided-512x512-classifier': guided('classifier', '--image_size 512', '512x512_classifier.pt', 'ImageNet 512x512 noise-aware classifier'),
@@ -69,7 +80,12 @@ export const PUBLISHED_MODELS = {
   'guided-lsun-bedroom': guided('denoiser', GLSUN, 'lsun_bedroom.pt', 'LSUN bedroom 256x256'),
   'guided-lsun-cat': guided('denoiser', GLSUN, 'lsun_cat.pt', 'LSUN cat 256x256'),
   'guided-lsun-horse': guided('denoiser', GLSUN, 'lsun_horse.pt', 'LSUN horse 256x256'),
-  'guided-lsun-horse-nodropout': guided('denoiser', GLSUN.replace('--dropout 0.1', '--dropout 0.0'), 'lsun_horse_nodropout.pt', 'LSUN horse 256x256, trained without dropout'),
+  'guided-lsun-horse-nodropout': guided(
+    'denoiser',
+    GLSUN.replace('--dropout 0.1', '--dropout 0.0'),
+    'lsun_horse_nodropout.pt',
+    'LSUN horse 256x256, trained without dropout',
+  ),
   'improved-imagenet64-uncond': improved(
     'denoiser',
     '--image_size 64 --num_channels 128 --num_res_blocks 3 --learn_sigma True',
@@ -98,7 +114,13 @@ export const PUBLISHED_MODELS = {
     'upsample_cond_500K.pt',
     'ImageNet 64 -> 256 upsampler, class-conditional (280M parameters)',
   ),
-  'improved-lsun-bedroom-1200k': improved('denoiser', IMPROVED_LSUN, IMPROVED_LSUN_DIFFUSION, 'lsun_uncond_100M_1200K_bs128.pt', 'LSUN bedroom 256x256 (lr=1e-4)'),
+  'improved-lsun-bedroom-1200k': improved(
+    'denoiser',
+    IMPROVED_LSUN,
+    IMPROVED_LSUN_DIFFUSION,
+    'lsun_uncond_100M_1200K_bs128.pt',
+    'LSUN bedroom 256x256 (lr=1e-4)',
+  ),
   'improved-lsun-bedroom-2400k': improved(
     'denoiser',
     IMPROVED_LSUN,
@@ -128,7 +150,10 @@ export type PublishedModelName = keyof typeof PUBLISHED_MODELS;
 export function publishedModelFlags(name: string): AdmFlagStrings {
   const model = (PUBLISHED_MODELS as Readonly<Record<string, PublishedModel>>)[name];
   if (!model) {
-    throw new DiffusionError('invalid-argument', `unknown preset ${JSON.stringify(name)}; known presets: ${Object.keys(PUBLISHED_MODELS).join(', ')}`);
+    throw new DiffusionError(
+      'invalid-argument',
+      `unknown preset ${JSON.stringify(name)}; known presets: ${Object.keys(PUBLISHED_MODELS).join(', ')}`,
+    );
   }
   return model.kind === 'classifier'
     ? { from: model.from, classifierFlags: model.flags, diffusionFlags: model.diffusionFlags }

@@ -67,19 +67,26 @@ describe('planAdmModel', () => {
     expect(() => planAdmModel({ from: 'improved-diffusion', modelFlags: '--image_size 64 --use_new_attention_order True' })).toThrow(
       /unknown improved-diffusion model flag --use_new_attention_order/,
     );
-    expect(() => planAdmModel({ from: 'guided-diffusion', modelFlags: '--image_size 64 --num_chanels 128' })).toThrow(/unknown guided-diffusion model flag --num_chanels/);
+    expect(() => planAdmModel({ from: 'guided-diffusion', modelFlags: '--image_size 64 --num_chanels 128' })).toThrow(
+      /unknown guided-diffusion model flag --num_chanels/,
+    );
     expect(() => planAdmModel({ from: 'guided-diffusion', modelFlags: '--learn_sigma maybe' })).toThrow(/--learn_sigma: boolean value expected/);
     expect(() => planAdmModel({ from: 'guided-diffusion', modelFlags: '--image_size 96' })).toThrow(/--image_size 96 is not supported/);
     expect(() => planAdmModel({ from: 'guided-diffusion', modelFlags: '--num_channels' })).toThrow(/flag --num_channels needs a value/);
-    expect(() => planAdmModel({ from: 'improved-diffusion', classifierFlags: '--image_size 64' })).toThrow(/improved-diffusion has no noise-aware classifier/);
-    expect(() => planAdmModel({ from: 'guided-diffusion', modelFlags: '--noise_schedule sqrt' })).toThrow(/--noise_schedule must be linear or cosine/);
+    expect(() => planAdmModel({ from: 'improved-diffusion', classifierFlags: '--image_size 64' })).toThrow(
+      /improved-diffusion has no noise-aware classifier/,
+    );
+    expect(() => planAdmModel({ from: 'guided-diffusion', modelFlags: '--noise_schedule sqrt' })).toThrow(
+      /--noise_schedule must be linear or cosine/,
+    );
   });
 
-  it('accepts the READMEs\' SAMPLE_FLAGS and TRAIN_FLAGS beside the model flags, changing nothing', () => {
+  it("accepts the READMEs' SAMPLE_FLAGS and TRAIN_FLAGS beside the model flags, changing nothing", () => {
     const plain = planAdmModel(publishedModelFlags('improved-cifar10-uncond'));
     const withScripts = planAdmModel({
       ...publishedModelFlags('improved-cifar10-uncond'),
-      diffusionFlags: '--diffusion_steps 4000 --noise_schedule cosine --lr 1e-4 --batch_size 128 --schedule_sampler loss-second-moment --num_samples 100',
+      diffusionFlags:
+        '--diffusion_steps 4000 --noise_schedule cosine --lr 1e-4 --batch_size 128 --schedule_sampler loss-second-moment --num_samples 100',
     });
     expect(withScripts.network).toEqual(plain.network);
     expect(withScripts.sampling).toMatchObject({ lr: '1e-4', batch_size: '128' });
@@ -87,10 +94,23 @@ describe('planAdmModel', () => {
 
   it('maps learn_sigma, predict_xstart, rescale_timesteps, respacing and the attention order', () => {
     const cifar = planAdmModel(publishedModelFlags('improved-cifar10-uncond'));
-    expect(cifar.network).toMatchObject({ variance: 'learned-range', timestepScale: 0.25, attentionOrder: 'heads-first', attentionResolutions: [16, 8], numHeads: 4, dropout: 0.3 });
+    expect(cifar.network).toMatchObject({
+      variance: 'learned-range',
+      timestepScale: 0.25,
+      attentionOrder: 'heads-first',
+      attentionResolutions: [16, 8],
+      numHeads: 4,
+      dropout: 0.3,
+    });
     expect(cifar.metadata.schedule).toEqual({ kind: 'cosine', timesteps: 4000 });
     const guided64 = planAdmModel({ ...publishedModelFlags('guided-64x64'), diffusionFlags: '--timestep_respacing ddim25 --predict_xstart True' });
-    expect(guided64.network).toMatchObject({ attentionOrder: 'qkv-first', numHeadChannels: 64, timestepScale: 1, prediction: 'x0', numClasses: 1000 });
+    expect(guided64.network).toMatchObject({
+      attentionOrder: 'qkv-first',
+      numHeadChannels: 64,
+      timestepScale: 1,
+      prediction: 'x0',
+      numClasses: 1000,
+    });
     expect(guided64.metadata.schedule).toEqual({ kind: 'cosine', timesteps: 1000, respacing: 'ddim25' });
     expect(guided64.metadata.conditioning).toEqual({ numClasses: 1000, nullClass: null });
     const sigmaSmall = planAdmModel({ from: 'improved-diffusion', modelFlags: '--image_size 32 --sigma_small True' });

@@ -25,8 +25,7 @@ export type DiffusionErrorCode =
 
 /** Throws `DiffusionError('invalid-shape')` unless `shape` equals `expected` (-1 matches any size). */
 export function assertShape(shape: readonly number[], expected: readonly number[], what: string): void {
-  const matches =
-    shape.length === expected.length && expected.every((size, axis) => size === -1 || size === shape[axis]);
+  const matches = shape.length === expected.length && expected.every((size, axis) => size === -1 || size === shape[axis]);
   if (!matches) {
     const pretty = expected.map((size) => (size === -1 ? '?' : String(size))).join(', ');
     throw new DiffusionError('invalid-shape', `${what} must have shape [${pretty}], got [${shape.join(', ')}]`);

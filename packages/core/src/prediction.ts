@@ -9,12 +9,7 @@ export type AlphaBar = number | tf.Tensor;
  * x_t = sqrt(aBar) x0 + sqrt(1 - aBar) eps (eq. 4 of DDPM); v = sqrt(aBar) eps - sqrt(1 - aBar) x0
  * (Salimans & Ho 2022, section 4). Call inside tf.tidy.
  */
-export function toX0AndEpsilon(
-  kind: PredictionKind,
-  prediction: tf.Tensor,
-  x: tf.Tensor,
-  alphaBar: AlphaBar,
-): { x0: tf.Tensor; epsilon: tf.Tensor } {
+export function toX0AndEpsilon(kind: PredictionKind, prediction: tf.Tensor, x: tf.Tensor, alphaBar: AlphaBar): { x0: tf.Tensor; epsilon: tf.Tensor } {
   const sqrtAlphaBar = typeof alphaBar === 'number' ? Math.sqrt(alphaBar) : tf.sqrt(alphaBar);
   const sqrtOneMinus = typeof alphaBar === 'number' ? Math.sqrt(1 - alphaBar) : tf.sqrt(tf.sub(1, alphaBar));
   switch (kind) {
@@ -34,12 +29,7 @@ export function toX0AndEpsilon(
 }
 
 /** The inverse of `toX0AndEpsilon`: the target a network of this kind should predict. */
-export function predictionTarget(
-  kind: PredictionKind,
-  x0: tf.Tensor,
-  epsilon: tf.Tensor,
-  alphaBar: AlphaBar,
-): tf.Tensor {
+export function predictionTarget(kind: PredictionKind, x0: tf.Tensor, epsilon: tf.Tensor, alphaBar: AlphaBar): tf.Tensor {
   switch (kind) {
     case 'epsilon':
       return epsilon;

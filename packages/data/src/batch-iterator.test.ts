@@ -4,8 +4,7 @@ import { createBatchIterator, type BatchIteratorState } from './batch-iterator.j
 import { gatherImages, gatherPoints, type ImageDataset } from './image-dataset.js';
 import { toyDataset } from './toy-datasets.js';
 
-const take = (iterator: { nextBatch(): Int32Array }, batches: number): number[][] =>
-  Array.from({ length: batches }, () => [...iterator.nextBatch()]);
+const take = (iterator: { nextBatch(): Int32Array }, batches: number): number[][] => Array.from({ length: batches }, () => [...iterator.nextBatch()]);
 
 describe('createBatchIterator', () => {
   it('covers every index exactly once per epoch, with a new order each epoch', () => {
@@ -36,12 +35,18 @@ describe('createBatchIterator', () => {
       flat.forEach((index) => seen.add(index));
     }
     expect(seen.size).toBe(25);
-    expect(() => createBatchIterator({ count: 5, batchSize: 8, noise: createNoiseSource(2), dropLast: true })).toThrow(/no batch would ever be produced/);
+    expect(() => createBatchIterator({ count: 5, batchSize: 8, noise: createNoiseSource(2), dropLast: true })).toThrow(
+      /no batch would ever be produced/,
+    );
   });
 
   it('iterating yields one epoch at a time', () => {
     const iterator = createBatchIterator({ count: 10, batchSize: 4, noise: createNoiseSource(3), shuffle: false });
-    expect([...iterator].map((batch) => [...batch])).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect([...iterator].map((batch) => [...batch])).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ]);
     expect([...iterator].map((batch) => batch.length)).toEqual([4, 4, 2]);
     expect(iterator.epoch).toBe(1);
   });
@@ -62,7 +67,14 @@ describe('createBatchIterator', () => {
   });
 
   it('resumes exactly from a saved state, mid-epoch and at epoch boundaries', () => {
-    for (const [stopAfter, dropLast] of [[0, false], [3, false], [8, false], [9, false], [17, true], [12, true]] as const) {
+    for (const [stopAfter, dropLast] of [
+      [0, false],
+      [3, false],
+      [8, false],
+      [9, false],
+      [17, true],
+      [12, true],
+    ] as const) {
       const original = createBatchIterator({ count: 64, batchSize: 8, noise: createNoiseSource(9), dropLast });
       take(original, stopAfter);
       const saved = JSON.parse(JSON.stringify(original.getState())) as BatchIteratorState;

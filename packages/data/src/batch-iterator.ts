@@ -56,7 +56,10 @@ export function createBatchIterator(options: BatchIteratorOptions): BatchIterato
     throw new DiffusionError('invalid-argument', `createBatchIterator: batchSize must be a positive integer, got ${batchSize}`);
   }
   if (dropLast && batchSize > count) {
-    throw new DiffusionError('invalid-argument', `createBatchIterator: batchSize ${batchSize} exceeds count ${count} with dropLast, so no batch would ever be produced`);
+    throw new DiffusionError(
+      'invalid-argument',
+      `createBatchIterator: batchSize ${batchSize} exceeds count ${count} with dropLast, so no batch would ever be produced`,
+    );
   }
   const batchesPerEpoch = dropLast ? Math.floor(count / batchSize) : Math.ceil(count / batchSize);
   const epochEnd = dropLast ? batchesPerEpoch * batchSize : count;
@@ -107,7 +110,13 @@ export function createBatchIterator(options: BatchIteratorOptions): BatchIterato
             `this iterator has ${count}, ${batchSize}, ${dropLast}, ${shuffle}`,
         );
       }
-      if (!Number.isSafeInteger(state.epoch) || state.epoch < 0 || !Number.isSafeInteger(state.position) || state.position < 0 || state.position > epochEnd) {
+      if (
+        !Number.isSafeInteger(state.epoch) ||
+        state.epoch < 0 ||
+        !Number.isSafeInteger(state.position) ||
+        state.position < 0 ||
+        state.position > epochEnd
+      ) {
         throw new DiffusionError('invalid-argument', `BatchIterator.setState: epoch ${state.epoch} / position ${state.position} out of range`);
       }
       own.setState(state.epochNoise);

@@ -29,31 +29,30 @@ async function expectDataError(promise: Promise<unknown>, fragments: string[]): 
   for (const fragment of fragments) expect((error as DiffusionError).message).toContain(fragment);
 }
 
-const realFilesPresent = existsSync(join(DEFAULT_FASHION_MNIST_DIRECTORY, 't10k-images-idx3-ubyte.gz')) || existsSync(join(DEFAULT_FASHION_MNIST_DIRECTORY, 't10k-images-idx3-ubyte'));
+const realFilesPresent =
+  existsSync(join(DEFAULT_FASHION_MNIST_DIRECTORY, 't10k-images-idx3-ubyte.gz')) ||
+  existsSync(join(DEFAULT_FASHION_MNIST_DIRECTORY, 't10k-images-idx3-ubyte'));
 
 describe('loadFashionMnist on the real files', () => {
-  it.skipIf(!realFilesPresent)(
-    `parses ${DEFAULT_FASHION_MNIST_DIRECTORY} (skipped when absent: apt-get install dataset-fashion-mnist)`,
-    async () => {
-      const test = await loadFashionMnist({ split: 'test' });
-      expect([test.count, test.height, test.width, test.channels, test.numClasses]).toEqual([10_000, 28, 28, 1, 10]);
-      expect(test.images.length).toBe(10_000 * 784);
-      expect(test.classNames?.[9]).toBe('Ankle boot');
-      const counts = new Array<number>(10).fill(0);
-      test.labels.forEach((label) => (counts[label] = (counts[label] as number) + 1));
-      expect(counts).toEqual(new Array<number>(10).fill(1000));
-      let minimum = Infinity;
-      let maximum = -Infinity;
-      for (const value of test.images) {
-        minimum = Math.min(minimum, value);
-        maximum = Math.max(maximum, value);
-      }
-      expect([minimum, maximum]).toEqual([-1, 1]);
-      const train = await loadFashionMnist({ split: 'train' });
-      expect(train.count).toBe(60_000);
-      expect(train.labels.filter((label) => label === 3).length).toBe(6000);
-    },
-  );
+  it.skipIf(!realFilesPresent)(`parses ${DEFAULT_FASHION_MNIST_DIRECTORY} (skipped when absent: apt-get install dataset-fashion-mnist)`, async () => {
+    const test = await loadFashionMnist({ split: 'test' });
+    expect([test.count, test.height, test.width, test.channels, test.numClasses]).toEqual([10_000, 28, 28, 1, 10]);
+    expect(test.images.length).toBe(10_000 * 784);
+    expect(test.classNames?.[9]).toBe('Ankle boot');
+    const counts = new Array<number>(10).fill(0);
+    test.labels.forEach((label) => (counts[label] = (counts[label] as number) + 1));
+    expect(counts).toEqual(new Array<number>(10).fill(1000));
+    let minimum = Infinity;
+    let maximum = -Infinity;
+    for (const value of test.images) {
+      minimum = Math.min(minimum, value);
+      maximum = Math.max(maximum, value);
+    }
+    expect([minimum, maximum]).toEqual([-1, 1]);
+    const train = await loadFashionMnist({ split: 'train' });
+    expect(train.count).toBe(60_000);
+    expect(train.labels.filter((label) => label === 3).length).toBe(6000);
+  });
 });
 
 describe('IDX parsing and Fashion-MNIST file errors', () => {
@@ -87,7 +86,10 @@ describe('IDX parsing and Fashion-MNIST file errors', () => {
   });
 
   it('names the missing directory and the missing file', async () => {
-    await expectDataError(loadFashionMnist({ directory: join(directory, 'nowhere'), split: 'train' }), [join(directory, 'nowhere'), 'does not exist']);
+    await expectDataError(loadFashionMnist({ directory: join(directory, 'nowhere'), split: 'train' }), [
+      join(directory, 'nowhere'),
+      'does not exist',
+    ]);
     const onlyImages = await writeSet('only-images', { 'train-images-idx3-ubyte': images });
     await expectDataError(loadFashionMnist({ directory: onlyImages, split: 'train' }), [join(onlyImages, 'train-labels-idx1-ubyte'), 'not found']);
   });
@@ -97,7 +99,12 @@ describe('IDX parsing and Fashion-MNIST file errors', () => {
       ['empty', new Uint8Array(0), labels, ['t10k-images-idx3-ubyte', 'file is empty']],
       ['short', new Uint8Array([0, 0]), labels, ['t10k-images-idx3-ubyte', 'truncated: 2 bytes']],
       ['truncated-header', images.subarray(0, 10), labels, ['t10k-images-idx3-ubyte', 'shorter than its 16-byte header']],
-      ['truncated-data', images.subarray(0, images.length - 1), labels, ['t10k-images-idx3-ubyte', 'truncated: dimensions [2, 2, 3] need 12 data bytes, the file has 11']],
+      [
+        'truncated-data',
+        images.subarray(0, images.length - 1),
+        labels,
+        ['t10k-images-idx3-ubyte', 'truncated: dimensions [2, 2, 3] need 12 data bytes, the file has 11'],
+      ],
       ['trailing', new Uint8Array([...images, 7]), labels, ['1 unexpected trailing bytes']],
       ['magic', new Uint8Array([0x1f, 0x00, ...images.subarray(2)]), labels, ['corrupt magic number 0x1f000803']],
       ['type', idx([2, 2, 3], new Uint8Array(48), 0x0d), labels, ['IDX data type float (magic 0x00000d03) is not supported']],

@@ -10,7 +10,16 @@ export const DEFAULT_FASHION_MNIST_DIRECTORY = '/usr/share/datasets/fashion-mnis
 
 /** Fashion-MNIST class names, index = label (Xiao, Rasul & Vollgraf 2017). */
 export const FASHION_MNIST_CLASS_NAMES: readonly string[] = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ];
 
 /** Options of `loadFashionMnist`. */

@@ -33,7 +33,11 @@ export function parseIdx(bytes: Uint8Array, fileName: string, expected?: { reado
   if (bytes[0] !== 0 || bytes[1] !== 0) fail(`corrupt magic number ${magicText}: an IDX file begins with two zero bytes`);
   if (type !== 0x08) {
     const typeName = TYPE_NAMES[type];
-    fail(typeName ? `IDX data type ${typeName} (magic ${magicText}) is not supported, only unsigned byte (0x08)` : `corrupt magic number ${magicText}: unknown IDX data type 0x${type.toString(16)}`);
+    fail(
+      typeName
+        ? `IDX data type ${typeName} (magic ${magicText}) is not supported, only unsigned byte (0x08)`
+        : `corrupt magic number ${magicText}: unknown IDX data type 0x${type.toString(16)}`,
+    );
   }
   if (dimensions === 0) fail(`corrupt magic number ${magicText}: zero dimensions`);
   if (expected && dimensions !== expected.dimensions) {

@@ -88,20 +88,29 @@ describe('loadImageFolder', () => {
     expect([...dataset.labels]).toEqual([0, 0]);
     // fade.png sorts first: 102/255 of white.
     expect(dataset.images[0]).toBeCloseTo((102 / 255) * 2 - 1, 5);
-    const green = ((0.587 * 255) / 127.5) - 1;
+    const green = (0.587 * 255) / 127.5 - 1;
     expect([...dataset.images.subarray(4, 8)].map((value) => Number(value.toFixed(5)))).toEqual(new Array(4).fill(Number(green.toFixed(5))));
   });
 
   it('gives clear errors naming the folder or the file', async () => {
-    await expectDataError(loadImageFolder({ directory: join(directory, 'absent'), size: 4, channels: 1 }), [join(directory, 'absent'), 'does not exist']);
+    await expectDataError(loadImageFolder({ directory: join(directory, 'absent'), size: 4, channels: 1 }), [
+      join(directory, 'absent'),
+      'does not exist',
+    ]);
     const empty = await write({ 'readme.txt': 'x' });
     await expectDataError(loadImageFolder({ directory: empty, size: 4, channels: 1 }), [empty, 'has no PNG or JPEG images']);
-    const corruptPng = await write({ 'good.png': pngBytes(3, 3, red), 'broken.png': new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]) });
+    const corruptPng = await write({
+      'good.png': pngBytes(3, 3, red),
+      'broken.png': new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]),
+    });
     await expectDataError(loadImageFolder({ directory: corruptPng, size: 4, channels: 3 }), ['truncated PNG', join(corruptPng, 'broken.png')]);
     const truncatedJpeg = await write({ 'cut.jpg': jpegBytes(16, 16, red).subarray(0, 40) });
     await expectDataError(loadImageFolder({ directory: truncatedJpeg, size: 4, channels: 3 }), [join(truncatedJpeg, 'cut.jpg')]);
     const notImage = await write({ 'fake.jpeg': 'hello world' });
-    await expectDataError(loadImageFolder({ directory: notImage, size: 4, channels: 3 }), [join(notImage, 'fake.jpeg'), 'is not a PNG or JPEG image']);
+    await expectDataError(loadImageFolder({ directory: notImage, size: 4, channels: 3 }), [
+      join(notImage, 'fake.jpeg'),
+      'is not a PNG or JPEG image',
+    ]);
     const mixed = await write({ 'cats/a.png': pngBytes(2, 2, red), 'loose.png': pngBytes(2, 2, red) });
     await expectDataError(loadImageFolder({ directory: mixed, size: 4, channels: 3 }), ['mixes images (loose.png) with class sub-folders']);
     const emptyClass = await write({ 'cats/a.png': pngBytes(2, 2, red), 'dogs/readme.md': 'x' });

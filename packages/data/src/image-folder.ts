@@ -42,7 +42,10 @@ export async function loadImageFolder(options: ImageFolderOptions): Promise<Imag
     throw new DiffusionError('invalid-argument', `loadImageFolder: channels must be 1 or 3, got ${String(channels)}`);
   }
   const entries = await listDirectory(directory);
-  const classFolders = entries.filter((entry) => entry.isDirectory() && !entry.name.startsWith('.')).map((entry) => entry.name).sort();
+  const classFolders = entries
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+    .map((entry) => entry.name)
+    .sort();
   const rootImages = imageNames(entries);
 
   // 1. Files with their labels: one class per sub-folder, or a single unlabelled class.
@@ -174,7 +177,9 @@ async function listDirectory(directory: string) {
 
 function imageNames(entries: { name: string; isFile(): boolean; isSymbolicLink(): boolean }[]): string[] {
   return entries
-    .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && !entry.name.startsWith('.') && IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase()))
+    .filter(
+      (entry) => (entry.isFile() || entry.isSymbolicLink()) && !entry.name.startsWith('.') && IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase()),
+    )
     .map((entry) => entry.name)
     .sort();
 }

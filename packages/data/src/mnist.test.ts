@@ -39,7 +39,11 @@ describe('loadMnist', () => {
   });
 
   it('is deterministic and the splits are disjoint', async () => {
-    const [first, second, test] = await Promise.all([loadMnist({ split: 'test' }), loadMnist({ split: 'test' }), loadMnist({ split: 'test', testFraction: 0.2 })]);
+    const [first, second, test] = await Promise.all([
+      loadMnist({ split: 'test' }),
+      loadMnist({ split: 'test' }),
+      loadMnist({ split: 'test', testFraction: 0.2 }),
+    ]);
     const sameBytes = (left: ArrayBufferView, right: ArrayBufferView): boolean =>
       Buffer.from(left.buffer, left.byteOffset, left.byteLength).equals(Buffer.from(right.buffer, right.byteOffset, right.byteLength));
     expect(sameBytes(second.images, first.images)).toBe(true);

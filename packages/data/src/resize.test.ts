@@ -3,7 +3,12 @@ import { resizeCoverCrop } from './resize.js';
 
 describe('resizeCoverCrop', () => {
   it('keeps a constant image constant at every size', () => {
-    for (const [width, height] of [[7, 5], [3, 11], [64, 64], [2, 2]] as const) {
+    for (const [width, height] of [
+      [7, 5],
+      [3, 11],
+      [64, 64],
+      [2, 2],
+    ] as const) {
       for (const size of [1, 4, 9, 32]) {
         const result = resizeCoverCrop(new Float32Array(width * height * 3).fill(42), width, height, 3, size);
         expect(result.length).toBe(size * size * 3);

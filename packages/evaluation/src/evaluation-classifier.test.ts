@@ -30,7 +30,11 @@ describe('the evaluation classifier', () => {
       expect(metrics.diversity).toBeGreaterThan(0);
       // against other digits the distance is positive; against noise far larger
       const others = await classifierStatistics(classifier, test.images.subarray(count * 784, 2 * count * 784), [28, 28, 1]);
-      const noise = await classifierStatistics(classifier, Float32Array.from({ length: count * 784 }, (_, i) => Math.sin(i * 12.9898) * 0.9), [28, 28, 1]);
+      const noise = await classifierStatistics(
+        classifier,
+        Float32Array.from({ length: count * 784 }, (_, i) => Math.sin(i * 12.9898) * 0.9),
+        [28, 28, 1],
+      );
       const real = compareToReference(others, digits, null).fid;
       expect(real).toBeGreaterThan(0);
       expect(compareToReference(noise, digits, null).fid).toBeGreaterThan(5 * real);
@@ -40,7 +44,17 @@ describe('the evaluation classifier', () => {
   });
 
   it('refuses configs it cannot build and model files of another network', async () => {
-    expect(() => createEvaluationClassifier({ type: 'evaluation-classifier', imageSize: 30, inChannels: 1, numClasses: 10, channels: [4, 4, 4], featureDimension: 8, seed: 0 })).toThrow(/imageSize divisible by 4/);
+    expect(() =>
+      createEvaluationClassifier({
+        type: 'evaluation-classifier',
+        imageSize: 30,
+        inChannels: 1,
+        numClasses: 10,
+        channels: [4, 4, 4],
+        featureDimension: 8,
+        seed: 0,
+      }),
+    ).toThrow(/imageSize divisible by 4/);
     await expect(loadEvaluationClassifier(fileURLToPath(new URL('../../../models/mnist-classifier.safetensors', import.meta.url)))).rejects.toThrow(
       /mnist-classifier\.safetensors holds a "classifier" network, not an evaluation classifier/,
     );

@@ -46,7 +46,15 @@ export interface EvaluationClassifier extends FeatureClassifier {
 }
 
 function conv(x: tf.Tensor4D, parameters: Conv2dParameters, stride: number): tf.Tensor4D {
-  const pad = stride === 1 ? 'same' : ([[0, 0], [1, 1], [1, 1], [0, 0]] as tf.backend_util.ExplicitPadding);
+  const pad =
+    stride === 1
+      ? 'same'
+      : ([
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ] as tf.backend_util.ExplicitPadding);
   return tf.fused.conv2d({ x, filter: parameters.weight as tf.Tensor4D, strides: stride, pad, bias: parameters.bias });
 }
 
@@ -63,11 +71,17 @@ export function createEvaluationClassifier(config: EvaluationClassifierConfig = 
   const positive = (value: unknown) => Number.isSafeInteger(value) && (value as number) > 0 && (value as number) <= 4096;
   if (
     config?.type !== 'evaluation-classifier' ||
-    !positive(config.imageSize) || config.imageSize % 4 !== 0 ||
-    !Array.isArray(config.channels) || config.channels.length !== 3 || !config.channels.every(positive) ||
+    !positive(config.imageSize) ||
+    config.imageSize % 4 !== 0 ||
+    !Array.isArray(config.channels) ||
+    config.channels.length !== 3 ||
+    !config.channels.every(positive) ||
     ![config.inChannels, config.numClasses, config.featureDimension].every(positive)
   ) {
-    throw new DiffusionError('invalid-argument', `evaluation classifier config: expected type 'evaluation-classifier', imageSize divisible by 4, 3 channel counts and positive inChannels, numClasses, featureDimension (each at most 4096), got ${JSON.stringify(config)}`);
+    throw new DiffusionError(
+      'invalid-argument',
+      `evaluation classifier config: expected type 'evaluation-classifier', imageSize divisible by 4, 3 channel counts and positive inChannels, numClasses, featureDimension (each at most 4096), got ${JSON.stringify(config)}`,
+    );
   }
   const store = new ParameterStore(config.seed);
   const [c1, c2, c3] = config.channels;

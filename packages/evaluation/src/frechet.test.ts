@@ -20,16 +20,22 @@ describe('Fréchet distance', () => {
     const a = randomSpd(n, 1);
     const { values, vectors } = symmetricEigen(a, n);
     const rebuilt = new Float64Array(n * n);
-    for (let i = 0; i < n; i += 1) for (let j = 0; j < n; j += 1) for (let k = 0; k < n; k += 1) rebuilt[i * n + j]! += vectors[i * n + k]! * values[k]! * vectors[j * n + k]!;
+    for (let i = 0; i < n; i += 1)
+      for (let j = 0; j < n; j += 1) for (let k = 0; k < n; k += 1) rebuilt[i * n + j]! += vectors[i * n + k]! * values[k]! * vectors[j * n + k]!;
     expect(maxAbs(rebuilt, a)).toBeLessThan(1e-10);
     const vtv = new Float64Array(n * n);
-    for (let i = 0; i < n; i += 1) for (let j = 0; j < n; j += 1) for (let k = 0; k < n; k += 1) vtv[i * n + j]! += vectors[k * n + i]! * vectors[k * n + j]!;
+    for (let i = 0; i < n; i += 1)
+      for (let j = 0; j < n; j += 1) for (let k = 0; k < n; k += 1) vtv[i * n + j]! += vectors[k * n + i]! * vectors[k * n + j]!;
     const identity = Float64Array.from({ length: n * n }, (_, index) => (index % (n + 1) === 0 ? 1 : 0));
     expect(maxAbs(vtv, identity)).toBeLessThan(1e-12);
   });
 
   it('sqrtm of random SPD matrices: S symmetric and S S = A', () => {
-    for (const [n, seed] of [[5, 2], [30, 3], [64, 4]] as const) {
+    for (const [n, seed] of [
+      [5, 2],
+      [30, 3],
+      [64, 4],
+    ] as const) {
       const a = randomSpd(n, seed);
       const root = sqrtmSymmetric(a, n);
       for (let i = 0; i < n; i += 1) for (let j = 0; j < n; j += 1) expect(root[i * n + j]).toBe(root[j * n + i]);
@@ -38,7 +44,8 @@ describe('Fréchet distance', () => {
     }
     // a known root: diag(4, 9) rotated by 30 degrees has the root diag(2, 3) rotated the same way
     const [c, s] = [Math.cos(Math.PI / 6), Math.sin(Math.PI / 6)];
-    const rotate = (d1: number, d2: number) => Float64Array.from([c * c * d1 + s * s * d2, c * s * (d1 - d2), c * s * (d1 - d2), s * s * d1 + c * c * d2]);
+    const rotate = (d1: number, d2: number) =>
+      Float64Array.from([c * c * d1 + s * s * d2, c * s * (d1 - d2), c * s * (d1 - d2), s * s * d1 + c * c * d2]);
     expect(maxAbs(sqrtmSymmetric(rotate(4, 9), 2), rotate(2, 3))).toBeLessThan(1e-14);
   });
 
@@ -63,9 +70,24 @@ describe('Fréchet distance', () => {
   it('matches an independent float64 closed form for non-commuting 2x2 covariances', () => {
     // For 2x2 PSD A, B: tr sqrt(A^1/2 B A^1/2) = sqrt(tr(AB) + 2 sqrt(det A det B)) (Levinger's 2x2 root formula).
     const cases: [number[], number[], number[], number[]][] = [
-      [[0, 0], [2, 0.5, 0.5, 1], [1, -1], [1, -0.3, -0.3, 3]],
-      [[3, 1], [4, 1.9, 1.9, 1], [-2, 0.5], [0.2, 0, 0, 5]],
-      [[0.1, 0.2], [1e-3, 0, 0, 1e3], [0.1, 0.2], [1e3, 1, 1, 1e-2]],
+      [
+        [0, 0],
+        [2, 0.5, 0.5, 1],
+        [1, -1],
+        [1, -0.3, -0.3, 3],
+      ],
+      [
+        [3, 1],
+        [4, 1.9, 1.9, 1],
+        [-2, 0.5],
+        [0.2, 0, 0, 5],
+      ],
+      [
+        [0.1, 0.2],
+        [1e-3, 0, 0, 1e3],
+        [0.1, 0.2],
+        [1e3, 1, 1, 1e-2],
+      ],
     ];
     for (const [m1, s1, m2, s2] of cases) {
       const [a, b] = [Float64Array.from(s1), Float64Array.from(s2)];

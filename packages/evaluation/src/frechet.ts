@@ -100,9 +100,11 @@ export function matMul(a: Float64Array, b: Float64Array, n: number): Float64Arra
 /** Mean and unbiased covariance (divided by count - 1, as numpy.cov) of `count` rows of `dimension` features. */
 export function meanAndCovariance(features: ArrayLike<number>, count: number, dimension: number): { mean: Float64Array; covariance: Float64Array } {
   if (count < 2) throw new DiffusionError('invalid-argument', `meanAndCovariance: need at least 2 samples, got ${count}`);
-  if (features.length !== count * dimension) throw new DiffusionError('invalid-shape', `meanAndCovariance: expected ${count * dimension} values, got ${features.length}`);
+  if (features.length !== count * dimension)
+    throw new DiffusionError('invalid-shape', `meanAndCovariance: expected ${count * dimension} values, got ${features.length}`);
   const mean = new Float64Array(dimension);
-  for (let row = 0; row < count; row += 1) for (let d = 0; d < dimension; d += 1) mean[d] = (mean[d] as number) + (features[row * dimension + d] as number) / count;
+  for (let row = 0; row < count; row += 1)
+    for (let d = 0; d < dimension; d += 1) mean[d] = (mean[d] as number) + (features[row * dimension + d] as number) / count;
   const covariance = new Float64Array(dimension * dimension);
   const centred = new Float64Array(dimension);
   for (let row = 0; row < count; row += 1) {
@@ -130,7 +132,10 @@ export function meanAndCovariance(features: ArrayLike<number>, count: number, di
 export function frechetDistance(mean1: Float64Array, covariance1: Float64Array, mean2: Float64Array, covariance2: Float64Array): number {
   const n = mean1.length;
   if (mean2.length !== n || covariance1.length !== n * n || covariance2.length !== n * n) {
-    throw new DiffusionError('invalid-shape', `frechetDistance: means of ${n} and ${mean2.length} values, covariances of ${covariance1.length} and ${covariance2.length}`);
+    throw new DiffusionError(
+      'invalid-shape',
+      `frechetDistance: means of ${n} and ${mean2.length} values, covariances of ${covariance1.length} and ${covariance2.length}`,
+    );
   }
   let meanTerm = 0;
   for (let i = 0; i < n; i += 1) meanTerm += ((mean1[i] as number) - (mean2[i] as number)) ** 2;
@@ -151,7 +156,8 @@ export function frechetDistance(mean1: Float64Array, covariance1: Float64Array, 
 /** The Inception Score exp(E_x KL(p(y|x) || p(y))) (Salimans et al. 2016) of rows of class probabilities. */
 export function inceptionScore(probabilities: ArrayLike<number>, count: number, numClasses: number): number {
   const marginal = new Float64Array(numClasses);
-  for (let row = 0; row < count; row += 1) for (let k = 0; k < numClasses; k += 1) marginal[k] = (marginal[k] as number) + (probabilities[row * numClasses + k] as number) / count;
+  for (let row = 0; row < count; row += 1)
+    for (let k = 0; k < numClasses; k += 1) marginal[k] = (marginal[k] as number) + (probabilities[row * numClasses + k] as number) / count;
   let kl = 0;
   for (let row = 0; row < count; row += 1) {
     for (let k = 0; k < numClasses; k += 1) {

@@ -48,7 +48,8 @@ export function classAccuracy(probabilities: Float64Array, labels: ArrayLike<num
   let correct = 0;
   for (let row = 0; row < labels.length; row += 1) {
     let best = 0;
-    for (let k = 1; k < numClasses; k += 1) if ((probabilities[row * numClasses + k] as number) > (probabilities[row * numClasses + best] as number)) best = k;
+    for (let k = 1; k < numClasses; k += 1)
+      if ((probabilities[row * numClasses + k] as number) > (probabilities[row * numClasses + best] as number)) best = k;
     if (best === labels[row]) correct += 1;
   }
   return correct / labels.length;
@@ -105,7 +106,10 @@ export function compareToReference(samples: ClassifierStatistics, reference: Cla
   const dimension = samples.features.length / samples.count;
   const numClasses = samples.probabilities.length / samples.count;
   if (reference.features.length / reference.count !== dimension) {
-    throw new DiffusionError('invalid-shape', `compareToReference: samples have ${dimension} features but the reference ${reference.features.length / reference.count}`);
+    throw new DiffusionError(
+      'invalid-shape',
+      `compareToReference: samples have ${dimension} features but the reference ${reference.features.length / reference.count}`,
+    );
   }
   if (labels !== null && labels.length !== samples.count) {
     throw new DiffusionError('invalid-shape', `compareToReference: ${labels.length} labels for ${samples.count} samples`);

@@ -87,9 +87,7 @@ describe('classifierFreeGuidance', () => {
   });
 
   it('takes learned-range variance values from the conditional branch', () => {
-    const model = classifierFreeGuidance({ scale: 2 })(
-      createMixtureDenoiser({ mixture, alphaBars, variance: 'learned-range' }),
-    );
+    const model = classifierFreeGuidance({ scale: 2 })(createMixtureDenoiser({ mixture, alphaBars, variance: 'learned-range' }));
     expect(model.variance).toBe('learned-range');
     tf.tidy(() => {
       const output = predictWith(model, labels());
@@ -103,8 +101,7 @@ describe('classifierFreeGuidance', () => {
     // A gradient that does not depend on the label: the CFG combination (1 + w) g - w g is g itself.
     const withGradient: DiffusionModel = {
       ...base,
-      predict: (input) =>
-        tf.tidy(() => ({ ...base.predict(input), guidanceGradient: tf.mul(input.x, 0.25) })) as ModelOutput,
+      predict: (input) => tf.tidy(() => ({ ...base.predict(input), guidanceGradient: tf.mul(input.x, 0.25) })) as ModelOutput,
     };
     const guided = classifierFreeGuidance({ scale: 4 })(withGradient);
     tf.tidy(() => {

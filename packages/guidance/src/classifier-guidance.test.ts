@@ -5,13 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { classifierFreeGuidance } from './classifier-free-guidance.js';
 import { classifierGuidance } from './classifier-guidance.js';
 import { composeGuidance } from './compose-guidance.js';
-import {
-  countCalls,
-  createMixtureClassifier,
-  createMixtureDenoiser,
-  linearAlphaBars,
-  type GaussianMixture,
-} from './test-utils/gaussian-mixture.js';
+import { countCalls, createMixtureClassifier, createMixtureDenoiser, linearAlphaBars, type GaussianMixture } from './test-utils/gaussian-mixture.js';
 
 const mixture: GaussianMixture = { means: [-1.5, 1.5], stds: [0.3, 0.3], weights: [0.8, 0.2] };
 const alphaBars = linearAlphaBars(1000);
@@ -86,7 +80,10 @@ describe('classifierGuidance', () => {
     const conditional = createMixtureDenoiser({ mixture, alphaBars });
     tf.tidy(() => {
       const output = predictWith(classifierGuidance({ classifier, scale: 1 })(unconditional));
-      const sqrtOneMinus = tf.tensor2d(tValues.map((t) => Math.sqrt(1 - (alphaBars[t] as number))), [6, 1]);
+      const sqrtOneMinus = tf.tensor2d(
+        tValues.map((t) => Math.sqrt(1 - (alphaBars[t] as number))),
+        [6, 1],
+      );
       // eps^ = eps - sqrt(1 - aBar) g: -sqrt(1 - aBar) (grad log p(x_t) + grad log p(y | x_t)) = eps(x_t | y)
       const shifted = values(tf.sub(output.prediction, tf.mul(sqrtOneMinus, output.guidanceGradient as tf.Tensor)));
       const expected = values(predictWith(conditional).prediction);
@@ -108,7 +105,10 @@ describe('classifierGuidance', () => {
   it('adds to a gradient set further in, and gives a null-class label no gradient', () => {
     tf.tidy(() => {
       const once = values(predictWith(classifierGuidance({ classifier, scale: 1 })(unconditional)).guidanceGradient);
-      const twice = values(predictWith(composeGuidance(classifierGuidance({ classifier, scale: 1 }), classifierGuidance({ classifier, scale: 1 }))(unconditional)).guidanceGradient);
+      const twice = values(
+        predictWith(composeGuidance(classifierGuidance({ classifier, scale: 1 }), classifierGuidance({ classifier, scale: 1 }))(unconditional))
+          .guidanceGradient,
+      );
       twice.forEach((value, position) => expect(value).toBeCloseTo(2 * (once[position] as number), 5));
       const withNull = values(predictWith(classifierGuidance({ classifier, scale: 1 })(unconditional), labels([2, 0, 2, 1, 2, 1])).guidanceGradient);
       expect(withNull[0]).toBe(0);

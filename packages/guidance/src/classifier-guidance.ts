@@ -1,12 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tfjs-diffusion/core/register-gradients';
-import {
-  DiffusionError,
-  type DiffusionModel,
-  type Guidance,
-  type ModelOutput,
-  type NoisyClassifier,
-} from '@tfjs-diffusion/core';
+import { DiffusionError, type DiffusionModel, type Guidance, type ModelOutput, type NoisyClassifier } from '@tfjs-diffusion/core';
 import { checkScale, definedTensors, requireClassLabels } from './shared.js';
 
 export interface ClassifierGuidanceOptions {

@@ -59,7 +59,12 @@ describe('createClassifierObjective', () => {
         return tf.zeros([x.shape[0] as number, 3]) as tf.Tensor2D;
       },
     };
-    const x0 = tf.tensor2d([[0.5, -0.5], [1, 0], [-1, 0.25], [0, 0]]);
+    const x0 = tf.tensor2d([
+      [0.5, -0.5],
+      [1, 0],
+      [-1, 0.25],
+      [0, 0],
+    ]);
     const labels = tf.tensor1d([0, 2, 1, 1], 'int32');
     const result = createClassifierObjective().compute({ classifier: recorder, schedule, x0, labels, noise: createNoiseSource(11) });
 
@@ -102,11 +107,7 @@ describe('createClassifierObjective', () => {
     const before = tf.memory().numTensors;
     const losses: number[] = [];
     for (let step = 0; step < 40; step += 1) {
-      const loss = optimizer.minimize(
-        () => objective.compute({ classifier, schedule, ...train, noise }).loss,
-        true,
-        classifier.variables,
-      );
+      const loss = optimizer.minimize(() => objective.compute({ classifier, schedule, ...train, noise }).loss, true, classifier.variables);
       losses.push(loss?.dataSync()[0] as number);
       loss?.dispose();
     }
@@ -132,7 +133,9 @@ describe('createClassifierObjective', () => {
     const objective = createClassifierObjective();
     const x0 = tf.zeros([3, 2]);
     const noise = createNoiseSource(1);
-    expect(() => objective.compute({ classifier, schedule, x0, labels: tf.tensor1d([0, 1], 'int32'), noise })).toThrow(/labels must have shape \[3\]/);
+    expect(() => objective.compute({ classifier, schedule, x0, labels: tf.tensor1d([0, 1], 'int32'), noise })).toThrow(
+      /labels must have shape \[3\]/,
+    );
     expect(() => objective.compute({ classifier, schedule, x0, labels: tf.tensor1d([0, 1, 1]), noise })).toThrow(/int32/);
     const wrong: NoisyClassifier = { numClasses: 3, logits: ({ x }) => tf.zeros([x.shape[0] as number, 2]) as tf.Tensor2D };
     expect(() => objective.compute({ classifier: wrong, schedule, x0, labels: tf.tensor1d([0, 1, 1], 'int32'), noise })).toThrow(DiffusionError);

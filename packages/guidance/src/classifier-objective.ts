@@ -57,7 +57,10 @@ export function createClassifierObjective(options: ClassifierObjectiveOptions = 
       const { classifier, schedule, x0, labels, noise } = input;
       const batch = x0.shape[0];
       if (x0.rank < 1 || batch === undefined || batch === 0) {
-        throw new DiffusionError('invalid-shape', `classifier objective: x0 must be [batch, ...dataShape] with batch > 0, got [${x0.shape.join(', ')}]`);
+        throw new DiffusionError(
+          'invalid-shape',
+          `classifier objective: x0 must be [batch, ...dataShape] with batch > 0, got [${x0.shape.join(', ')}]`,
+        );
       }
       if (labels.rank !== 1 || labels.shape[0] !== batch) {
         throw new DiffusionError('invalid-shape', `classifier objective: labels must have shape [${batch}], got [${labels.shape.join(', ')}]`);
@@ -80,10 +83,7 @@ export function createClassifierObjective(options: ClassifierObjectiveOptions = 
       const { loss, perSampleLoss } = tf.tidy(() => {
         const alphaBar = perSampleValues(schedule.alphaBars, indices, x0.rank);
         // 2. x_t = sqrt(aBar_t) x0 + sqrt(1 - aBar_t) eps, eq. 4 of DDPM
-        const xt = tf.add(
-          tf.mul(tf.sqrt(alphaBar), x0),
-          tf.mul(tf.sqrt(tf.sub(1, alphaBar)), tf.tensor(epsilon, x0.shape)),
-        );
+        const xt = tf.add(tf.mul(tf.sqrt(alphaBar), x0), tf.mul(tf.sqrt(tf.sub(1, alphaBar)), tf.tensor(epsilon, x0.shape)));
         // 3. logits of p_phi(y | x_t, t), fed the ORIGINAL timestep t (ADM section 4)
         const logits = classifier.logits({ x: xt, timesteps: tf.tensor1d(timesteps), training: true });
         if (logits.rank !== 2 || logits.shape[0] !== batch || logits.shape[1] !== classifier.numClasses) {
@@ -93,14 +93,12 @@ export function createClassifierObjective(options: ClassifierObjectiveOptions = 
           );
         }
         // 4. cross-entropy -log softmax(logits)[y] per sample
-        const perSample = tf.neg(
-          tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(labels, classifier.numClasses, 1, 0, 'float32')), 1),
-        ) as tf.Tensor1D;
+        const perSample = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(labels, classifier.numClasses, 1, 0, 'float32')), 1)) as tf.Tensor1D;
         // 5. weighted mean; the weights are 1 for uniform t
         const weighted = weights ? tf.mul(perSample, tf.tensor1d(Float32Array.from(weights))) : perSample;
         if (reportAccuracy) {
           const correct = tf.equal(tf.argMax(logits, 1), labels);
-          accuracy = (tf.mean(tf.cast(correct, 'float32')).dataSync()[0] as number);
+          accuracy = tf.mean(tf.cast(correct, 'float32')).dataSync()[0] as number;
         }
         return { loss: tf.mean(weighted) as tf.Scalar, perSampleLoss: perSample };
       });

@@ -9,7 +9,11 @@ import { createMixtureClassifier, createMixtureDenoiser, linearAlphaBars, type G
 
 const mixture: GaussianMixture = { means: [-1.5, 1.5], stds: [0.3, 0.3], weights: [0.8, 0.2] };
 const alphaBars = linearAlphaBars(1000);
-const input = () => ({ x: tf.tensor2d([[-2], [0.1], [1.9]]), timesteps: tf.tensor1d([900, 500, 60]), condition: { classLabels: tf.tensor1d([1, 0, 1], 'int32') } });
+const input = () => ({
+  x: tf.tensor2d([[-2], [0.1], [1.9]]),
+  timesteps: tf.tensor1d([900, 500, 60]),
+  condition: { classLabels: tf.tensor1d([1, 0, 1], 'int32') },
+});
 
 async function prediction(model: ReturnType<typeof createMixtureDenoiser>): Promise<number[]> {
   const output = tf.tidy(() => model.predict(input()).prediction);

@@ -55,15 +55,18 @@ async function sampleWith(sampler: SamplerName, scale: number): Promise<Float32A
 const share = (values: Float32Array, test: (value: number) => boolean): number => values.filter(test).length / values.length;
 
 describe('classifier guidance on the cosine schedule (clipped guided x0)', () => {
-  it.each(['ddim', 'ddpm', 'euler', 'dpm-solver-plus-plus-2m'] as const)('%s: steers to the requested class and stays in the data range', async (sampler) => {
-    const unguided = await sampleWith(sampler, 0);
-    const guided = await sampleWith(sampler, 1);
-    // without guidance both classes, with it (almost) only class 1
-    expect(share(unguided, (value) => value > 0)).toBeGreaterThan(0.35);
-    expect(share(unguided, (value) => value > 0)).toBeLessThan(0.65);
-    expect(share(guided, (value) => value > 0)).toBeGreaterThan(0.97);
-    // finite, in [-1, 1] and on the class's component, not a saturated blob at the clip bound
-    expect(guided.every((value) => Number.isFinite(value) && Math.abs(value) <= 1 + 1e-5)).toBe(true);
-    expect(share(guided, (value) => Math.abs(value - 0.5) < 0.45)).toBeGreaterThan(0.95);
-  });
+  it.each(['ddim', 'ddpm', 'euler', 'dpm-solver-plus-plus-2m'] as const)(
+    '%s: steers to the requested class and stays in the data range',
+    async (sampler) => {
+      const unguided = await sampleWith(sampler, 0);
+      const guided = await sampleWith(sampler, 1);
+      // without guidance both classes, with it (almost) only class 1
+      expect(share(unguided, (value) => value > 0)).toBeGreaterThan(0.35);
+      expect(share(unguided, (value) => value > 0)).toBeLessThan(0.65);
+      expect(share(guided, (value) => value > 0)).toBeGreaterThan(0.97);
+      // finite, in [-1, 1] and on the class's component, not a saturated blob at the clip bound
+      expect(guided.every((value) => Number.isFinite(value) && Math.abs(value) <= 1 + 1e-5)).toBe(true);
+      expect(share(guided, (value) => Math.abs(value - 0.5) < 0.45)).toBeGreaterThan(0.95);
+    },
+  );
 });

@@ -49,7 +49,8 @@ function statistics(values: number[], mixture: GaussianMixture): Statistics {
   const std = Math.sqrt(values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / values.length);
   const posterior = (x: number): number => {
     const logits = mixture.means.map(
-      (mu, k) => Math.log(mixture.weights[k] as number) - Math.log(mixture.stds[k] as number) - (x - mu) ** 2 / (2 * (mixture.stds[k] as number) ** 2),
+      (mu, k) =>
+        Math.log(mixture.weights[k] as number) - Math.log(mixture.stds[k] as number) - (x - mu) ** 2 / (2 * (mixture.stds[k] as number) ** 2),
     );
     return 1 / (1 + Math.exp((logits[0] as number) - (logits[1] as number)));
   };

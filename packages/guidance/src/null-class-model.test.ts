@@ -32,7 +32,12 @@ describe('nullClassModel', () => {
   });
 
   it('refuses a model without a null class', () => {
-    const model: DiffusionModel = { prediction: 'epsilon', variance: 'fixed-small', conditioning: null, predict: () => ({ prediction: tf.scalar(0) }) };
+    const model: DiffusionModel = {
+      prediction: 'epsilon',
+      variance: 'fixed-small',
+      conditioning: null,
+      predict: () => ({ prediction: tf.scalar(0) }),
+    };
     expect(() => nullClassModel(model)).toThrow('nullClassModel needs a class-conditional model with a nullClass');
   });
 });

@@ -5,10 +5,7 @@ import { DiffusionError, type ModelInput } from '@tfjs-diffusion/core';
 export function requireClassLabels(input: ModelInput, what: string): Tensor1D {
   const labels = input.condition?.classLabels;
   if (!labels) {
-    throw new DiffusionError(
-      'invalid-argument',
-      `${what} needs condition.classLabels (int32 [batch]) to know which class to guide towards`,
-    );
+    throw new DiffusionError('invalid-argument', `${what} needs condition.classLabels (int32 [batch]) to know which class to guide towards`);
   }
   const batch = input.x.shape[0];
   if (labels.rank !== 1 || labels.shape[0] !== batch) {
@@ -26,10 +23,7 @@ export function requireClassLabels(input: ModelInput, what: string): Tensor1D {
 /** Throws unless `scale` is a finite number >= 0 (w = 0 means no guidance). */
 export function checkScale(scale: unknown, what: string): number {
   if (typeof scale !== 'number' || !Number.isFinite(scale) || scale < 0) {
-    throw new DiffusionError(
-      'invalid-argument',
-      `${what}: scale must be a finite number >= 0 (0 means no guidance), got ${String(scale)}`,
-    );
+    throw new DiffusionError('invalid-argument', `${what}: scale must be a finite number >= 0 (0 means no guidance), got ${String(scale)}`);
   }
   return scale;
 }

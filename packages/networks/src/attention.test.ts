@@ -47,9 +47,7 @@ describe('qkvAttention', () => {
       const qkv = randomTensor([2, 5, 12], `qkv-${order}`) as tf.Tensor3D;
       const expected = naiveAttention(qkv.arraySync(), 2, order);
       const actual = tf.tidy(() => qkvAttention(qkv, 2, order).arraySync());
-      actual.forEach((tokens, b) =>
-        tokens.forEach((values, t) => values.forEach((value, c) => expect(value).toBeCloseTo(expected[b]![t]![c]!, 5))),
-      );
+      actual.forEach((tokens, b) => tokens.forEach((values, t) => values.forEach((value, c) => expect(value).toBeCloseTo(expected[b]![t]![c]!, 5))));
       qkv.dispose();
     });
   }

@@ -39,14 +39,7 @@ export function readOptionalInteger(config: RawConfig, key: string, what: string
 }
 
 /** A finite number in [minimum, maximumExclusive). */
-export function readNumber(
-  config: RawConfig,
-  key: string,
-  what: string,
-  minimum: number,
-  maximumExclusive: number,
-  fallback: number,
-): number {
+export function readNumber(config: RawConfig, key: string, what: string, minimum: number, maximumExclusive: number, fallback: number): number {
   const value = config[key];
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < minimum || value >= maximumExclusive) {
@@ -79,13 +72,7 @@ export function readChoice<Choice extends string>(
 }
 
 /** A list of integers >= `minimum`; `fallback` when absent, required when `fallback` is undefined. */
-export function readIntegerList(
-  config: RawConfig,
-  key: string,
-  what: string,
-  minimum: number,
-  fallback?: readonly number[],
-): number[] {
+export function readIntegerList(config: RawConfig, key: string, what: string, minimum: number, fallback?: readonly number[]): number[] {
   const value = config[key];
   if (value === undefined) {
     if (fallback === undefined) throw new DiffusionError('invalid-argument', `${what}: ${key} is required`);
@@ -98,13 +85,7 @@ export function readIntegerList(
 }
 
 /** A list of finite numbers > `exclusiveMinimum`; `fallback` when absent, required when `fallback` is undefined. */
-export function readNumberList(
-  config: RawConfig,
-  key: string,
-  what: string,
-  exclusiveMinimum: number,
-  fallback?: readonly number[],
-): number[] {
+export function readNumberList(config: RawConfig, key: string, what: string, exclusiveMinimum: number, fallback?: readonly number[]): number[] {
   const value = config[key];
   if (value === undefined) {
     if (fallback === undefined) throw new DiffusionError('invalid-argument', `${what}: ${key} is required`);

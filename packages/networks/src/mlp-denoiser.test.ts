@@ -77,7 +77,9 @@ describe('createMlpDenoiser', () => {
     const optimizer = tf.train.adam(1e-2);
     const losses: number[] = [];
     for (let step = 0; step < 30; step += 1) {
-      const loss = optimizer.minimize(() => tf.mean(tf.squaredDifference(model.predict({ x, timesteps }).prediction, target)), true, [...model.parameters.values()]);
+      const loss = optimizer.minimize(() => tf.mean(tf.squaredDifference(model.predict({ x, timesteps }).prediction, target)), true, [
+        ...model.parameters.values(),
+      ]);
       losses.push(loss?.dataSync()[0] as number);
       loss?.dispose();
     }

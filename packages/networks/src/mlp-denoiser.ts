@@ -103,8 +103,7 @@ export function createMlpDenoiser(
   const { built, store } = buildWithStore(resolved.seed, options.shapeProbe ?? options.parameterSource, (parameterStore) => {
     const timeFirst = parameterStore.dense('time_embed.0', resolved.timeEmbeddingDimension, hiddenSize);
     const timeSecond = parameterStore.dense('time_embed.2', hiddenSize, hiddenSize);
-    const labelEmbedding =
-      resolved.numClasses === null ? null : parameterStore.embedding('label_emb', resolved.numClasses + 1, hiddenSize);
+    const labelEmbedding = resolved.numClasses === null ? null : parameterStore.embedding('label_emb', resolved.numClasses + 1, hiddenSize);
     const inputProjection = parameterStore.dense('input_projection', dataDimension, hiddenSize);
     const blocks = Array.from({ length: resolved.hiddenLayers }, (_, index) => {
       const blockStore = parameterStore.scope(`blocks.${index}`);

@@ -14,12 +14,7 @@ export function checkModelInput(x: tf.Tensor, timesteps: tf.Tensor1D, dataShape:
  * being the null label), or null for an unconditional one. Labels are required exactly when the
  * model is class-conditional (as ADM asserts).
  */
-export function checkClassLabels(
-  condition: ModelCondition | undefined,
-  numClasses: number | null,
-  batch: number,
-  what: string,
-): tf.Tensor1D | null {
+export function checkClassLabels(condition: ModelCondition | undefined, numClasses: number | null, batch: number, what: string): tf.Tensor1D | null {
   const labels = condition?.classLabels;
   if (numClasses === null) {
     if (labels) throw new DiffusionError('invalid-argument', `${what}: class labels were given to a model without numClasses`);

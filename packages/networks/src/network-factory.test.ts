@@ -10,7 +10,15 @@ describe('createNetwork', () => {
   it('dispatches on type and rebuilds a network from its resolved config', () => {
     const mlp = createNetwork({ type: 'mlp', dataDimension: 2, hiddenSize: 8, hiddenLayers: 1 });
     expect(mlp.config.type).toBe('mlp');
-    const unet = createNetwork({ type: 'unet', imageSize: 8, inChannels: 1, modelChannels: 8, channelMultipliers: [1], numResBlocks: 1, groupNormGroups: 4 });
+    const unet = createNetwork({
+      type: 'unet',
+      imageSize: 8,
+      inChannels: 1,
+      modelChannels: 8,
+      channelMultipliers: [1],
+      numResBlocks: 1,
+      groupNormGroups: 4,
+    });
     expect('predict' in unet).toBe(true);
     const again = createNetwork(JSON.parse(JSON.stringify(unet.config)) as Record<string, unknown>);
     expect(countParameters(again)).toBe(countParameters(unet));

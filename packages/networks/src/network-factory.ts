@@ -1,10 +1,6 @@
 import { DiffusionError } from '@tfjs-diffusion/core';
 import { type MlpDenoiser, type MlpDenoiserConfig, createMlpDenoiser } from './mlp-denoiser.js';
-import {
-  type NoiseAwareClassifier,
-  type NoiseAwareClassifierConfig,
-  createNoiseAwareClassifier,
-} from './noise-aware-classifier.js';
+import { type NoiseAwareClassifier, type NoiseAwareClassifierConfig, createNoiseAwareClassifier } from './noise-aware-classifier.js';
 import { type NetworkBuildOptions, type UNetModel, createUNet } from './unet.js';
 import type { UNetConfig } from './unet-config.js';
 

@@ -50,8 +50,7 @@ describe('createNoiseAwareClassifier', () => {
     expect(tf.tidy(() => Array.from(classifier.logits({ x, timesteps }).dataSync())).every((value) => value === 0)).toBe(true);
     randomizeParameters(classifier.parameters, 'adaptive-params', 0.3);
     const labels = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3);
-    const logProbability = (input: tf.Tensor): tf.Scalar =>
-      tf.sum(tf.mul(tf.logSoftmax(classifier.logits({ x: input, timesteps })), labels));
+    const logProbability = (input: tf.Tensor): tf.Scalar => tf.sum(tf.mul(tf.logSoftmax(classifier.logits({ x: input, timesteps })), labels));
     expect(gradientsAgree(compareInputGradient(logProbability, x))).toBe(true);
     tf.dispose([x, timesteps, labels]);
     classifier.dispose();

@@ -10,12 +10,7 @@ import { applyDense, silu } from './layer-ops.js';
 import { checkModelInput } from './model-input-validation.js';
 import { buildWithStore } from './parameter-store.js';
 import type { NetworkBuildOptions } from './unet.js';
-import {
-  type ResolvedUNetBackboneConfig,
-  type UNetBackboneConfig,
-  UNET_BACKBONE_KEYS,
-  resolveUNetBackboneConfig,
-} from './unet-config.js';
+import { type ResolvedUNetBackboneConfig, type UNetBackboneConfig, UNET_BACKBONE_KEYS, resolveUNetBackboneConfig } from './unet-config.js';
 import { createTimeEmbedding, createUNetEncoder } from './unet-encoder.js';
 
 /** The classifier heads of ADM's EncoderUNetModel. */
@@ -90,7 +85,12 @@ export function createNoiseAwareClassifier(
       spatialHead = (pooled) => {
         const hidden = applyDense(pooled, first);
         const activated = hiddenNorm
-          ? silu(tf.reshape(groupNorm(tf.reshape(hidden, [-1, 1, 1, SPATIAL_HIDDEN]), hiddenNorm.groups, hiddenNorm), [-1, SPATIAL_HIDDEN]) as tf.Tensor2D)
+          ? silu(
+              tf.reshape(groupNorm(tf.reshape(hidden, [-1, 1, 1, SPATIAL_HIDDEN]), hiddenNorm.groups, hiddenNorm), [
+                -1,
+                SPATIAL_HIDDEN,
+              ]) as tf.Tensor2D,
+            )
           : tf.relu(hidden);
         return applyDense(activated, last);
       };
@@ -99,10 +99,7 @@ export function createNoiseAwareClassifier(
       // out.3: zero-initialised 1x1 conv after the global average pool, a linear layer
       const linear = parameterStore.conv2d('out.3', channels, resolved.numClasses, 1, true);
       head = (h) =>
-        tf.add(
-          tf.matMul(tf.mean(silu(applyGroupNorm(h, outNorm)), [1, 2]), tf.reshape(linear.weight, [channels, resolved.numClasses])),
-          linear.bias,
-        );
+        tf.add(tf.matMul(tf.mean(silu(applyGroupNorm(h, outNorm)), [1, 2]), tf.reshape(linear.weight, [channels, resolved.numClasses])), linear.bias);
     } else {
       const outNorm = parameterStore.groupNorm('out.0', channels, resolved.groupNormGroups);
       const pool = createAttentionPool(parameterStore.scope('out.2'), {

@@ -8,13 +8,32 @@ beforeAll(useCpuBackend);
 
 const configs = {
   unet: {
-    type: 'unet', imageSize: 8, inChannels: 3, modelChannels: 8, channelMultipliers: [0.5, 1], numResBlocks: 1,
-    attentionResolutions: [4], numHeadChannels: 4, numHeadsUpsample: 1, groupNormGroups: 4, numClasses: 3,
-    resblockUpdown: true, attentionOrder: 'qkv-first', variance: 'learned-range', lowResolutionSize: 4,
+    type: 'unet',
+    imageSize: 8,
+    inChannels: 3,
+    modelChannels: 8,
+    channelMultipliers: [0.5, 1],
+    numResBlocks: 1,
+    attentionResolutions: [4],
+    numHeadChannels: 4,
+    numHeadsUpsample: 1,
+    groupNormGroups: 4,
+    numClasses: 3,
+    resblockUpdown: true,
+    attentionOrder: 'qkv-first',
+    variance: 'learned-range',
+    lowResolutionSize: 4,
   },
   spatial: {
-    type: 'classifier', imageSize: 8, inChannels: 3, modelChannels: 8, channelMultipliers: [1, 2], numResBlocks: 1,
-    groupNormGroups: 4, numClasses: 5, pool: 'spatial_v2',
+    type: 'classifier',
+    imageSize: 8,
+    inChannels: 3,
+    modelChannels: 8,
+    channelMultipliers: [1, 2],
+    numResBlocks: 1,
+    groupNormGroups: 4,
+    numClasses: 5,
+    pool: 'spatial_v2',
   },
 } as const;
 
@@ -42,14 +61,21 @@ describe('parameterShapes', () => {
 
   it('builds from a parameter source without a random initialisation, and reports what it did not use', () => {
     const shapes = parameterShapes(configs.spatial);
-    const tensors = new Map([...shapes].map(([name, shape]) => [name, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5) }]));
+    const tensors = new Map(
+      [...shapes].map(([name, shape]) => [name, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5) }]),
+    );
     tensors.set('extra.weight', { shape: [1], data: new Float32Array(1) });
     const { source, unused } = mapParameterSource(tensors);
     const network = createNetwork(configs.spatial, { parameterSource: source });
     expect(unused()).toEqual(['extra.weight']);
     expect(Array.from(network.parameters.get('out.3.bias')?.dataSync() ?? []).every((value) => value === 0.5)).toBe(true);
     network.dispose();
-    const wrong = new Map([...shapes].map(([name, shape]) => [name, { shape: name === 'out.0.bias' ? [3] : shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }]));
+    const wrong = new Map(
+      [...shapes].map(([name, shape]) => [
+        name,
+        { shape: name === 'out.0.bias' ? [3] : shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) },
+      ]),
+    );
     expect(() => createNetwork(configs.spatial, { parameterSource: mapParameterSource(wrong).source })).toThrow(
       /parameter "out.0.bias": the network needs \[2048\], the weights have \[3\]/,
     );

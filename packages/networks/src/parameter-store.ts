@@ -76,12 +76,7 @@ export class ParameterStore {
   private readonly variables: Map<string, tf.Variable>;
   private readonly source: ParameterSource | ShapeProbe | undefined;
 
-  constructor(
-    seed: number | string,
-    prefix = '',
-    variables: Map<string, tf.Variable> = new Map(),
-    source?: ParameterSource | ShapeProbe,
-  ) {
+  constructor(seed: number | string, prefix = '', variables: Map<string, tf.Variable> = new Map(), source?: ParameterSource | ShapeProbe) {
     this.seed = seed;
     this.prefix = prefix;
     this.variables = variables;
@@ -189,10 +184,7 @@ export class ParameterStore {
   /** GroupNorm affine parameters `name.weight` (ones) and `name.bias` (zeros); `groups` must divide `channels`. */
   groupNorm(name: string, channels: number, groups: number): GroupNormParameters {
     if (channels % groups !== 0) {
-      throw new DiffusionError(
-        'invalid-argument',
-        `groupNormGroups ${groups} must divide the ${channels} channels of ${this.fullName(name)}`,
-      );
+      throw new DiffusionError('invalid-argument', `groupNormGroups ${groups} must divide the ${channels} channels of ${this.fullName(name)}`);
     }
     return {
       weight: this.create(`${name}.weight`, [channels], { kind: 'ones' }),

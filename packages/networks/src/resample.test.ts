@@ -25,9 +25,7 @@ describe('resampling', () => {
 
   it('has a working gradient for nearest upsampling', () => {
     const x = randomTensor([2, 3, 3, 2], 'up');
-    expect(gradientsAgree(compareInputGradient((input) => projectToScalar(upsampleNearest(input as tf.Tensor4D), 'up-w'), x))).toBe(
-      true,
-    );
+    expect(gradientsAgree(compareInputGradient((input) => projectToScalar(upsampleNearest(input as tf.Tensor4D), 'up-w'), x))).toBe(true);
     x.dispose();
   });
 
@@ -41,7 +39,10 @@ describe('resampling', () => {
     kernel[0] = 1;
     store.parameters.get('down.op.weight')?.assign(tf.tensor4d(kernel, [3, 3, 1, 1]));
     store.parameters.get('down.op.bias')?.assign(tf.zeros([1]));
-    const x = tf.tensor4d(Array.from({ length: 16 }, (_, index) => index + 1), [1, 4, 4, 1]);
+    const x = tf.tensor4d(
+      Array.from({ length: 16 }, (_, index) => index + 1),
+      [1, 4, 4, 1],
+    );
     tf.tidy(() => {
       expect(Array.from(down.apply(x).dataSync())).toEqual([0, 0, 0, 6]);
       expect(up.apply(x).shape).toEqual([1, 8, 8, 1]);

@@ -64,10 +64,7 @@ describe('createResidualBlock', () => {
       const downOutput = down.apply(x, embedding, inference);
       expect(downOutput.shape).toEqual([2, 2, 2, 8]);
       // average pooling of the skip path
-      expect(downOutput.dataSync()[0]).toBeCloseTo(
-        tf.mean(tf.slice(x, [0, 0, 0, 0], [1, 2, 2, 1])).dataSync()[0] as number,
-        5,
-      );
+      expect(downOutput.dataSync()[0]).toBeCloseTo(tf.mean(tf.slice(x, [0, 0, 0, 0], [1, 2, 2, 1])).dataSync()[0] as number, 5);
       const upOutput = up.apply(x, embedding, inference);
       expect(upOutput.shape).toEqual([2, 8, 8, 8]);
       // nearest upsampling of the skip path, rescaled by 1/sqrt(2)
@@ -87,8 +84,7 @@ describe('createResidualBlock', () => {
       const embedding = randomTensor([2, 6], 'rb-gemb') as tf.Tensor2D;
       const f = (input: tf.Tensor): tf.Scalar => projectToScalar(block.apply(input as tf.Tensor4D, embedding, inference), 'rb-w');
       expect(gradientsAgree(compareInputGradient(f, x))).toBe(true);
-      const g = (input: tf.Tensor): tf.Scalar =>
-        projectToScalar(block.apply(x as tf.Tensor4D, input as tf.Tensor2D, inference), 'rb-w');
+      const g = (input: tf.Tensor): tf.Scalar => projectToScalar(block.apply(x as tf.Tensor4D, input as tf.Tensor2D, inference), 'rb-w');
       expect(gradientsAgree(compareInputGradient(g, embedding))).toBe(true);
       for (const name of ['in_layers.2.weight', 'emb_layers.1.weight', 'out_layers.3.weight']) {
         expect(gradientsAgree(compareVariableGradient(() => f(x), store.parameters.get(name) as tf.Variable))).toBe(true);

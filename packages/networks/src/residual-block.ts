@@ -36,11 +36,7 @@ export function createResidualBlock(store: ParameterStore, options: ResidualBloc
   const { inChannels, outChannels, groups } = options;
   const inNorm = store.groupNorm('in_layers.0', inChannels, groups);
   const inConv = store.conv2d('in_layers.2', inChannels, outChannels, 3);
-  const embeddingLayer = store.dense(
-    'emb_layers.1',
-    options.embeddingChannels,
-    options.useScaleShiftNorm ? 2 * outChannels : outChannels,
-  );
+  const embeddingLayer = store.dense('emb_layers.1', options.embeddingChannels, options.useScaleShiftNorm ? 2 * outChannels : outChannels);
   const outNorm = store.groupNorm('out_layers.0', outChannels, groups);
   const outConv = store.conv2d('out_layers.3', outChannels, outChannels, 3, true);
   const skip = inChannels === outChannels ? null : store.conv2d('skip_connection', inChannels, outChannels, 1);

@@ -33,11 +33,7 @@ export function plainLayer(layer: { apply(x: tf.Tensor4D): tf.Tensor4D }): Times
  * ADM's time embedding: sinusoidal(modelChannels) -> linear(4 mc) -> SiLU -> linear(4 mc), as
  * `time_embed.0` and `time_embed.2`. Returns [batch] -> [batch, 4 mc].
  */
-export function createTimeEmbedding(
-  store: ParameterStore,
-  modelChannels: number,
-  timestepScale = 1,
-): (timesteps: tf.Tensor1D) => tf.Tensor2D {
+export function createTimeEmbedding(store: ParameterStore, modelChannels: number, timestepScale = 1): (timesteps: tf.Tensor1D) => tf.Tensor2D {
   const embeddingChannels = 4 * modelChannels;
   const first = store.dense('time_embed.0', modelChannels, embeddingChannels);
   const second = store.dense('time_embed.2', embeddingChannels, embeddingChannels);

@@ -22,7 +22,9 @@ describe('createObjective', () => {
   });
 
   it('rejects options that do not apply to the chosen objective', () => {
-    expect(() => createObjective('simple', { vlbWeight: 0.001 })).toThrow(/option 'vlbWeight' does not apply to the 'simple' objective; it accepts 'prediction'/);
+    expect(() => createObjective('simple', { vlbWeight: 0.001 })).toThrow(
+      /option 'vlbWeight' does not apply to the 'simple' objective; it accepts 'prediction'/,
+    );
     expect(() => createObjective('kl', { prediction: 'x0' })).toThrow(/does not apply to the 'kl' objective; it accepts 'rescaled'/);
     expect(() => createObjective('hybrid', { vlbWeight: Number.NaN })).toThrow(/vlbWeight must be a finite number/);
   });

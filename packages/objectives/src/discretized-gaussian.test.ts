@@ -37,9 +37,7 @@ describe('discretizedGaussianLogLikelihood', () => {
 
   it('gives a bin the Gaussian mass between its edges, with open outer bins', () => {
     const sigma = 0.05;
-    const values = tf.tidy(() =>
-      discretizedGaussianLogLikelihood(tf.tensor([0, -1, 1]), tf.tensor([0, -1, 1]), Math.log(sigma)).dataSync(),
-    );
+    const values = tf.tidy(() => discretizedGaussianLogLikelihood(tf.tensor([0, -1, 1]), tf.tensor([0, -1, 1]), Math.log(sigma)).dataSync());
     // 1. the centre bin: Phi(h / sigma) - Phi(-h / sigma) with h = 1/255, about 2h N(0; 0, sigma^2)
     const half = 1 / 255;
     const density = 1 / (sigma * Math.sqrt(2 * Math.PI));

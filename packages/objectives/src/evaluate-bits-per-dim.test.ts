@@ -46,7 +46,14 @@ describe('evaluateBitsPerDim', () => {
 
   it('comes within 0.25 bits above the true NLL of the discretized data with the optimal reverse variance', async () => {
     const x0 = discretizedGaussianData();
-    const optimal = createGaussianOracleModel({ schedule, dataMean, dataStd, prediction: 'epsilon', variance: 'learned-range', varianceValue: 'optimal' });
+    const optimal = createGaussianOracleModel({
+      schedule,
+      dataMean,
+      dataStd,
+      prediction: 'epsilon',
+      variance: 'learned-range',
+      varianceValue: 'optimal',
+    });
     const result = await evaluateBitsPerDim({ model: optimal, schedule, x0, noise: createNoiseSource(2) });
     // true NLL = entropy of N(0.1, 0.25^2) on 256 bins = 7.0407 bits; the bound cannot be below it
     // (up to Monte Carlo error), and the remaining gap is the Gaussian decoder of discrete data
@@ -74,7 +81,12 @@ describe('evaluateBitsPerDim', () => {
 
   it('reports every step, noisiest first, and stops on abort', async () => {
     const short = createSchedule({ kind: 'cosine', timesteps: 20 });
-    const model: DiffusionModel = { prediction: 'epsilon', variance: 'fixed-large', conditioning: null, predict: ({ x }) => ({ prediction: tf.zerosLike(x) }) };
+    const model: DiffusionModel = {
+      prediction: 'epsilon',
+      variance: 'fixed-large',
+      conditioning: null,
+      predict: ({ x }) => ({ prediction: tf.zerosLike(x) }),
+    };
     const x0 = tf.zeros([2, 3]);
     const events: BitsPerDimStepEvent[] = [];
     const result = await evaluateBitsPerDim({ model, schedule: short, x0, noise: createNoiseSource(4), onStep: (event) => void events.push(event) });

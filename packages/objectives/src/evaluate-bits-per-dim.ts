@@ -1,12 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  type DiffusionModel,
-  DiffusionError,
-  type ModelCondition,
-  type NoiseSchedule,
-  type NoiseSource,
-  samplingSteps,
-} from '@tfjs-diffusion/core';
+import { type DiffusionModel, DiffusionError, type ModelCondition, type NoiseSchedule, type NoiseSource, samplingSteps } from '@tfjs-diffusion/core';
 import { forwardDiffuse } from './forward-diffuse.js';
 import { priorBitsPerDim } from './prior-bits-per-dim.js';
 import { vlbTerms } from './vlb-terms.js';

@@ -60,11 +60,10 @@ describe('createHybridObjective', () => {
     const objective = createHybridObjective();
     const input = { model, schedule, x0, timestepSampler: fixedTimestepSampler(20) };
     const gradientOf = (term: 'mse' | 'vlb') => {
-      const { value, grads } = tf.variableGrads(() => objective.compute({ ...input, noise: createNoiseSource(8) }).terms[term] as tf.Scalar, [
-        scale,
-        shift,
-        varianceLogit,
-      ]);
+      const { value, grads } = tf.variableGrads(
+        () => objective.compute({ ...input, noise: createNoiseSource(8) }).terms[term] as tf.Scalar,
+        [scale, shift, varianceLogit],
+      );
       const read = (name: string): number => grads[name]?.dataSync()[0] ?? 0;
       const values = { scale: read(scale.name), shift: read(shift.name), varianceLogit: read(varianceLogit.name) };
       tf.dispose([value, ...Object.values(grads)]);

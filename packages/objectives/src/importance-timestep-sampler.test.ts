@@ -9,7 +9,10 @@ const lossOf = (step: number): number => 0.05 + 5 * Math.exp(-step / 3);
 function fill(sampler: ReturnType<typeof createImportanceTimestepSampler>, rounds: number): void {
   for (let round = 0; round < rounds; round += 1) {
     const indices = Int32Array.from({ length: numSteps }, (_, step) => step);
-    sampler.update(indices, Float64Array.from(indices, (step) => lossOf(step) * (1 + 0.1 * Math.sin(round + step))));
+    sampler.update(
+      indices,
+      Float64Array.from(indices, (step) => lossOf(step) * (1 + 0.1 * Math.sin(round + step))),
+    );
   }
 }
 

@@ -37,10 +37,7 @@ export interface ImportanceTimestepSampler extends TimestepSampler {
  * each t, mixed with a little uniform mass, and weights 1 / (N p_t) that keep the loss unbiased
  * (Improved DDPM, Nichol & Dhariwal 2021, section 3.3; improved-diffusion `LossSecondMomentResampler`).
  */
-export function createImportanceTimestepSampler(
-  numSteps: number,
-  options: ImportanceTimestepSamplerOptions = {},
-): ImportanceTimestepSampler {
+export function createImportanceTimestepSampler(numSteps: number, options: ImportanceTimestepSamplerOptions = {}): ImportanceTimestepSampler {
   assertNumSteps(numSteps, 'importance timestep sampler');
   const historyPerTerm = options.historyPerTerm ?? 10;
   const uniformProbability = options.uniformProbability ?? 0.001;
@@ -143,9 +140,7 @@ export function createImportanceTimestepSampler(
         numSteps,
         historyPerTerm,
         uniformProbability,
-        history: Array.from(counts, (count, step) =>
-          Array.from(history.subarray(step * historyPerTerm, step * historyPerTerm + count)),
-        ),
+        history: Array.from(counts, (count, step) => Array.from(history.subarray(step * historyPerTerm, step * historyPerTerm + count))),
       };
     },
     setState(state: unknown) {

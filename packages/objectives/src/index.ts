@@ -17,10 +17,5 @@ export { predictionSquaredError, type PredictionErrorInput } from './prediction-
 export { createSimpleObjective, type SimpleObjectiveOptions } from './simple-objective.js';
 export { createHybridObjective, type HybridObjectiveOptions } from './hybrid-objective.js';
 export { createKlObjective, type KlObjectiveOptions } from './kl-objective.js';
-export {
-  evaluateBitsPerDim,
-  type BitsPerDimResult,
-  type BitsPerDimStepEvent,
-  type EvaluateBitsPerDimOptions,
-} from './evaluate-bits-per-dim.js';
+export { evaluateBitsPerDim, type BitsPerDimResult, type BitsPerDimStepEvent, type EvaluateBitsPerDimOptions } from './evaluate-bits-per-dim.js';
 export { OBJECTIVE_NAMES, createObjective, type ObjectiveName, type ObjectiveOptions } from './create-objective.js';

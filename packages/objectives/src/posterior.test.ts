@@ -14,7 +14,11 @@ describe('posteriorMeanAndVariance', () => {
     const index = 1;
     const { mean, variance, logVarianceClipped } = tf.tidy(() => {
       const result = posteriorMeanAndVariance(schedule, tf.tensor([[0.5]]), tf.tensor([[0.3]]), [index]);
-      return { mean: result.mean.dataSync()[0] as number, variance: result.variance.dataSync()[0] as number, logVarianceClipped: result.logVarianceClipped.dataSync()[0] as number };
+      return {
+        mean: result.mean.dataSync()[0] as number,
+        variance: result.variance.dataSync()[0] as number,
+        logVarianceClipped: result.logVarianceClipped.dataSync()[0] as number,
+      };
     });
     expect(variance).toBeCloseTo(5.4532e-5, 8);
     expect(logVarianceClipped).toBeCloseTo(-9.8167, 3);
@@ -35,7 +39,10 @@ describe('reverseMeanAndLogVariance', () => {
     const result = tf.tidy(() => {
       const x0 = tf.tensor([[0.9], [-0.4], [1.0]]);
       const epsilon = tf.tensor([[1.5], [-0.7], [2.0]]);
-      const alphaBar = tf.tensor(indices.map((index) => schedule.alphaBars[index] as number), [3, 1]);
+      const alphaBar = tf.tensor(
+        indices.map((index) => schedule.alphaBars[index] as number),
+        [3, 1],
+      );
       const xt = tf.add(tf.mul(tf.sqrt(alphaBar), x0), tf.mul(tf.sqrt(tf.sub(1, alphaBar)), epsilon));
       const model = { prediction: 'epsilon', variance: 'fixed-small' } as const;
       const open = reverseMeanAndLogVariance({ model, schedule, xt, indices, output: { prediction: epsilon } });

@@ -1,12 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  type NoiseSchedule,
-  type PredictionKind,
-  assertShape,
-  perSampleValues,
-  predictionTarget,
-  toX0AndEpsilon,
-} from '@tfjs-diffusion/core';
+import { type NoiseSchedule, type PredictionKind, assertShape, perSampleValues, predictionTarget, toX0AndEpsilon } from '@tfjs-diffusion/core';
 import { meanOverDataDimensions } from './mean-over-data-dimensions.js';
 
 export interface PredictionErrorInput {

@@ -11,7 +11,15 @@ describe('priorBitsPerDim', () => {
     const schedule = createSchedule({ kind: 'linear', timesteps: 1000 });
     const alphaBar = schedule.alphaBars[999] as number;
     expect(alphaBar).toBeCloseTo(4.0358e-5, 8);
-    const values = tf.tidy(() => priorBitsPerDim(schedule, tf.tensor([[0, 0], [1, -1]])).dataSync());
+    const values = tf.tidy(() =>
+      priorBitsPerDim(
+        schedule,
+        tf.tensor([
+          [0, 0],
+          [1, -1],
+        ]),
+      ).dataSync(),
+    );
     const closedForm = (x: number): number => (0.5 * (-1 - Math.log(1 - alphaBar) + (1 - alphaBar) + alphaBar * x * x)) / Math.LN2;
     expect(values[0]).toBeCloseTo(closedForm(0), 8);
     expect(values[1]).toBeCloseTo(closedForm(1), 8);

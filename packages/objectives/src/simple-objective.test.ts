@@ -101,7 +101,13 @@ describe('createSimpleObjective', () => {
     };
     const x0 = tf.zeros([16, 2]);
     const labels = tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6], 'int32');
-    const result = createSimpleObjective().compute({ model, schedule: respaced, x0, noise: createNoiseSource(5), condition: { classLabels: labels } });
+    const result = createSimpleObjective().compute({
+      model,
+      schedule: respaced,
+      x0,
+      noise: createNoiseSource(5),
+      condition: { classLabels: labels },
+    });
     const input = seen[0] as ModelInput;
     expect(input.timesteps.dtype).toBe('float32');
     expect(input.timesteps.shape).toEqual([16]);
@@ -114,9 +120,18 @@ describe('createSimpleObjective', () => {
 
   it('weights each sample by the timestep sampler weight and gives back unweighted per-sample losses', () => {
     const sampler = createImportanceTimestepSampler(1000, { historyPerTerm: 1, uniformProbability: 0.5 });
-    sampler.update(Int32Array.from({ length: 1000 }, (_, step) => step), Float64Array.from({ length: 1000 }, (_, step) => 1 + step));
+    sampler.update(
+      Int32Array.from({ length: 1000 }, (_, step) => step),
+      Float64Array.from({ length: 1000 }, (_, step) => 1 + step),
+    );
     const x0 = gaussianData('weights', [8, 16]);
-    const result = createSimpleObjective().compute({ model: zeroModel('epsilon'), schedule, x0, noise: createNoiseSource(6), timestepSampler: sampler });
+    const result = createSimpleObjective().compute({
+      model: zeroModel('epsilon'),
+      schedule,
+      x0,
+      noise: createNoiseSource(6),
+      timestepSampler: sampler,
+    });
     // recompute the weights from the same noise stream
     const { weights } = sampler.sample(8, createNoiseSource(6));
     const perSample = result.perSampleLoss.dataSync();
@@ -147,10 +162,22 @@ describe('createSimpleObjective', () => {
   it('rejects a timestep sampler made for another schedule length', () => {
     const x0 = tf.zeros([4, 2]);
     expect(() =>
-      createSimpleObjective().compute({ model: zeroModel('epsilon'), schedule: createSchedule({ kind: 'cosine', timesteps: 10 }), x0, noise: createNoiseSource(1), timestepSampler: fixedTimestepSampler(10) }),
+      createSimpleObjective().compute({
+        model: zeroModel('epsilon'),
+        schedule: createSchedule({ kind: 'cosine', timesteps: 10 }),
+        x0,
+        noise: createNoiseSource(1),
+        timestepSampler: fixedTimestepSampler(10),
+      }),
     ).toThrow(/gave index 10, but the schedule has 10 steps/);
     expect(() =>
-      createSimpleObjective().compute({ model: zeroModel('epsilon'), schedule, x0, noise: createNoiseSource(1), timestepSampler: createImportanceTimestepSampler(100) }),
+      createSimpleObjective().compute({
+        model: zeroModel('epsilon'),
+        schedule,
+        x0,
+        noise: createNoiseSource(1),
+        timestepSampler: createImportanceTimestepSampler(100),
+      }),
     ).toThrow(/'importance' was made for 100 steps, but the schedule has 1000; create it with numSteps = 1000/);
     x0.dispose();
   });

@@ -20,7 +20,10 @@ export function drawTrainingBatch(input: ObjectiveInput, objectiveName: string):
   const { x0, schedule } = input;
   const batchSize = x0.shape[0];
   if (x0.rank < 1 || batchSize === undefined || batchSize < 1) {
-    throw new DiffusionError('invalid-shape', `${objectiveName} objective: x0 must be [batch, ...dataShape] with batch >= 1, got [${x0.shape.join(', ')}]`);
+    throw new DiffusionError(
+      'invalid-shape',
+      `${objectiveName} objective: x0 must be [batch, ...dataShape] with batch >= 1, got [${x0.shape.join(', ')}]`,
+    );
   }
   const count = schedule.timesteps.length;
   const sampler = input.timestepSampler ?? createUniformTimestepSampler(count);
@@ -53,14 +56,14 @@ export function drawTrainingBatch(input: ObjectiveInput, objectiveName: string):
  * Diffuses x0 to x_t with the drawn noise and runs the model on it in training mode, feeding it the
  * ORIGINAL timesteps of the drawn schedule indices. Call inside tf.tidy.
  */
-export function predictOnNoisyData(
-  input: ObjectiveInput,
-  draws: TrainingDraws,
-): { epsilon: tf.Tensor; xt: tf.Tensor; output: ModelOutput } {
+export function predictOnNoisyData(input: ObjectiveInput, draws: TrainingDraws): { epsilon: tf.Tensor; xt: tf.Tensor; output: ModelOutput } {
   const epsilon = tf.tensor(draws.epsilon, input.x0.shape, 'float32');
   // 1. x_t = sqrt(aBar) x0 + sqrt(1 - aBar) eps, eq. 4 of DDPM
   const xt = forwardDiffuse(input.schedule, input.x0, draws.indices, epsilon);
-  const timesteps = tf.tensor1d(Float32Array.from(draws.indices, (index) => input.schedule.timesteps[index] as number), 'float32');
+  const timesteps = tf.tensor1d(
+    Float32Array.from(draws.indices, (index) => input.schedule.timesteps[index] as number),
+    'float32',
+  );
   const output = input.model.predict({ x: xt, timesteps, condition: input.condition, training: true });
   return { epsilon, xt, output };
 }

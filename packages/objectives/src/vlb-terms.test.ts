@@ -80,8 +80,16 @@ describe('vlbTerms', () => {
     const batch = 3;
     const indices = Int32Array.from([0, 5, 0]);
     const result = tf.tidy(() => {
-      const x0 = tf.tensor([[-1, 0.5], [0.1, 0.2], [1, -0.3]]);
-      const xt = tf.tensor([[-0.9, 0.45], [0.2, 0.1], [0.95, -0.2]]);
+      const x0 = tf.tensor([
+        [-1, 0.5],
+        [0.1, 0.2],
+        [1, -0.3],
+      ]);
+      const xt = tf.tensor([
+        [-0.9, 0.45],
+        [0.2, 0.1],
+        [0.95, -0.2],
+      ]);
       const model = { prediction: 'x0', variance: 'fixed-small' } as const;
       const terms = vlbTerms({ model, schedule, x0, xt, indices, output: { prediction: x0 } });
       return { bits: terms.bits.dataSync(), kl: terms.klBits.dataSync(), decoder: terms.decoderBits.dataSync() };

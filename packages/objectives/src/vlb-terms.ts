@@ -74,7 +74,10 @@ export function vlbTerms(input: VlbTermsInput): VlbTermsResult {
     const logLikelihood = discretizedGaussianLogLikelihood(x0, reverse.mean, tf.mul(0.5, reverse.logVariance));
     const decoderBits = tf.div(tf.neg(meanOverDataDimensions(logLikelihood)), Math.LN2) as tf.Tensor1D;
     // 5. the decoder at index 0, the KL elsewhere
-    const isFirst = tf.tensor1d(Array.from(indices, (index) => index === 0), 'bool');
+    const isFirst = tf.tensor1d(
+      Array.from(indices, (index) => index === 0),
+      'bool',
+    );
     const bits = tf.where(isFirst, decoderBits, klBits) as tf.Tensor1D;
     return {
       bits,

@@ -26,7 +26,10 @@ export interface GenerateJobResult {
 
 /** Loads the pipeline of `init` and returns a handler that runs `pipeline.generate` for each job. */
 export async function createJobHandler(init: GenerateWorkerInit): Promise<JobHandler<GenerateJob, GenerateJobResult>> {
-  const pipeline = await loadPipeline(init.model, { ...(init.classifier ? { classifier: init.classifier } : {}), ...(init.weights ? { weights: init.weights } : {}) });
+  const pipeline = await loadPipeline(init.model, {
+    ...(init.classifier ? { classifier: init.classifier } : {}),
+    ...(init.weights ? { weights: init.weights } : {}),
+  });
   return {
     async run(job) {
       const { images } = await pipeline.generate(job);

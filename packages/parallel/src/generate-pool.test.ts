@@ -11,7 +11,10 @@ const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 const MODEL = fileURLToPath(new URL('../../../models/mnist-unet.safetensors', import.meta.url));
 beforeAll(async () => {
   if (!existsSync(`${packageRoot}dist/generate-handler.js`)) {
-    execSync('pnpm exec turbo run build --filter=@tfjs-diffusion/parallel... --output-logs=errors-only', { cwd: `${packageRoot}../..`, stdio: 'inherit' });
+    execSync('pnpm exec turbo run build --filter=@tfjs-diffusion/parallel... --output-logs=errors-only', {
+      cwd: `${packageRoot}../..`,
+      stdio: 'inherit',
+    });
   }
   await selectBackend('wasm');
 }, 120_000);

@@ -38,7 +38,9 @@ function handlerUrl(): URL {
  * whole slices of images; every image has its own noise stream (pipelines' per-image seeds), so the
  * result equals one `generate` call on the calling thread whatever the split.
  */
-export async function createGeneratePool(options: GenerateWorkerInit & { readonly workers: number; readonly backend?: string }): Promise<GeneratePool> {
+export async function createGeneratePool(
+  options: GenerateWorkerInit & { readonly workers: number; readonly backend?: string },
+): Promise<GeneratePool> {
   const { workers, backend, ...init } = options;
   const pool: WorkerPool<GenerateJob, GenerateJobResult> = await createWorkerPool({
     size: workers,
@@ -53,7 +55,8 @@ export async function createGeneratePool(options: GenerateWorkerInit & { readonl
       const { seed = 0, noiseSeeds, imagesPerJob, onProgress, labels, count, ...rest } = request;
       const total = labels?.length ?? count ?? 0;
       if (!Number.isSafeInteger(total) || total < 1) throw new DiffusionError('invalid-argument', 'generate: give labels or a positive count');
-      if (noiseSeeds && noiseSeeds.length !== total) throw new DiffusionError('invalid-argument', `generate: ${noiseSeeds.length} noiseSeeds for ${total} images`);
+      if (noiseSeeds && noiseSeeds.length !== total)
+        throw new DiffusionError('invalid-argument', `generate: ${noiseSeeds.length} noiseSeeds for ${total} images`);
       const slice = imagesPerJob ?? rest.batchSize ?? 16;
       const jobs: GenerateJob[] = [];
       for (let start = 0; start < total; start += slice) {

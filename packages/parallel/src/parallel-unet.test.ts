@@ -10,7 +10,10 @@ import { splitCounts, type UNetBatch } from './unet-replica.js';
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 beforeAll(() => {
   if (!existsSync(`${packageRoot}dist/worker-entry.js`)) {
-    execSync('pnpm exec turbo run build --filter=@tfjs-diffusion/parallel... --output-logs=errors-only', { cwd: `${packageRoot}../..`, stdio: 'inherit' });
+    execSync('pnpm exec turbo run build --filter=@tfjs-diffusion/parallel... --output-logs=errors-only', {
+      cwd: `${packageRoot}../..`,
+      stdio: 'inherit',
+    });
   }
 }, 120_000);
 

@@ -36,7 +36,10 @@ export interface ParallelUNetTrainer {
 }
 
 /** Network evaluation (sampling's model calls) split across worker threads. */
-export type ParallelEvaluator = Pick<ParallelUNetTrainer, 'workers' | 'replicas' | 'backend' | 'parameterCount' | 'predict' | 'setParameters' | 'profile' | 'dispose'>;
+export type ParallelEvaluator = Pick<
+  ParallelUNetTrainer,
+  'workers' | 'replicas' | 'backend' | 'parameterCount' | 'predict' | 'setParameters' | 'profile' | 'dispose'
+>;
 
 function copyShard(batch: UNetBatch): UNetBatch {
   return {
@@ -79,7 +82,9 @@ export async function createParallelUNetTrainer(options: ParallelUNetOptions): P
   let started: { parameterCount: number; backend: string }[];
   try {
     started = await Promise.all(
-      hosts.map((host) => host.request({ type: 'init', backend: backendName, config: options.config as Record<string, unknown>, adam: options.adam ?? {} })),
+      hosts.map((host) =>
+        host.request({ type: 'init', backend: backendName, config: options.config as Record<string, unknown>, adam: options.adam ?? {} }),
+      ),
     );
   } catch (error) {
     await Promise.all(hosts.map((host) => host.close().catch(() => undefined)));
@@ -108,7 +113,8 @@ export async function createParallelUNetTrainer(options: ParallelUNetOptions): P
           const weight = result.count / batch.count;
           loss += weight * result.loss;
           const gradient = result.gradient;
-          for (let position = 0; position < parameterCount; position += 1) averaged[position] = (averaged[position] as number) + weight * (gradient[position] as number);
+          for (let position = 0; position < parameterCount; position += 1)
+            averaged[position] = (averaged[position] as number) + weight * (gradient[position] as number);
         }
       }
       // 2. the same Adam update on every replica (each gets its own copy; the last one takes the original)
@@ -138,7 +144,9 @@ export async function createParallelUNetTrainer(options: ParallelUNetOptions): P
     },
     async profile(kind, batch) {
       const parts = shards(batch, hosts.length);
-      return mergeProfiles(await Promise.all(parts.map((part, index) => (hosts[index] as ReplicaHost).request({ type: 'profile', kind, batch: part }))));
+      return mergeProfiles(
+        await Promise.all(parts.map((part, index) => (hosts[index] as ReplicaHost).request({ type: 'profile', kind, batch: part }))),
+      );
     },
     async dispose() {
       await Promise.all(hosts.map((host) => host.close()));

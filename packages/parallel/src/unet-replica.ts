@@ -159,7 +159,9 @@ export class UNetReplica {
   predict(batch: UNetBatch): Float32Array {
     const { x, timesteps, labels } = this.inputs(batch);
     try {
-      return tf.tidy(() => this.model.predict({ x, timesteps, condition: labels ? { classLabels: labels } : undefined }).prediction.dataSync() as Float32Array);
+      return tf.tidy(
+        () => this.model.predict({ x, timesteps, condition: labels ? { classLabels: labels } : undefined }).prediction.dataSync() as Float32Array,
+      );
     } finally {
       tf.dispose([x, timesteps, ...(labels ? [labels] : [])]);
     }

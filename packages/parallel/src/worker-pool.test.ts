@@ -10,7 +10,10 @@ import { createWorkerPool } from './worker-pool.js';
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 beforeAll(() => {
   if (!existsSync(`${packageRoot}dist/pool-worker-entry.js`)) {
-    execSync('pnpm exec turbo run build --filter=@tfjs-diffusion/parallel... --output-logs=errors-only', { cwd: `${packageRoot}../..`, stdio: 'inherit' });
+    execSync('pnpm exec turbo run build --filter=@tfjs-diffusion/parallel... --output-logs=errors-only', {
+      cwd: `${packageRoot}../..`,
+      stdio: 'inherit',
+    });
   }
 }, 120_000);
 
@@ -59,7 +62,9 @@ describe('createWorkerPool', () => {
   });
 
   it('fails to start, naming the cause, when a handler cannot be made', async () => {
-    await expect(createWorkerPool({ size: 2, handlerModule, init: { factor: 1, fail: 'model.safetensors' } })).rejects.toThrow(/cannot load model\.safetensors/);
+    await expect(createWorkerPool({ size: 2, handlerModule, init: { factor: 1, fail: 'model.safetensors' } })).rejects.toThrow(
+      /cannot load model\.safetensors/,
+    );
     await expect(createWorkerPool({ size: 0, handlerModule, init: {} })).rejects.toThrow(/size must be an integer >= 1/);
   });
 });

@@ -40,7 +40,9 @@ type PoolRequest =
   | { readonly type: 'init'; readonly handlerModule: string; readonly init: unknown; readonly backend?: string }
   | { readonly type: 'job'; readonly job: unknown }
   | { readonly type: 'dispose' };
-export type PoolReply = { readonly id: number; readonly ok: true; readonly result: unknown } | { readonly id: number; readonly ok: false; readonly message: string; readonly stack?: string };
+export type PoolReply =
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly id: number; readonly ok: false; readonly message: string; readonly stack?: string };
 export type { PoolRequest };
 
 /** The built generic worker entry (dist/pool-worker-entry.js; from the sources, the package's dist). */
@@ -48,7 +50,10 @@ function poolWorkerUrl(): URL {
   const here = import.meta.url;
   const url = here.endsWith('.ts') ? new URL('../dist/pool-worker-entry.js', here) : new URL('./pool-worker-entry.js', here);
   if (!existsSync(fileURLToPath(url))) {
-    throw new DiffusionError('backend-unavailable', `@tfjs-diffusion/parallel: the worker entry ${fileURLToPath(url)} is missing; build the package (pnpm build)`);
+    throw new DiffusionError(
+      'backend-unavailable',
+      `@tfjs-diffusion/parallel: the worker entry ${fileURLToPath(url)} is missing; build the package (pnpm build)`,
+    );
   }
   return url;
 }
@@ -68,7 +73,10 @@ class PoolWorker {
       if (!waiting) return;
       this.pending.delete(reply.id);
       if (reply.ok) waiting.resolve(reply.result);
-      else waiting.reject(Object.assign(new DiffusionError('invalid-argument', `pool worker: ${reply.message}`), reply.stack ? { stack: reply.stack } : {}));
+      else
+        waiting.reject(
+          Object.assign(new DiffusionError('invalid-argument', `pool worker: ${reply.message}`), reply.stack ? { stack: reply.stack } : {}),
+        );
     });
     const failAll = (error: Error) => {
       this.failure ??= error;
@@ -106,13 +114,17 @@ export async function createWorkerPool<Init, Job, Result>(options: WorkerPoolOpt
     throw new DiffusionError('invalid-argument', `createWorkerPool: size must be an integer >= 1, got ${options.size}`);
   }
   const handlerModule =
-    typeof options.handlerModule === 'string' && !/^[a-z]+:/.test(options.handlerModule) ? pathToFileURL(options.handlerModule).href : String(options.handlerModule);
+    typeof options.handlerModule === 'string' && !/^[a-z]+:/.test(options.handlerModule)
+      ? pathToFileURL(options.handlerModule).href
+      : String(options.handlerModule);
   const url = poolWorkerUrl();
   const workers = Array.from({ length: options.size }, () => new PoolWorker(url));
   let backend: string | null = null;
   try {
     const started = await Promise.all(
-      workers.map((worker) => worker.request({ type: 'init', handlerModule, init: options.init, ...(options.backend ? { backend: options.backend } : {}) })),
+      workers.map((worker) =>
+        worker.request({ type: 'init', handlerModule, init: options.init, ...(options.backend ? { backend: options.backend } : {}) }),
+      ),
     );
     backend = (started[0] as { backend: string | null }).backend;
   } catch (error) {

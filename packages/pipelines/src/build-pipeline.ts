@@ -1,10 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  parseModelFile,
-  type ModelFileMetadata,
-  type ParsedModelFile,
-  type ParsedTensor,
-} from '@tfjs-diffusion/checkpoints';
+import { parseModelFile, type ModelFileMetadata, type ParsedModelFile, type ParsedTensor } from '@tfjs-diffusion/checkpoints';
 import {
   DiffusionError,
   type ClassConditioning,
@@ -70,12 +65,19 @@ function buildNetwork<Network extends { dispose(): void }>(file: ParsedModelFile
   try {
     network = createNetwork(file.metadata.network, { parameterSource: source }) as unknown as Network;
   } catch (error) {
-    throw new DiffusionError('invalid-checkpoint', `${file.name}: ${networkField(file.metadata)} does not describe the file's ${what}: ${(error as Error).message}`, { cause: error });
+    throw new DiffusionError(
+      'invalid-checkpoint',
+      `${file.name}: ${networkField(file.metadata)} does not describe the file's ${what}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const left = unused();
   if (left.length > 0) {
     network.dispose();
-    const shown = left.slice(0, 5).map((name) => `'${name}'`).join(', ');
+    const shown = left
+      .slice(0, 5)
+      .map((name) => `'${name}'`)
+      .join(', ');
     throw new DiffusionError(
       'invalid-checkpoint',
       `${file.name}: ${networkField(file.metadata)} does not describe the file's ${what}: unexpected tensors ${shown}${left.length > 5 ? ` and ${left.length - 5} more` : ''}`,
@@ -101,10 +103,13 @@ function shapesOf(types: readonly string[], role: string): (metadata: ModelFileM
 /** The training schedule of the metadata; errors name the file and `__metadata__.schedule`. */
 function scheduleOf(file: ParsedModelFile): NoiseSchedule {
   const spec = file.metadata.schedule;
-  if (spec === null) throw new DiffusionError('invalid-checkpoint', `${file.name}: __metadata__.schedule is null; a denoiser needs its training schedule`);
+  if (spec === null)
+    throw new DiffusionError('invalid-checkpoint', `${file.name}: __metadata__.schedule is null; a denoiser needs its training schedule`);
   const { respacing: _respacing, rescaleTimesteps: _rescale, betas, ...options } = spec;
   try {
-    return betas !== undefined ? createSchedule({ kind: 'custom', betas: Float64Array.from(betas) }) : createSchedule(options as Parameters<typeof createSchedule>[0]);
+    return betas !== undefined
+      ? createSchedule({ kind: 'custom', betas: Float64Array.from(betas) })
+      : createSchedule(options as Parameters<typeof createSchedule>[0]);
   } catch (error) {
     throw new DiffusionError('invalid-checkpoint', `${file.name}: __metadata__.schedule: ${(error as Error).message}`, { cause: error });
   }
@@ -118,14 +123,16 @@ function describedModel(network: TrainableDiffusionModel, metadata: ModelFileMet
   const rescale = metadata.schedule?.rescaleTimesteps === true ? 1000 / trainingTimesteps : 1;
   const sameConditioning =
     (network.conditioning === null && conditioning === null) ||
-    (network.conditioning !== null && conditioning !== null && network.conditioning.numClasses === conditioning.numClasses && network.conditioning.nullClass === conditioning.nullClass);
+    (network.conditioning !== null &&
+      conditioning !== null &&
+      network.conditioning.numClasses === conditioning.numClasses &&
+      network.conditioning.nullClass === conditioning.nullClass);
   if (sameConditioning && rescale === 1) return network;
   return {
     prediction: network.prediction,
     variance: network.variance,
     conditioning,
-    predict: (input) =>
-      network.predict(rescale === 1 ? input : { ...input, timesteps: tf.mul(input.timesteps, rescale) as tf.Tensor1D }),
+    predict: (input) => network.predict(rescale === 1 ? input : { ...input, timesteps: tf.mul(input.timesteps, rescale) as tf.Tensor1D }),
   };
 }
 
@@ -138,14 +145,21 @@ export function pipelineFromBytes(
   const file = parseModelFile(denoiser.bytes, denoiser.name, { decode: 'model', expectedShapes: shapesOf(['unet', 'mlp'], 'a denoiser') });
   const { metadata } = file;
   if (metadata.data.shape.length !== 3) {
-    throw new DiffusionError('invalid-checkpoint', `${file.name}: __metadata__.data.shape is [${metadata.data.shape.join(', ')}]; pipelines generate images ([H, W, C])`);
+    throw new DiffusionError(
+      'invalid-checkpoint',
+      `${file.name}: __metadata__.data.shape is [${metadata.data.shape.join(', ')}]; pipelines generate images ([H, W, C])`,
+    );
   }
   const schedule = scheduleOf(file);
   const useEma = file.emaTensors !== null && (options.weights ?? 'ema') === 'ema';
   if (options.weights === 'ema' && file.emaTensors === null && metadata.weights !== 'ema') {
     throw new DiffusionError('invalid-argument', `loadPipeline: ${file.name} holds no EMA weights (its weights are '${metadata.weights}')`);
   }
-  const network = buildNetwork<TrainableDiffusionModel>(file, useEma ? (file.emaTensors as Map<string, ParsedTensor>) : file.tensors, useEma ? 'EMA tensors' : 'tensors');
+  const network = buildNetwork<TrainableDiffusionModel>(
+    file,
+    useEma ? (file.emaTensors as Map<string, ParsedTensor>) : file.tensors,
+    useEma ? 'EMA tensors' : 'tensors',
+  );
   let classifier: (NoisyClassifier & { dispose(): void }) | null = null;
   try {
     if (classifierSource) {

@@ -66,21 +66,33 @@ function labelsOf(pipeline: DiffusionPipeline, options: GenerateOptions, classif
   const classes = conditioning?.numClasses ?? pipeline.classifier?.numClasses ?? null;
   if (options.labels !== undefined) {
     if (options.count !== undefined && options.count !== options.labels.length) {
-      throw new DiffusionError('invalid-argument', `generate: count ${options.count} differs from the ${options.labels.length} labels; give one of them`);
+      throw new DiffusionError(
+        'invalid-argument',
+        `generate: count ${options.count} differs from the ${options.labels.length} labels; give one of them`,
+      );
     }
     if (conditioning === null && !classifierGuided) {
-      throw new DiffusionError('invalid-argument', 'generate: labels need a class-conditional model or classifier guidance; this model is unconditional (use count)');
+      throw new DiffusionError(
+        'invalid-argument',
+        'generate: labels need a class-conditional model or classifier guidance; this model is unconditional (use count)',
+      );
     }
     options.labels.forEach((label, index) => {
       if (!Number.isInteger(label) || label < 0 || label >= (classes as number)) {
-        throw new DiffusionError('invalid-argument', `generate: labels[${index}] is ${String(label)}, not a class in [0, ${(classes as number) - 1}]`);
+        throw new DiffusionError(
+          'invalid-argument',
+          `generate: labels[${index}] is ${String(label)}, not a class in [0, ${(classes as number) - 1}]`,
+        );
       }
     });
     if (options.labels.length === 0) throw new DiffusionError('invalid-argument', 'generate: labels is empty');
     return { labels: Int32Array.from(options.labels), count: options.labels.length };
   }
   if (conditioning !== null && !options.unconditional) {
-    throw new DiffusionError('invalid-argument', 'generate: this model is class-conditional: give labels (one image per label), or unconditional: true with count');
+    throw new DiffusionError(
+      'invalid-argument',
+      'generate: this model is class-conditional: give labels (one image per label), or unconditional: true with count',
+    );
   }
   if (classifierGuided) throw new DiffusionError('invalid-argument', 'generate: classifier guidance needs labels (the classes to steer to)');
   const count = options.count;
@@ -96,16 +108,27 @@ function guidedModelOf(pipeline: DiffusionPipeline, options: GenerateOptions): {
   const base = options.unconditional ? nullClassModel(pipeline.model) : pipeline.model;
   if (typeof guidance === 'function') return { model: guidance(base), classifierGuided: false };
   if (!(GUIDANCE_NAMES as readonly string[]).includes(guidance)) {
-    throw new DiffusionError('invalid-argument', `generate: guidance must be one of ${GUIDANCE_NAMES.join(', ')} or a Guidance function, got ${JSON.stringify(guidance)}`);
+    throw new DiffusionError(
+      'invalid-argument',
+      `generate: guidance must be one of ${GUIDANCE_NAMES.join(', ')} or a Guidance function, got ${JSON.stringify(guidance)}`,
+    );
   }
   const scale = options.scale ?? (guidance === 'none' ? 0 : 1);
-  if (!Number.isFinite(scale) || scale < 0) throw new DiffusionError('invalid-argument', `generate: scale must be a finite number >= 0, got ${String(scale)}`);
-  if (guidance === 'none' && scale !== 0) throw new DiffusionError('invalid-argument', `generate: scale ${scale} needs guidance 'cfg' or 'classifier' (scale 0 means no guidance)`);
+  if (!Number.isFinite(scale) || scale < 0)
+    throw new DiffusionError('invalid-argument', `generate: scale must be a finite number >= 0, got ${String(scale)}`);
+  if (guidance === 'none' && scale !== 0)
+    throw new DiffusionError('invalid-argument', `generate: scale ${scale} needs guidance 'cfg' or 'classifier' (scale 0 means no guidance)`);
   if (guidance === 'cfg' && options.unconditional) {
-    throw new DiffusionError('invalid-argument', "generate: guidance 'cfg' has nothing to steer with unconditional: true (both branches see the null class); use 'classifier'");
+    throw new DiffusionError(
+      'invalid-argument',
+      "generate: guidance 'cfg' has nothing to steer with unconditional: true (both branches see the null class); use 'classifier'",
+    );
   }
   if (guidance === 'classifier' && !pipeline.classifier) {
-    throw new DiffusionError('invalid-argument', "generate: guidance 'classifier' needs a noise-aware classifier: loadPipeline(source, { classifier })");
+    throw new DiffusionError(
+      'invalid-argument',
+      "generate: guidance 'classifier' needs a noise-aware classifier: loadPipeline(source, { classifier })",
+    );
   }
   return {
     model: guidanceByName(guidance, { scale, ...(pipeline.classifier ? { classifier: pipeline.classifier } : {}) })(base),
@@ -117,7 +140,10 @@ function guidedModelOf(pipeline: DiffusionPipeline, options: GenerateOptions): {
 function samplingSchedule(schedule: NoiseSchedule, steps: number, karras: boolean): NoiseSchedule {
   const T = schedule.timesteps.length;
   if (!Number.isInteger(steps) || steps < 1 || steps > T) {
-    throw new DiffusionError('invalid-argument', `generate: steps must be an integer in [1, ${T}] (the model's training timesteps), got ${String(steps)}`);
+    throw new DiffusionError(
+      'invalid-argument',
+      `generate: steps must be an integer in [1, ${T}] (the model's training timesteps), got ${String(steps)}`,
+    );
   }
   return karras || steps === T ? schedule : respaceSchedule(schedule, `linspace:${steps}`);
 }
@@ -134,7 +160,10 @@ export async function generateImages(pipeline: DiffusionPipeline, options: Gener
   const { labels, count } = labelsOf(pipeline, options, classifierGuided);
   const sampler = options.sampler ?? 'ddim';
   if (typeof sampler !== 'function' && !(SAMPLER_NAMES as readonly string[]).includes(sampler)) {
-    throw new DiffusionError('invalid-argument', `generate: sampler must be one of ${SAMPLER_NAMES.join(', ')} or a Sampler function, got ${JSON.stringify(sampler)}`);
+    throw new DiffusionError(
+      'invalid-argument',
+      `generate: sampler must be one of ${SAMPLER_NAMES.join(', ')} or a Sampler function, got ${JSON.stringify(sampler)}`,
+    );
   }
   const karras = options.karras === true;
   if (karras && (typeof sampler === 'function' || !KARRAS_SAMPLERS.includes(sampler))) {
@@ -147,7 +176,8 @@ export async function generateImages(pipeline: DiffusionPipeline, options: Gener
   }
   const seeds = options.noiseSeeds ?? Array.from({ length: count }, (_, index) => imageNoiseSeed(options.seed ?? 0, index));
   const batchSize = options.batchSize ?? Math.min(count, DEFAULT_BATCH_SIZE);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new DiffusionError('invalid-argument', `generate: batchSize must be a positive integer, got ${String(batchSize)}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new DiffusionError('invalid-argument', `generate: batchSize must be a positive integer, got ${String(batchSize)}`);
 
   const dataShape = pipeline.dataShape;
   const imageValues = dataShape[0] * dataShape[1] * dataShape[2];
@@ -189,7 +219,10 @@ export async function generateImages(pipeline: DiffusionPipeline, options: Gener
       result =
         typeof sampler === 'function'
           ? await sampler(common)
-          : await sampleByName(sampler, common, { ...(options.eta === undefined ? {} : { eta: options.eta }), ...(karras ? { karrasSteps: steps } : {}) });
+          : await sampleByName(sampler, common, {
+              ...(options.eta === undefined ? {} : { eta: options.eta }),
+              ...(karras ? { karrasSteps: steps } : {}),
+            });
     } finally {
       labelTensor?.dispose();
     }

@@ -23,7 +23,10 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 const settings = { labels: [0, 2], steps: 2, seed: 9 } as const;
 
-async function generated(source: Parameters<typeof loadPipeline>[0], options: Parameters<Awaited<ReturnType<typeof loadPipeline>>['generate']>[0] = settings): Promise<Float32Array> {
+async function generated(
+  source: Parameters<typeof loadPipeline>[0],
+  options: Parameters<Awaited<ReturnType<typeof loadPipeline>>['generate']>[0] = settings,
+): Promise<Float32Array> {
   const pipeline = await loadPipeline(source);
   try {
     const { images } = await pipeline.generate(options);
@@ -75,19 +78,33 @@ describe('loadPipeline', () => {
     expect(pipeline.schedule.trainingTimesteps).toBe(40);
     expect(pipeline.dataShape).toEqual([8, 8, 1]);
     pipeline.dispose();
-    await expect(loadPipeline(join(directory, 'absent.safetensors'))).rejects.toThrow(`model file ${join(directory, 'absent.safetensors')} does not exist`);
+    await expect(loadPipeline(join(directory, 'absent.safetensors'))).rejects.toThrow(
+      `model file ${join(directory, 'absent.safetensors')} does not exist`,
+    );
   });
 
   it('names each hostile field and the file, before building anything', async () => {
     const network = { ...TINY_NETWORK } as Record<string, unknown>;
     const cases: [string, string, string][] = [
       ['network', JSON.stringify({ ...network, modelChannels: 4096 }), '<bytes>: __metadata__.network.modelChannels is 4096, outside [1, 2048]'],
-      ['network', JSON.stringify({ ...network, modelChannels: 16 }), "<bytes> (its __metadata__.network) does not match the network: shape mismatches: 'input_blocks.0.0.bias' is [8], expected [16]"],
+      [
+        'network',
+        JSON.stringify({ ...network, modelChannels: 16 }),
+        "<bytes> (its __metadata__.network) does not match the network: shape mismatches: 'input_blocks.0.0.bias' is [8], expected [16]",
+      ],
       ['network', JSON.stringify({ ...network, imageSize: 4096 }), '<bytes>: __metadata__.network.imageSize is 4096, outside [1, 1024]'],
       ['schedule', JSON.stringify({ kind: 'cosine', timesteps: 1e9 }), '<bytes>: __metadata__.schedule.timesteps is 1000000000, outside [1, 100000]'],
       ['schedule', JSON.stringify({ kind: 'cosine', timesteps: 40, maxBeta: 7 }), '<bytes>: __metadata__.schedule: '],
-      ['schedule', `{"kind":"cosine","timesteps":40,"offset":${'['.repeat(50_000)}${']'.repeat(50_000)}}`, '<bytes>: __metadata__.schedule nests 50001 levels deep'],
-      ['conditioning', JSON.stringify({ numClasses: 5, nullClass: 5 }), "<bytes>: __metadata__.conditioning says 5 classes, but network.numClasses is 3"],
+      [
+        'schedule',
+        `{"kind":"cosine","timesteps":40,"offset":${'['.repeat(50_000)}${']'.repeat(50_000)}}`,
+        '<bytes>: __metadata__.schedule nests 50001 levels deep',
+      ],
+      [
+        'conditioning',
+        JSON.stringify({ numClasses: 5, nullClass: 5 }),
+        '<bytes>: __metadata__.conditioning says 5 classes, but network.numClasses is 3',
+      ],
     ];
     for (const [key, value, message] of cases) expect(await refusal(withEntry(key, value))).toContain(message);
   });
@@ -142,7 +159,14 @@ describe('generate', () => {
     try {
       expect(pipeline.classifier?.numClasses).toBe(3);
       const draw = async (scale: number): Promise<Float32Array> => {
-        const { images } = await pipeline.generate({ labels: [0, 2], noiseSeeds: ['s', 's'], steps: 3, unconditional: true, guidance: 'classifier', scale });
+        const { images } = await pipeline.generate({
+          labels: [0, 2],
+          noiseSeeds: ['s', 's'],
+          steps: 3,
+          unconditional: true,
+          guidance: 'classifier',
+          scale,
+        });
         const values = (await images.data()) as Float32Array;
         images.dispose();
         return values;
@@ -155,7 +179,9 @@ describe('generate', () => {
     } finally {
       pipeline.dispose();
     }
-    await expect(loadPipeline(bytes, { classifier: await tinyClassifierFile(50) })).rejects.toThrow('__metadata__.schedule has 50 timesteps, the denoiser <bytes> 40');
+    await expect(loadPipeline(bytes, { classifier: await tinyClassifierFile(50) })).rejects.toThrow(
+      '__metadata__.schedule has 50 timesteps, the denoiser <bytes> 40',
+    );
   });
 
   it('takes a sampler function and a guidance function, and refuses a non-finite sample', async () => {
@@ -194,7 +220,9 @@ describe('generate', () => {
     try {
       const { images } = await pipeline.generate({ labels: [0], steps: 2, guidance: 'none', scale: 0 });
       images.dispose();
-      await expect(pipeline.generate({ labels: [0], steps: 2, guidance: 'none', scale: 2 })).rejects.toThrow("scale 2 needs guidance 'cfg' or 'classifier'");
+      await expect(pipeline.generate({ labels: [0], steps: 2, guidance: 'none', scale: 2 })).rejects.toThrow(
+        "scale 2 needs guidance 'cfg' or 'classifier'",
+      );
       await expect(pipeline.generate({ labels: [0], steps: 2, guidance: 'classifier' })).rejects.toThrow('needs a noise-aware classifier');
       await expect(pipeline.generate({ labels: [3], steps: 2 })).rejects.toThrow('labels[0] is 3, not a class in [0, 2]');
       await expect(pipeline.generate({ labels: [0], steps: 41 })).rejects.toThrow('steps must be an integer in [1, 40]');
@@ -208,7 +236,13 @@ describe('generate', () => {
 describe('model files written by writeModelFile for other networks', () => {
   it('refuses a classifier file as a denoiser, naming the file', async () => {
     const classifier = writeModelFile({
-      metadata: { ...tinyMetadata(), network: { type: 'classifier', imageSize: 8, inChannels: 1, numClasses: 3 }, prediction: null, variance: null, conditioning: { numClasses: 3, nullClass: null } },
+      metadata: {
+        ...tinyMetadata(),
+        network: { type: 'classifier', imageSize: 8, inChannels: 1, numClasses: 3 },
+        prediction: null,
+        variance: null,
+        conditioning: { numClasses: 3, nullClass: null },
+      },
       tensors: new Map(),
     });
     expect(await refusal(classifier)).toContain("<bytes>: __metadata__.network: holds a 'classifier' network, not a denoiser ('unet' or 'mlp')");

@@ -46,5 +46,8 @@ export async function readSource(source: PipelineSource, signal?: AbortSignal): 
     if (!response.ok) throw new DiffusionError('invalid-checkpoint', `loadPipeline: ${text} answered HTTP ${response.status} ${response.statusText}`);
     return { bytes: new Uint8Array(await response.arrayBuffer()), name: text };
   }
-  throw new DiffusionError('invalid-argument', `loadPipeline: a source must be a URL, a path (Node), a Uint8Array, an ArrayBuffer or a Blob, got ${source === null ? 'null' : typeof source}`);
+  throw new DiffusionError(
+    'invalid-argument',
+    `loadPipeline: a source must be a URL, a path (Node), a Uint8Array, an ArrayBuffer or a Blob, got ${source === null ? 'null' : typeof source}`,
+  );
 }

@@ -22,7 +22,8 @@ export function tileImages(images: tf.Tensor4D, options: TileOptions = {}): tf.T
   const [count, height, width, channels] = images.shape;
   const columns = options.columns ?? count;
   const pad = options.pad ?? 2;
-  if (!Number.isInteger(columns) || columns < 1) throw new DiffusionError('invalid-argument', `tileImages: columns must be a positive integer, got ${columns}`);
+  if (!Number.isInteger(columns) || columns < 1)
+    throw new DiffusionError('invalid-argument', `tileImages: columns must be a positive integer, got ${columns}`);
   if (!Number.isInteger(pad) || pad < 0) throw new DiffusionError('invalid-argument', `tileImages: pad must be a non-negative integer, got ${pad}`);
   const rows = Math.max(1, Math.ceil(count / columns));
   const background = options.background ?? -1;
@@ -31,12 +32,29 @@ export function tileImages(images: tf.Tensor4D, options: TileOptions = {}): tf.T
     const missing = rows * columns - count;
     let cells: tf.Tensor4D = tf.cast(images, 'float32');
     if (missing > 0) cells = tf.concat([cells, tf.fill([missing, height, width, channels], background)], 0);
-    cells = tf.pad(cells, [[0, 0], [0, pad], [0, pad], [0, 0]], background);
+    cells = tf.pad(
+      cells,
+      [
+        [0, 0],
+        [0, pad],
+        [0, pad],
+        [0, 0],
+      ],
+      background,
+    );
     // 2. [rows, columns, h, w, c] -> [rows, h, columns, w, c] -> [rows * h, columns * w, c].
     const cellHeight = height + pad;
     const cellWidth = width + pad;
     const grid = tf.transpose(tf.reshape(cells, [rows, columns, cellHeight, cellWidth, channels]), [0, 2, 1, 3, 4]);
     const flat = tf.reshape(grid, [rows * cellHeight, columns * cellWidth, channels]) as tf.Tensor3D;
-    return tf.pad(flat, [[pad, 0], [pad, 0], [0, 0]], background);
+    return tf.pad(
+      flat,
+      [
+        [pad, 0],
+        [pad, 0],
+        [0, 0],
+      ],
+      background,
+    );
   });
 }

@@ -5,14 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleDdim } from './ddim.js';
 import { sampleDdpm } from './ddpm.js';
 import { gaussianModel, maxAbsDifference, mixtureModel } from './test-utils/exact-models.js';
-import {
-  expectAffineMap,
-  expectMixtureWeights,
-  expectNearData,
-  expectOracleMoments,
-  GAUSSIAN,
-  MIXTURE,
-} from './test-utils/expectations.js';
+import { expectAffineMap, expectMixtureWeights, expectNearData, expectOracleMoments, GAUSSIAN, MIXTURE } from './test-utils/expectations.js';
 import { ddimMoments } from './test-utils/gaussian-oracle.js';
 import { createSchedule, respaceSchedule } from '@tfjs-diffusion/schedules';
 

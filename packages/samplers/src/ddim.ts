@@ -27,8 +27,7 @@ export const sampleDdim: Sampler<DdimOptions> = async (options) => {
       // 2. (x0, eps) from the network, guided eps^ = eps - sqrt(1 - aBar) g (ADM Algorithm 2)
       const { x0, epsilon } = evaluateModel(options, x, timestep, alphaBar, 'epsilon-shift');
       // 3. sigma_t = eta sqrt((1 - aBar_{t-1}) / (1 - aBar_t)) sqrt(1 - aBar_t / aBar_{t-1}), eq. 16 of DDIM
-      const sigma =
-        eta * Math.sqrt((1 - alphaBarPrevious) / (1 - alphaBar)) * Math.sqrt(Math.max(0, 1 - alphaBar / alphaBarPrevious));
+      const sigma = eta * Math.sqrt((1 - alphaBarPrevious) / (1 - alphaBar)) * Math.sqrt(Math.max(0, 1 - alphaBar / alphaBarPrevious));
       // 4. x_{t-1} = sqrt(aBar_{t-1}) x0 + sqrt(1 - aBar_{t-1} - sigma^2) eps + sigma z, eq. 12 of DDIM
       const direction = Math.sqrt(Math.max(0, 1 - alphaBarPrevious - sigma * sigma));
       const deterministic = tf.add(tf.mul(Math.sqrt(alphaBarPrevious), x0), tf.mul(direction, epsilon));

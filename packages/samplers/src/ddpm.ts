@@ -16,13 +16,7 @@ export const sampleDdpm: Sampler = async (options) => {
     steps: samplingSteps(schedule),
     step: (x, { index, timestep }) => {
       // 1. (x0, eps) from the network at alphaBar_i; the guidance gradient is kept apart
-      const { x0, varianceValues, guidanceGradient } = evaluateModel(
-        options,
-        x,
-        timestep,
-        schedule.alphaBars[index] as number,
-        'separate',
-      );
+      const { x0, varianceValues, guidanceGradient } = evaluateModel(options, x, timestep, schedule.alphaBars[index] as number, 'separate');
       // 2. posterior mean mu~(x_t, x0) = coef1 x0 + coef2 x_t, eq. 7 of DDPM
       let mean = tf.add(
         tf.mul(schedule.posteriorMeanCoefficientsX0[index] as number, x0),

@@ -39,7 +39,13 @@ describe('sampleEulerAncestral', () => {
   });
 
   it.each([1.5, -1])('rejects eta = %s', async (eta) => {
-    const run = sampleEulerAncestral({ model: gaussianModel(fullSchedule, GAUSSIAN), shape: [4, 2], noise: createNoiseSource(34), eta, ...spacing('schedule', 5) });
+    const run = sampleEulerAncestral({
+      model: gaussianModel(fullSchedule, GAUSSIAN),
+      shape: [4, 2],
+      noise: createNoiseSource(34),
+      eta,
+      ...spacing('schedule', 5),
+    });
     await expect(run).rejects.toMatchObject({ code: 'invalid-argument', message: expect.stringMatching(/eta/) });
   });
 });

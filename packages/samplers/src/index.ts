@@ -22,12 +22,4 @@ export {
   type StepOutcome,
 } from './sampling-loop.js';
 export { evaluateModel, type Evaluation, type GuidanceHandling } from './model-evaluation.js';
-export {
-  runSigmaSampler,
-  denoiseAtSigma,
-  sigmaSteps,
-  karrasSigmas,
-  sigmaToTimestep,
-  type SigmaStep,
-  type SigmaDenoising,
-} from './sigma-space.js';
+export { runSigmaSampler, denoiseAtSigma, sigmaSteps, karrasSigmas, sigmaToTimestep, type SigmaStep, type SigmaDenoising } from './sigma-space.js';

@@ -25,13 +25,7 @@ export interface Evaluation {
  * alphaBar and original timestep t (fractional t allowed), and converts its output to (x0, eps)
  * with core's `toX0AndEpsilon` (DDPM eq. 4, 15; v of Salimans & Ho 2022). Call inside tf.tidy.
  */
-export function evaluateModel(
-  options: SamplerOptions,
-  x: tf.Tensor,
-  timestep: number,
-  alphaBar: number,
-  guidance: GuidanceHandling,
-): Evaluation {
+export function evaluateModel(options: SamplerOptions, x: tf.Tensor, timestep: number, alphaBar: number, guidance: GuidanceHandling): Evaluation {
   const { model, condition, clipDenoised } = options;
   const batch = x.shape[0] as number;
   const sqrtAlphaBar = Math.sqrt(alphaBar);

@@ -38,11 +38,15 @@ describe('sampleByName', () => {
   it('runs every sampler of SAMPLER_NAMES without leaking tensors, and names an unknown one', async () => {
     const before = tf.memory().numTensors;
     for (const name of SAMPLER_NAMES) {
-      const data = await values(() => sampleByName(name, { model, schedule, shape, noise: createNoiseSource(1) }, { eta: 0.5, karrasSteps: 5, trainingSchedule: full }));
+      const data = await values(() =>
+        sampleByName(name, { model, schedule, shape, noise: createNoiseSource(1) }, { eta: 0.5, karrasSteps: 5, trainingSchedule: full }),
+      );
       expect(data.every(Number.isFinite), name).toBe(true);
     }
     expect(tf.memory().numTensors).toBe(before);
     expect(() => sampleByName('plms' as SamplerName, { model, schedule, shape, noise: createNoiseSource(1) })).toThrow(DiffusionError);
-    expect(() => sampleByName('plms' as SamplerName, { model, schedule, shape, noise: createNoiseSource(1) })).toThrow(/sampler 'plms' is not one of ddpm, ddim, euler/);
+    expect(() => sampleByName('plms' as SamplerName, { model, schedule, shape, noise: createNoiseSource(1) })).toThrow(
+      /sampler 'plms' is not one of ddpm, ddim, euler/,
+    );
   });
 });

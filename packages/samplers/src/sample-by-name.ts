@@ -28,7 +28,11 @@ export interface NamedSamplerSettings {
 export function sampleByName(name: SamplerName, options: SamplerOptions, settings: NamedSamplerSettings = {}): Promise<Tensor> {
   const karras =
     settings.karrasSteps !== undefined && KARRAS_SAMPLERS.includes(name)
-      ? { sigmas: 'karras' as const, steps: settings.karrasSteps, ...(settings.trainingSchedule ? { trainingSchedule: settings.trainingSchedule } : {}) }
+      ? {
+          sigmas: 'karras' as const,
+          steps: settings.karrasSteps,
+          ...(settings.trainingSchedule ? { trainingSchedule: settings.trainingSchedule } : {}),
+        }
       : {};
   const eta = settings.eta === undefined ? {} : { eta: settings.eta };
   switch (name) {

@@ -52,7 +52,13 @@ describe('the sampler kit (runSamplingLoop + evaluateModel)', () => {
     }
     // the guidance gradient moves the samples along g: x0^ = x0 + (1 - aBar)/sqrt(aBar) g, summed over the steps
     const plain = await userSampler(2)({ model: gaussianModel(full, data), schedule, shape, noise: createNoiseSource(2), initialNoise });
-    const guided = await userSampler(2)({ model: gaussianModel(full, data, { guidanceGradient: [0.8, -0.5] }), schedule, shape, noise: createNoiseSource(2), initialNoise });
+    const guided = await userSampler(2)({
+      model: gaussianModel(full, data, { guidanceGradient: [0.8, -0.5] }),
+      schedule,
+      shape,
+      noise: createNoiseSource(2),
+      initialNoise,
+    });
     const shift = tf.tidy(() => tf.mean(tf.sub(guided, plain), 0).arraySync() as number[]);
     expect(shift[0]).toBeGreaterThan(0.05);
     expect(shift[1]).toBeLessThan(-0.03);

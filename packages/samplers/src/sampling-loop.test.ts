@@ -2,14 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { createNoiseSource, DiffusionError, type DiffusionModel, type SamplerOptions, type SamplerStepEvent } from '@tfjs-diffusion/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  sampleDdim,
-  sampleDdpm,
-  sampleDpmSolverPlusPlus2M,
-  sampleEuler,
-  sampleEulerAncestral,
-  sampleHeun,
-} from './index.js';
+import { sampleDdim, sampleDdpm, sampleDpmSolverPlusPlus2M, sampleEuler, sampleEulerAncestral, sampleHeun } from './index.js';
 import { gaussianModel, maxAbsDifference } from './test-utils/exact-models.js';
 import { GAUSSIAN } from './test-utils/expectations.js';
 import { createSchedule, respaceSchedule } from '@tfjs-diffusion/schedules';
@@ -155,7 +148,10 @@ describe.each(samplers)('%s', (name, sampler) => {
       model: outside,
       clipDenoised: true,
       onStep: ({ predictedX0 }) => {
-        worst = Math.max(worst, tf.tidy(() => tf.max(tf.abs(predictedX0)).dataSync()[0] as number));
+        worst = Math.max(
+          worst,
+          tf.tidy(() => tf.max(tf.abs(predictedX0)).dataSync()[0] as number),
+        );
       },
     });
     expect(worst).toBeLessThanOrEqual(1);

@@ -92,10 +92,7 @@ function throwIfAborted(signal: AbortSignal | undefined, stepNumber: number, tot
  *     },
  *   });
  */
-export async function runSamplingLoop<Step extends LoopStep>(
-  options: SamplerOptions,
-  plan: SamplingPlan<Step>,
-): Promise<tf.Tensor> {
+export async function runSamplingLoop<Step extends LoopStep>(options: SamplerOptions, plan: SamplingPlan<Step>): Promise<tf.Tensor> {
   validateSamplerOptions(options);
   const { shape, noise, initialNoise, onStep, signal } = options;
   const totalSteps = plan.steps.length;

@@ -86,7 +86,10 @@ describe('sigma-space samplers against DDIM', () => {
 
   it('Euler on the schedule sigmas is DDIM with eta = 0, guidance and clipping included', async () => {
     const initialNoise = tf.tensor(createNoiseSource(40).normal(shape), shape);
-    for (const [guidanceGradient, clipDenoised] of [[undefined, false], [[0.7, -1.2], true]] as const) {
+    for (const [guidanceGradient, clipDenoised] of [
+      [undefined, false],
+      [[0.7, -1.2], true],
+    ] as const) {
       const model = gaussianModel(full, GAUSSIAN, guidanceGradient ? { guidanceGradient } : {});
       const common = { model, schedule: even25, shape, noise: createNoiseSource(41), initialNoise, clipDenoised };
       const euler = await sampleEuler(common);

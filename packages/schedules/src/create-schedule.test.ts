@@ -130,7 +130,7 @@ describe('createSchedule: sigmoid (GeoDiff, scaled by 1000/T)', () => {
     const schedule = createSchedule({ kind: 'sigmoid', timesteps: 1000 });
     expect(schedule.betas[0]).toBeCloseTo(sigmoid(-6) * (0.02 - 1e-4) + 1e-4, 15);
     expect(schedule.betas[999]).toBeCloseTo(sigmoid(6) * (0.02 - 1e-4) + 1e-4, 15);
-    expectRelative(schedule.betas[0], 1.4920520e-4, 1e-7);
+    expectRelative(schedule.betas[0], 1.492052e-4, 1e-7);
     expectRelative(schedule.alphaBars[999], 3.968182e-5, 1e-6);
     for (let t = 1; t < 1000; t += 1) expect(schedule.betas[t]).toBeGreaterThan(schedule.betas[t - 1] as number);
   });
@@ -211,8 +211,14 @@ describe('createSchedule: invalid options', () => {
   });
 
   it('rejects parameters that give betas outside (0, 1) or are not numbers', () => {
-    expectScheduleError(() => createSchedule({ kind: 'linear', timesteps: 1000, betaEnd: 2 }), /linear schedule betas\[\d+\] must be a finite number in \(0, 1\), got 1\.\d+ \(check the options/);
-    expectScheduleError(() => createSchedule({ kind: 'linear', timesteps: 10, betaStart: -1 }), /linear schedule betaStart must be a finite positive number, got -1/);
+    expectScheduleError(
+      () => createSchedule({ kind: 'linear', timesteps: 1000, betaEnd: 2 }),
+      /linear schedule betas\[\d+\] must be a finite number in \(0, 1\), got 1\.\d+ \(check the options/,
+    );
+    expectScheduleError(
+      () => createSchedule({ kind: 'linear', timesteps: 10, betaStart: -1 }),
+      /linear schedule betaStart must be a finite positive number, got -1/,
+    );
     expectScheduleError(() => createSchedule({ kind: 'sigmoid', timesteps: 10, betaEnd: Number.NaN }), /sigmoid schedule betaEnd .* got NaN/);
     expectScheduleError(() => createSchedule({ kind: 'cosine', timesteps: 10, maxBeta: 1 }), /cosine schedule maxBeta must be < 1/);
     expectScheduleError(() => createSchedule({ kind: 'cosine', timesteps: 10, offset: -0.1 }), /cosine schedule offset must be >= 0/);

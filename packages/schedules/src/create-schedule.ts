@@ -43,10 +43,7 @@ export function createSchedule(options: ScheduleOptions): NoiseSchedule {
   if (options.kind === 'custom') {
     assertBetas(options.betas, 'custom schedule betas');
     const count = options.betas.length;
-    return scheduleFromBetas(
-      { kind: 'custom', trainingTimesteps: count, respacing: null, timesteps: range(count) },
-      options.betas,
-    );
+    return scheduleFromBetas({ kind: 'custom', trainingTimesteps: count, respacing: null, timesteps: range(count) }, options.betas);
   }
 
   const trainingTimesteps = options.timesteps;

@@ -10,8 +10,7 @@ export function respaceSchedule(schedule: NoiseSchedule, spec: string): NoiseSch
   if (schedule.respacing !== null) {
     throw new DiffusionError(
       'invalid-schedule',
-      `cannot respace a schedule that is already respaced (with ${JSON.stringify(schedule.respacing)}); ` +
-        `respace the full schedule instead`,
+      `cannot respace a schedule that is already respaced (with ${JSON.stringify(schedule.respacing)}); ` + `respace the full schedule instead`,
     );
   }
   const trainingTimesteps = schedule.trainingTimesteps;
@@ -34,9 +33,5 @@ export function respaceSchedule(schedule: NoiseSchedule, spec: string): NoiseSch
     betas[index] = 1 - alphaBar / previousAlphaBar;
     previousAlphaBar = alphaBar;
   });
-  return scheduleFromBetas(
-    { kind: schedule.kind, trainingTimesteps, respacing: spec, timesteps: kept },
-    betas,
-    keptAlphaBars,
-  );
+  return scheduleFromBetas({ kind: schedule.kind, trainingTimesteps, respacing: spec, timesteps: kept }, betas, keptAlphaBars);
 }

@@ -2,8 +2,7 @@ import { DiffusionError } from '@tfjs-diffusion/core';
 import { describe, expect, it } from 'vitest';
 import { assertKeptTimesteps, respacedTimesteps } from './respaced-timesteps.js';
 
-const every = (start: number, stride: number, count: number): number[] =>
-  Array.from({ length: count }, (_, index) => start + index * stride);
+const every = (start: number, stride: number, count: number): number[] => Array.from({ length: count }, (_, index) => start + index * stride);
 
 function expectScheduleError(action: () => unknown, message: RegExp): void {
   try {

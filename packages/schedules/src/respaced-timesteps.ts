@@ -3,8 +3,7 @@ import { linspace } from './linspace.js';
 import { roundHalfEven } from './round-half-even.js';
 import { assertTrainingTimesteps, describeValue } from './schedule-validation.js';
 
-const SPEC_FORMS =
-  "expected 'ddimN', section counts such as '250' or '10,15,20', or 'leading:N', 'trailing:N', 'linspace:N'";
+const SPEC_FORMS = "expected 'ddimN', section counts such as '250' or '10,15,20', or 'leading:N', 'trailing:N', 'linspace:N'";
 
 const NAMED_SPACINGS = ['leading', 'trailing', 'linspace'] as const;
 type NamedSpacing = (typeof NAMED_SPACINGS)[number];
@@ -145,9 +144,7 @@ function namedSpacing(name: NamedSpacing, trainingTimesteps: number, count: numb
       const first = trainingTimesteps;
       const second = trainingTimesteps + -(trainingTimesteps / count);
       const delta = second - first;
-      const values = Array.from({ length: count }, (_, index) =>
-        index === 0 ? first : index === 1 ? second : first + index * delta,
-      );
+      const values = Array.from({ length: count }, (_, index) => (index === 0 ? first : index === 1 ? second : first + index * delta));
       // 2. ascending order
       return values.map((value) => roundHalfEven(value) - 1).reverse();
     }

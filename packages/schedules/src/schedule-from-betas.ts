@@ -15,11 +15,7 @@ export interface ScheduleIdentity {
  * are (a respaced schedule keeps the ORIGINAL alphaBar of each kept step); otherwise they are the
  * cumulative product of the alphas. Inputs must already be validated.
  */
-export function scheduleFromBetas(
-  identity: ScheduleIdentity,
-  betas: ArrayLike<number>,
-  givenAlphaBars?: ArrayLike<number>,
-): NoiseSchedule {
+export function scheduleFromBetas(identity: ScheduleIdentity, betas: ArrayLike<number>, givenAlphaBars?: ArrayLike<number>): NoiseSchedule {
   const count = betas.length;
   const betaValues = Float64Array.from(betas);
   const alphas = new Float64Array(count);

@@ -60,11 +60,7 @@ export interface CustomScheduleOptions {
 }
 
 export type ScheduleOptions =
-  | LinearScheduleOptions
-  | CosineScheduleOptions
-  | ScaledLinearScheduleOptions
-  | SigmoidScheduleOptions
-  | CustomScheduleOptions;
+  LinearScheduleOptions | CosineScheduleOptions | ScaledLinearScheduleOptions | SigmoidScheduleOptions | CustomScheduleOptions;
 
 export type ScheduleKind = ScheduleOptions['kind'];
 

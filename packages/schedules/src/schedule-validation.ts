@@ -19,10 +19,7 @@ export function assertBetas(betas: ArrayLike<number>, what: string, hint = ''): 
   for (let index = 0; index < betas.length; index += 1) {
     const beta = betas[index];
     if (typeof beta !== 'number' || !Number.isFinite(beta) || beta <= 0 || beta >= 1) {
-      throw new DiffusionError(
-        'invalid-schedule',
-        `${what}[${index}] must be a finite number in (0, 1), got ${describeValue(beta)}${hint}`,
-      );
+      throw new DiffusionError('invalid-schedule', `${what}[${index}] must be a finite number in (0, 1), got ${describeValue(beta)}${hint}`);
     }
   }
 }

@@ -28,17 +28,29 @@ export class Adam {
   private readonly firstMoments = new Map<string, tf.Variable>();
   private readonly secondMoments = new Map<string, tf.Variable>();
 
-  constructor(private readonly parameters: ReadonlyMap<string, tf.Variable>, options: AdamOptions = {}) {
+  constructor(
+    private readonly parameters: ReadonlyMap<string, tf.Variable>,
+    options: AdamOptions = {},
+  ) {
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
-    for (const [name, value] of [['beta1', this.beta1], ['beta2', this.beta2]] as const) {
+    for (const [name, value] of [
+      ['beta1', this.beta1],
+      ['beta2', this.beta2],
+    ] as const) {
       if (!(value >= 0 && value < 1)) throw new DiffusionError('invalid-argument', `Adam ${name} must be in [0, 1), got ${value}`);
     }
     for (const [name, parameter] of parameters) {
-      this.firstMoments.set(name, tf.tidy(() => tf.variable(tf.zerosLike(parameter), false)));
-      this.secondMoments.set(name, tf.tidy(() => tf.variable(tf.zerosLike(parameter), false)));
+      this.firstMoments.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(parameter), false)),
+      );
+      this.secondMoments.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(parameter), false)),
+      );
     }
   }
 
@@ -87,7 +99,10 @@ export class Adam {
       for (const [name, moment] of moments) {
         const data = values.get(name);
         if (!data || data.length !== moment.size) {
-          throw new DiffusionError('invalid-checkpoint', `Adam state: ${what} for ${name} is ${data ? `of size ${data.length}, expected ${moment.size}` : 'missing'}`);
+          throw new DiffusionError(
+            'invalid-checkpoint',
+            `Adam state: ${what} for ${name} is ${data ? `of size ${data.length}, expected ${moment.size}` : 'missing'}`,
+          );
         }
         tf.tidy(() => moment.assign(tf.tensor(data, moment.shape)));
       }

@@ -15,7 +15,7 @@ const DATASET: ImageDataset = (() => {
   const labels = Int32Array.from({ length: count }, (_, index) => index % 2);
   const images = Float32Array.from({ length: count * 16 }, (_, i) => {
     const [image, pixel] = [Math.floor(i / 16), i % 16];
-    return ((pixel % 4 < 2) === (labels[image] === 0) ? 0.7 : -0.7) + 0.2 * Math.sin(i * 1.7);
+    return (pixel % 4 < 2 === (labels[image] === 0) ? 0.7 : -0.7) + 0.2 * Math.sin(i * 1.7);
   });
   return { images, labels, count, height: 4, width: 4, channels: 1, numClasses: 2 };
 })();
@@ -38,7 +38,17 @@ describe('trainClassifier', () => {
   it('learns clean images (loss from ln 2 down, accuracy 1) and is seeded', async () => {
     const run = async () => {
       const classifier = linearClassifier();
-      const losses = await trainClassifier({ classifier, dataset: DATASET, mode: 'clean', steps: 30, batchSize: 8, learningRate: 0.05, warmup: 0, gradClip: 0, seed: 1 });
+      const losses = await trainClassifier({
+        classifier,
+        dataset: DATASET,
+        mode: 'clean',
+        steps: 30,
+        batchSize: 8,
+        learningRate: 0.05,
+        warmup: 0,
+        gradClip: 0,
+        seed: 1,
+      });
       const accuracy = await classifierAccuracy(classifier, DATASET);
       classifier.dispose();
       return { losses, accuracy };
@@ -54,7 +64,18 @@ describe('trainClassifier', () => {
   it('on noised images at late timesteps the task gets harder (noise-aware training)', async () => {
     const schedule = createSchedule({ kind: 'cosine', timesteps: 100 });
     const classifier = linearClassifier();
-    await trainClassifier({ classifier, dataset: DATASET, mode: 'noisy', schedule, steps: 30, batchSize: 8, learningRate: 0.05, warmup: 0, gradClip: 1, seed: 2 });
+    await trainClassifier({
+      classifier,
+      dataset: DATASET,
+      mode: 'noisy',
+      schedule,
+      steps: 30,
+      batchSize: 8,
+      learningRate: 0.05,
+      warmup: 0,
+      gradClip: 1,
+      seed: 2,
+    });
     const early = await classifierAccuracy(classifier, DATASET, { schedule, index: 5, seed: 3 });
     const late = await classifierAccuracy(classifier, DATASET, { schedule, index: 99, seed: 3 });
     classifier.dispose();

@@ -37,7 +37,12 @@ export interface ClassifierTrainingOptions {
 export async function trainClassifier(options: ClassifierTrainingOptions): Promise<number[]> {
   const { classifier, dataset, mode } = options;
   const noise = createNoiseSource(`${String(options.seed)}/classifier`);
-  const iterator = createBatchIterator({ count: dataset.count, batchSize: options.batchSize, noise: createNoiseSource(`${String(options.seed)}/data`), dropLast: true });
+  const iterator = createBatchIterator({
+    count: dataset.count,
+    batchSize: options.batchSize,
+    noise: createNoiseSource(`${String(options.seed)}/data`),
+    dropLast: true,
+  });
   const objective = createClassifierObjective();
   const adam = new Adam(classifier.parameters);
   const variables = [...classifier.parameters.values()];

@@ -4,11 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
  * Global-norm gradient clipping (Pascanu et al. 2013): scales every gradient by
  * min(1, maxNorm / ||g||). Returns the clipped gradients (new tensors) and the norm before clipping.
  */
-export function clipByGlobalNorm(
-  gradients: ReadonlyMap<string, tf.Tensor>,
-  maxNorm: number,
-  globalNorm: number,
-): Map<string, tf.Tensor> {
+export function clipByGlobalNorm(gradients: ReadonlyMap<string, tf.Tensor>, maxNorm: number, globalNorm: number): Map<string, tf.Tensor> {
   const scale = maxNorm > 0 && globalNorm > maxNorm ? maxNorm / globalNorm : 1;
   const clipped = new Map<string, tf.Tensor>();
   for (const [name, gradient] of gradients) clipped.set(name, scale === 1 ? tf.clone(gradient) : tf.mul(gradient, scale));

@@ -10,7 +10,10 @@ import type { BatchSource } from './trainer.js';
  */
 export function imageBatches(dataset: ImageDataset, batchSize: number, seed: number | string, withLabels: boolean): BatchSource {
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > dataset.count) {
-    throw new DiffusionError('invalid-argument', `imageBatches: batch size ${batchSize} must be an integer in [1, ${dataset.count}] (the images of the dataset)`);
+    throw new DiffusionError(
+      'invalid-argument',
+      `imageBatches: batch size ${batchSize} must be an integer in [1, ${dataset.count}] (the images of the dataset)`,
+    );
   }
   const iterator = createBatchIterator({ count: dataset.count, batchSize, noise: createNoiseSource(`${String(seed)}/data`), dropLast: true });
   return {

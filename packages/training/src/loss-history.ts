@@ -30,7 +30,10 @@ export function lossSummary(history: readonly number[]): LossSummary {
  */
 export function smoothLoss(history: readonly number[], window = Math.max(5, Math.round(history.length / 50))): number[] {
   return history.map((_, index) => {
-    const recent = history.slice(Math.max(0, index + 1 - window), index + 1).filter(Number.isFinite).sort((a, b) => a - b);
+    const recent = history
+      .slice(Math.max(0, index + 1 - window), index + 1)
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
     if (recent.length === 0) return Number.NaN;
     const middle = recent.length >> 1;
     return recent.length % 2 === 1 ? (recent[middle] as number) : ((recent[middle - 1] as number) + (recent[middle] as number)) / 2;

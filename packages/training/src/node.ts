@@ -1,11 +1,7 @@
 // Node-only entry: `@tfjs-diffusion/training/node` (checkpoint files, datasets); re-exports the browser-safe API.
 export * from './index.js';
 export { fitBatchSize, imageBatches } from './image-batches.js';
-export {
-  loadTrainingCheckpoint,
-  saveShippedModel,
-  saveTrainingCheckpoint,
-} from './training-checkpoint.js';
+export { loadTrainingCheckpoint, saveShippedModel, saveTrainingCheckpoint } from './training-checkpoint.js';
 export type { LoadedTrainingCheckpoint, ModelDescription, TrainingCheckpointInput } from './training-checkpoint.js';
 export { checkpointSettings, findResumableCheckpoint, type SkippedCheckpoint } from './resumable-checkpoint.js';
 export { SHIPPED_MODEL_FILE, describeModel, runTraining, type RunTrainingOptions, type RunTrainingResult } from './run-training.js';

@@ -26,10 +26,7 @@ export async function findResumableCheckpoint(directory: string): Promise<{ chec
       skipped.push({ path: entry.path, reason: error.message });
     }
   }
-  throw new DiffusionError(
-    'invalid-checkpoint',
-    `no usable checkpoint in ${directory}: ${skipped.map((entry) => entry.reason).join('; ')}`,
-  );
+  throw new DiffusionError('invalid-checkpoint', `no usable checkpoint in ${directory}: ${skipped.map((entry) => entry.reason).join('; ')}`);
 }
 
 /** The run settings a checkpoint written by `runTraining` stores (`__metadata__.settings`); the error names the file. */
@@ -42,7 +39,10 @@ export function checkpointSettings(checkpoint: LoadedTrainingCheckpoint): TrainS
     settings = undefined;
   }
   if (typeof settings !== 'object' || settings === null || typeof (settings as TrainSettings).network !== 'object') {
-    throw new DiffusionError('invalid-checkpoint', `${checkpoint.path}: __metadata__.settings (the run's settings) is missing or not a settings JSON object`);
+    throw new DiffusionError(
+      'invalid-checkpoint',
+      `${checkpoint.path}: __metadata__.settings (the run's settings) is missing or not a settings JSON object`,
+    );
   }
   return settings as TrainSettings;
 }

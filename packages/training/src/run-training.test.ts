@@ -24,7 +24,7 @@ const DATASET: ImageDataset = (() => {
   const images = new Float32Array(count * 64);
   const labels = Int32Array.from({ length: count }, (_, index) => index % 2);
   for (let index = 0; index < count; index += 1) {
-    for (let pixel = 0; pixel < 64; pixel += 1) images[index * 64 + pixel] = ((pixel % 8 < 4) === (labels[index] === 0) ? 0.8 : -0.8) + 0.01 * index;
+    for (let pixel = 0; pixel < 64; pixel += 1) images[index * 64 + pixel] = (pixel % 8 < 4 === (labels[index] === 0) ? 0.8 : -0.8) + 0.01 * index;
   }
   return { images, labels, count, height: 8, width: 8, channels: 1, numClasses: 2 };
 })();
@@ -32,7 +32,20 @@ const DATASET: ImageDataset = (() => {
 const SETTINGS: TrainSettings = {
   dataset: 'test',
   imageSize: 8,
-  network: { type: 'unet', imageSize: 8, inChannels: 1, modelChannels: 4, channelMultipliers: [1], numResBlocks: 1, attentionResolutions: [], groupNormGroups: 2, numClasses: 2, dropout: 0, variance: 'learned-range', seed: 3 },
+  network: {
+    type: 'unet',
+    imageSize: 8,
+    inChannels: 1,
+    modelChannels: 4,
+    channelMultipliers: [1],
+    numResBlocks: 1,
+    attentionResolutions: [],
+    groupNormGroups: 2,
+    numClasses: 2,
+    dropout: 0,
+    variance: 'learned-range',
+    seed: 3,
+  },
   objective: 'hybrid',
   schedule: { kind: 'cosine', timesteps: 20 },
   // more than the 10 images: every batch holds all of them
@@ -60,7 +73,11 @@ describe('runTraining', () => {
     const checkpoints: string[] = [];
     const notices: string[] = [];
     const first = await runTraining({
-      ...common, steps: 4, checkpointDirectory: straight, onCheckpoint: ({ path }) => void checkpoints.push(path), onNotice: (message) => notices.push(message),
+      ...common,
+      steps: 4,
+      checkpointDirectory: straight,
+      onCheckpoint: ({ path }) => void checkpoints.push(path),
+      onNotice: (message) => notices.push(message),
     });
     expect(notices).toEqual(['batch size 12 exceeds the 10 images of the dataset; each batch holds all 10 images']);
     expect(first).toMatchObject({ startStep: 0, step: 4, skippedSteps: 0 });
@@ -107,13 +124,21 @@ describe('runTraining', () => {
 
     const { checkpoint, skipped } = await findResumableCheckpoint(directory);
     expect(checkpoint.path).toBe(join(directory, 'step-000002.safetensors'));
-    expect(skipped.map((entry) => entry.path)).toEqual(['step-000005', 'step-000004', 'step-000003'].map((name) => join(directory, `${name}.safetensors`)));
+    expect(skipped.map((entry) => entry.path)).toEqual(
+      ['step-000005', 'step-000004', 'step-000003'].map((name) => join(directory, `${name}.safetensors`)),
+    );
     expect(skipped[0]!.reason).toMatch(/does not exist/);
     expect(skipped[1]!.reason).toMatch(/step-000004\.safetensors/);
     expect(skipped[2]!.reason).toMatch(/step-000003\.safetensors/);
 
     const notices: string[] = [];
-    const resumed = await runTraining({ ...common, steps: 1, checkpointDirectory: directory, resume: checkpoint, onNotice: (message) => notices.push(message) });
+    const resumed = await runTraining({
+      ...common,
+      steps: 1,
+      checkpointDirectory: directory,
+      resume: checkpoint,
+      onNotice: (message) => notices.push(message),
+    });
     expect(resumed.removedTemporaryFiles).toEqual([leftover]);
     expect(notices[0]).toMatch(/removed 1 temporary file/);
     expect(resumed).toMatchObject({ startStep: 2, step: 3 });
@@ -130,7 +155,7 @@ describe('runTraining', () => {
 });
 
 describe('loadTrainingCheckpoint', () => {
-  it('reads the shipped resumable checkpoint of the CLI\'s earlier layout (format version 0)', async () => {
+  it("reads the shipped resumable checkpoint of the CLI's earlier layout (format version 0)", async () => {
     const path = fileURLToPath(new URL('../../../models/checkpoints/mnist-unet-step-010000.safetensors', import.meta.url));
     const loaded = await loadTrainingCheckpoint(path);
     expect(loaded.trainerState.step).toBe(10_000);

@@ -28,7 +28,11 @@ export interface RunTrainingOptions {
   readonly shipWeights?: 'ema' | 'model';
   readonly onStep?: (result: TrainStepResult, run: { readonly startStep: number; readonly endStep: number }) => void;
   /** After each checkpoint (and the shipped file) is written, with the loss history so far. */
-  readonly onCheckpoint?: (event: { readonly path: string; readonly shipped: string; readonly lossHistory: readonly number[] }) => void | Promise<void>;
+  readonly onCheckpoint?: (event: {
+    readonly path: string;
+    readonly shipped: string;
+    readonly lossHistory: readonly number[];
+  }) => void | Promise<void>;
   /** Things the caller should tell the user (a clamped batch size, removed temporary files). */
   readonly onNotice?: (message: string) => void;
   readonly signal?: AbortSignal;
@@ -58,7 +62,8 @@ function loadInto(parameters: TrainingRun['model']['parameters'], tensors: Reado
 export function describeModel(run: TrainingRun, dataset: Pick<ImageDataset, 'classNames'>): ModelDescription {
   const config = run.model.config;
   const numClasses = config.numClasses;
-  const classNames = dataset.classNames && numClasses !== null && dataset.classNames.length === numClasses ? { classNames: [...dataset.classNames] } : {};
+  const classNames =
+    dataset.classNames && numClasses !== null && dataset.classNames.length === numClasses ? { classNames: [...dataset.classNames] } : {};
   return {
     network: { ...config, type: 'unet' },
     schedule: { ...run.settings.schedule },

@@ -13,11 +13,20 @@ function linearSchedule(T: number): NoiseSchedule {
   const alphaBarsPrevious = Float64Array.from({ length: T }, (_, i) => (i === 0 ? 1 : (alphaBars[i - 1] as number)));
   const posteriorVariances = betas.map((beta, i) => (beta * (1 - (alphaBarsPrevious[i] as number))) / (1 - (alphaBars[i] as number)));
   return {
-    kind: 'linear', trainingTimesteps: T, respacing: null, timesteps: Array.from({ length: T }, (_, i) => i),
-    betas, alphas, alphaBars, alphaBarsPrevious, posteriorVariances,
+    kind: 'linear',
+    trainingTimesteps: T,
+    respacing: null,
+    timesteps: Array.from({ length: T }, (_, i) => i),
+    betas,
+    alphas,
+    alphaBars,
+    alphaBarsPrevious,
+    posteriorVariances,
     posteriorLogVariancesClipped: posteriorVariances.map((value, i) => Math.log(i === 0 ? (posteriorVariances[1] as number) : value)),
     posteriorMeanCoefficientsX0: betas.map((beta, i) => (beta * Math.sqrt(alphaBarsPrevious[i] as number)) / (1 - (alphaBars[i] as number))),
-    posteriorMeanCoefficientsXt: alphas.map((alpha, i) => ((1 - (alphaBarsPrevious[i] as number)) * Math.sqrt(alpha)) / (1 - (alphaBars[i] as number))),
+    posteriorMeanCoefficientsXt: alphas.map(
+      (alpha, i) => ((1 - (alphaBarsPrevious[i] as number)) * Math.sqrt(alpha)) / (1 - (alphaBars[i] as number)),
+    ),
     sigmas: alphaBars.map((a) => Math.sqrt((1 - a) / a)),
   };
 }
@@ -65,8 +74,15 @@ describe('Trainer', () => {
     const make = () => {
       const model = createTinyModel(5, { numClasses: 3 });
       const trainer = new Trainer({
-        model, objective: tinySimpleObjective, schedule, batches: gaussianBatches(6, 16, true), seed: 7,
-        learningRate: 5e-3, warmupSteps: 10, gradientClipNorm: 1, classDropoutProbability: 0.2,
+        model,
+        objective: tinySimpleObjective,
+        schedule,
+        batches: gaussianBatches(6, 16, true),
+        seed: 7,
+        learningRate: 5e-3,
+        warmupSteps: 10,
+        gradientClipNorm: 1,
+        classDropoutProbability: 0.2,
       });
       return { model, trainer };
     };
@@ -96,7 +112,15 @@ describe('Trainer', () => {
   it('skips non-finite steps, counts them, and stops with a clear message when they persist', async () => {
     let poisoned = false;
     const model = createTinyModel(2, { poison: () => poisoned });
-    const trainer = new Trainer({ model, objective: tinySimpleObjective, schedule, batches: gaussianBatches(1, 8), seed: 1, learningRate: 1e-3, maxConsecutiveNonFinite: 3 });
+    const trainer = new Trainer({
+      model,
+      objective: tinySimpleObjective,
+      schedule,
+      batches: gaussianBatches(1, 8),
+      seed: 1,
+      learningRate: 1e-3,
+      maxConsecutiveNonFinite: 3,
+    });
     await trainer.train(2);
     const before = await parameterValues(model);
     poisoned = true;
@@ -114,7 +138,16 @@ describe('Trainer', () => {
 
   it('leaks no tensors over many steps', async () => {
     const model = createTinyModel(3, { numClasses: 3 });
-    const trainer = new Trainer({ model, objective: tinySimpleObjective, schedule, batches: gaussianBatches(4, 8, true), seed: 2, learningRate: 1e-3, gradientClipNorm: 0.5, classDropoutProbability: 0.5 });
+    const trainer = new Trainer({
+      model,
+      objective: tinySimpleObjective,
+      schedule,
+      batches: gaussianBatches(4, 8, true),
+      seed: 2,
+      learningRate: 1e-3,
+      gradientClipNorm: 0.5,
+      classDropoutProbability: 0.5,
+    });
     await trainer.trainStep();
     const before = tf.memory().numTensors;
     await trainer.train(50);

@@ -184,11 +184,7 @@ export class Trainer {
   }
 
   /** Runs `steps` steps, awaiting `onStep` between them (for progress output and checkpoints). */
-  async train(
-    steps: number,
-    onStep?: (result: TrainStepResult) => void | Promise<void>,
-    signal?: AbortSignal,
-  ): Promise<TrainStepResult | undefined> {
+  async train(steps: number, onStep?: (result: TrainStepResult) => void | Promise<void>, signal?: AbortSignal): Promise<TrainStepResult | undefined> {
     let last: TrainStepResult | undefined;
     for (let count = 0; count < steps; count += 1) {
       signal?.throwIfAborted();

@@ -98,7 +98,12 @@ export async function saveShippedModel(
     readonly extra: Readonly<Record<string, string>>;
   },
 ): Promise<void> {
-  await saveModelFile(path, { metadata: { ...input.model, weights: input.kind }, tensors: await hostTensors(input.weights), extra: input.extra, dtype: 'F16' });
+  await saveModelFile(path, {
+    metadata: { ...input.model, weights: input.kind },
+    tensors: await hostTensors(input.weights),
+    extra: input.extra,
+    dtype: 'F16',
+  });
 }
 
 export interface LoadedTrainingCheckpoint {
@@ -123,9 +128,17 @@ export async function loadTrainingCheckpoint(path: string): Promise<LoadedTraini
   const file = await loadModelFile(path);
   const stored = file.metadata.training as unknown as StoredTrainerState | undefined;
   if (stored === undefined) {
-    throw new DiffusionError('invalid-checkpoint', `${path} is a model file without training state (no __metadata__.training), not a training checkpoint`);
+    throw new DiffusionError(
+      'invalid-checkpoint',
+      `${path} is a model file without training state (no __metadata__.training), not a training checkpoint`,
+    );
   }
-  if (!Number.isSafeInteger(stored.adamStep) || !Number.isSafeInteger(stored.skippedSteps) || typeof stored.noise !== 'object' || stored.noise === null) {
+  if (
+    !Number.isSafeInteger(stored.adamStep) ||
+    !Number.isSafeInteger(stored.skippedSteps) ||
+    typeof stored.noise !== 'object' ||
+    stored.noise === null
+  ) {
     throw new DiffusionError('invalid-checkpoint', `${path}: __metadata__.training needs integer adamStep and skippedSteps and a noise state`);
   }
   const history = file.trainingTensors.get(LOSS_HISTORY);
@@ -137,7 +150,11 @@ export async function loadTrainingCheckpoint(path: string): Promise<LoadedTraini
     emaUpdates: stored.emaUpdates ?? stored.step - stored.skippedSteps,
     trainerState: {
       step: stored.step,
-      adam: { step: stored.adamStep, firstMoments: tensorsWithPrefix(file.trainingTensors, ADAM_FIRST), secondMoments: tensorsWithPrefix(file.trainingTensors, ADAM_SECOND) },
+      adam: {
+        step: stored.adamStep,
+        firstMoments: tensorsWithPrefix(file.trainingTensors, ADAM_FIRST),
+        secondMoments: tensorsWithPrefix(file.trainingTensors, ADAM_SECOND),
+      },
       noise: stored.noise,
       timestepSampler: stored.timestepSampler,
       batches: stored.batches,

@@ -34,7 +34,8 @@ export function parseOrtPeerOutput(stdout: string): OrtPeerFigures {
   if (line === undefined) throw new Error(`the onnxruntime-node peer printed no JSON line: ${stdout.slice(0, 200)}`);
   const raw = JSON.parse(line) as Record<string, unknown>;
   const figure = raw['sample_image_evals_per_s'];
-  if (typeof figure !== 'number' || !Number.isFinite(figure)) throw new Error(`the onnxruntime-node peer's output lacks sample_image_evals_per_s: ${line}`);
+  if (typeof figure !== 'number' || !Number.isFinite(figure))
+    throw new Error(`the onnxruntime-node peer's output lacks sample_image_evals_per_s: ${line}`);
   const check = raw['check'] as Record<string, unknown> | undefined;
   const difference = check?.['max_abs_diff'];
   return {
@@ -51,16 +52,21 @@ export function runOrtPeer(peers: string, ortFolder: string, threads: number, ba
   const script = join(peers, 'ort_peer.mjs');
   const model = join(ortFolder, 'model', 'unet.onnx');
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [script, String(threads), String(batch), model, ortFolder], { timeout: timeoutMs, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      if (error) {
-        reject(new Error(`the onnxruntime-node peer failed: ${String(stderr).trim().split('\n').pop() ?? error.message}`));
-        return;
-      }
-      try {
-        resolve(parseOrtPeerOutput(String(stdout)));
-      } catch (parseError) {
-        reject(parseError as Error);
-      }
-    });
+    execFile(
+      process.execPath,
+      [script, String(threads), String(batch), model, ortFolder],
+      { timeout: timeoutMs, maxBuffer: 1 << 20 },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(new Error(`the onnxruntime-node peer failed: ${String(stderr).trim().split('\n').pop() ?? error.message}`));
+          return;
+        }
+        try {
+          resolve(parseOrtPeerOutput(String(stdout)));
+        } catch (parseError) {
+          reject(parseError as Error);
+        }
+      },
+    );
   });
 }

@@ -29,7 +29,11 @@ export function peerFolder(explicit: string | undefined, environment: NodeJS.Pro
 }
 
 /** The torch peer script: --peer-script, else $TFJS_DIFFUSION_TORCH_PEER, else torch_unet.py in the peer folder. */
-export function torchPeerScript(explicit: string | undefined, folder: string, environment: NodeJS.ProcessEnv = process.env): { script: string; from: string } {
+export function torchPeerScript(
+  explicit: string | undefined,
+  folder: string,
+  environment: NodeJS.ProcessEnv = process.env,
+): { script: string; from: string } {
   if (explicit !== undefined) return { script: resolve(explicit), from: '--peer-script' };
   const fromEnvironment = environment[PEER_ENVIRONMENT.torchScript];
   if (fromEnvironment !== undefined && fromEnvironment !== '') return { script: resolve(fromEnvironment), from: `$${PEER_ENVIRONMENT.torchScript}` };

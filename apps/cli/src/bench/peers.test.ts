@@ -37,8 +37,15 @@ describe('peer folders', () => {
   });
 
   it("parse ort_peer.mjs's JSON line", () => {
-    const line = '{"peer":"onnxruntime-node","version":"1.30.0","threads":2,"batch":32,"sample_image_evals_per_s":144.13,"check":{"max_abs_diff":1.5e-6}}';
-    expect(parseOrtPeerOutput(`noise\n${line}\n`)).toEqual({ evalImagesPerSec: 144.13, threads: 2, batch: 32, version: '1.30.0', maxAbsDifferenceFromTorch: 1.5e-6 });
+    const line =
+      '{"peer":"onnxruntime-node","version":"1.30.0","threads":2,"batch":32,"sample_image_evals_per_s":144.13,"check":{"max_abs_diff":1.5e-6}}';
+    expect(parseOrtPeerOutput(`noise\n${line}\n`)).toEqual({
+      evalImagesPerSec: 144.13,
+      threads: 2,
+      batch: 32,
+      version: '1.30.0',
+      maxAbsDifferenceFromTorch: 1.5e-6,
+    });
     expect(() => parseOrtPeerOutput('no json')).toThrow(/no JSON line/);
   });
 });
@@ -46,10 +53,37 @@ describe('peer folders', () => {
 describe('figures', () => {
   it('count convolution and matrix-product FLOPs from kernel shapes', () => {
     // 3x3 conv, 16 -> 32 channels on 8x8: 2 * (8*8*32) * (3*3*16)
-    expect(kernelFlops({ name: 'FusedConv2D', inputShapes: [[1, 8, 8, 16], [3, 3, 16, 32]], outputShapes: [[1, 8, 8, 32]] })).toBe(2 * 8 * 8 * 32 * 144);
+    expect(
+      kernelFlops({
+        name: 'FusedConv2D',
+        inputShapes: [
+          [1, 8, 8, 16],
+          [3, 3, 16, 32],
+        ],
+        outputShapes: [[1, 8, 8, 32]],
+      }),
+    ).toBe(2 * 8 * 8 * 32 * 144);
     // [2, 5, 7] x [2, 7, 3] and the transposed [2, 7, 5]^T: K = 7 either way
-    expect(kernelFlops({ name: 'BatchMatMul', inputShapes: [[2, 5, 7], [2, 7, 3]], outputShapes: [[2, 5, 3]] })).toBe(2 * 30 * 7);
-    expect(kernelFlops({ name: 'BatchMatMul', inputShapes: [[2, 7, 5], [2, 7, 3]], outputShapes: [[2, 5, 3]] })).toBe(2 * 30 * 7);
+    expect(
+      kernelFlops({
+        name: 'BatchMatMul',
+        inputShapes: [
+          [2, 5, 7],
+          [2, 7, 3],
+        ],
+        outputShapes: [[2, 5, 3]],
+      }),
+    ).toBe(2 * 30 * 7);
+    expect(
+      kernelFlops({
+        name: 'BatchMatMul',
+        inputShapes: [
+          [2, 7, 5],
+          [2, 7, 3],
+        ],
+        outputShapes: [[2, 5, 3]],
+      }),
+    ).toBe(2 * 30 * 7);
     expect(kernelFlops({ name: 'Add', inputShapes: [[4], [4]], outputShapes: [[4]] })).toBe(0);
   });
 

@@ -27,13 +27,17 @@ export function formatProfile(title: string, rows: readonly ProfileRow[], limit 
   const rest = rows.slice(limit);
   const lines = [`${title}`, `  ${'kernel'.padEnd(24)} ${'ms'.padStart(9)} ${'calls'.padStart(6)} ${'share'.padStart(6)}`];
   for (const row of shown) {
-    lines.push(`  ${row.kernel.padEnd(24)} ${row.milliseconds.toFixed(1).padStart(9)} ${String(row.calls).padStart(6)} ${(100 * row.share).toFixed(1).padStart(5)}%`);
+    lines.push(
+      `  ${row.kernel.padEnd(24)} ${row.milliseconds.toFixed(1).padStart(9)} ${String(row.calls).padStart(6)} ${(100 * row.share).toFixed(1).padStart(5)}%`,
+    );
   }
   if (rest.length > 0) {
     const milliseconds = rest.reduce((sum, row) => sum + row.milliseconds, 0);
     const share = rest.reduce((sum, row) => sum + row.share, 0);
     const calls = rest.reduce((sum, row) => sum + row.calls, 0);
-    lines.push(`  ${`(${rest.length} others)`.padEnd(24)} ${milliseconds.toFixed(1).padStart(9)} ${String(calls).padStart(6)} ${(100 * share).toFixed(1).padStart(5)}%`);
+    lines.push(
+      `  ${`(${rest.length} others)`.padEnd(24)} ${milliseconds.toFixed(1).padStart(9)} ${String(calls).padStart(6)} ${(100 * share).toFixed(1).padStart(5)}%`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -31,7 +31,13 @@ export interface RoundSummary {
     readonly onnxruntimeEval?: number;
   };
   /** Achieved GFLOP/s over the measured peak of the threads used. */
-  readonly shareOfPeak?: { readonly train: number; readonly eval: number; readonly pytorchTrain?: number; readonly pytorchEval?: number; readonly onnxruntimeEval?: number };
+  readonly shareOfPeak?: {
+    readonly train: number;
+    readonly eval: number;
+    readonly pytorchTrain?: number;
+    readonly pytorchEval?: number;
+    readonly onnxruntimeEval?: number;
+  };
   /** The lowest and highest 1-minute load average seen before a round. */
   readonly load1: readonly [number, number];
 }
@@ -68,7 +74,8 @@ export function summariseRounds(rounds: readonly RoundFigures[], forwardFlopsPer
     const value = medianOf(rounds, pick);
     return value === undefined ? undefined : round(value, 3);
   };
-  const gflops = (imagesPerSec: number | undefined, flops: number) => (imagesPerSec === undefined ? undefined : round((imagesPerSec * flops) / 1e9, 1));
+  const gflops = (imagesPerSec: number | undefined, flops: number) =>
+    imagesPerSec === undefined ? undefined : round((imagesPerSec * flops) / 1e9, 1);
   const achieved = {
     train: gflops(train, trainFlops) as number,
     eval: gflops(evaluation, forwardFlopsPerImage) as number,
@@ -76,10 +83,12 @@ export function summariseRounds(rounds: readonly RoundFigures[], forwardFlopsPer
     ...(pytorchEval === undefined ? {} : { pytorchEval: gflops(pytorchEval, forwardFlopsPerImage) as number }),
     ...(ortEval === undefined ? {} : { onnxruntimeEval: gflops(ortEval, forwardFlopsPerImage) as number }),
   };
-  const share = peakGflops === undefined || !(peakGflops > 0)
-    ? undefined
-    : (Object.fromEntries(Object.entries(achieved).map(([key, value]) => [key, round(value / peakGflops, 3)])) as RoundSummary['shareOfPeak']);
-  const versionOf = <Key extends 'pytorch' | 'onnxruntime'>(key: Key) => rounds.map((entry) => entry[key]?.version).find((version) => version !== undefined) ?? '';
+  const share =
+    peakGflops === undefined || !(peakGflops > 0)
+      ? undefined
+      : (Object.fromEntries(Object.entries(achieved).map(([key, value]) => [key, round(value / peakGflops, 3)])) as RoundSummary['shareOfPeak']);
+  const versionOf = <Key extends 'pytorch' | 'onnxruntime'>(key: Key) =>
+    rounds.map((entry) => entry[key]?.version).find((version) => version !== undefined) ?? '';
   const ratios = {
     trainVsPytorch: ratio((entry) => (entry.pytorch ? entry.ours.train / entry.pytorch.train : undefined)),
     evalVsPytorch: ratio((entry) => (entry.pytorch ? entry.ours.eval / entry.pytorch.eval : undefined)),

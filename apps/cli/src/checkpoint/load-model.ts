@@ -18,7 +18,11 @@ export function requireFile(path: string, option: string, how: string): void {
 }
 
 /** The network config of an image denoiser, with the fields the commands read typed. */
-export type DenoiserConfig = Readonly<Record<string, unknown>> & { readonly numClasses: number | null; readonly imageSize: number; readonly inChannels: number };
+export type DenoiserConfig = Readonly<Record<string, unknown>> & {
+  readonly numClasses: number | null;
+  readonly imageSize: number;
+  readonly inChannels: number;
+};
 
 export interface LoadedDenoiser {
   /** The denoiser, with its network config and a dispose that frees its weights. */
@@ -61,7 +65,8 @@ export async function loadDenoiser(path: string, prefer: 'ema' | 'model' = 'ema'
 /** Loads the noise-aware classifier written by `train-classifier --kind noisy` (pipelines load it with `loadPipeline(file, { classifier })`). */
 export async function loadNoisyClassifier(path: string): Promise<{ classifier: NoiseAwareClassifier }> {
   const file = await loadModelFile(path, { decode: 'model', expectedShapes: (metadata) => parameterShapes(metadata.network) });
-  if (file.metadata.network.type !== 'classifier') throw new DiffusionError('invalid-checkpoint', `${path} holds a '${file.metadata.network.type}' network, not a noise-aware classifier`);
+  if (file.metadata.network.type !== 'classifier')
+    throw new DiffusionError('invalid-checkpoint', `${path} holds a '${file.metadata.network.type}' network, not a noise-aware classifier`);
   const classifier = createNoiseAwareClassifier(file.metadata.network);
   try {
     loadParameters(classifier, file.tensors);

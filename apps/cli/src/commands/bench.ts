@@ -43,7 +43,9 @@ async function findPeers(values: OptionValues, batch: number, threads: number, i
   }
   const ort = ortFolder(stringOption(values, 'ort-dir'));
   if (ort === undefined) {
-    io.stderr(`peer: onnxruntime-node peer not asked for (--ort-dir DIR or $${PEER_ENVIRONMENT.ortFolder}; set up as ${peers.folder}/README-ort.md says)\n`);
+    io.stderr(
+      `peer: onnxruntime-node peer not asked for (--ort-dir DIR or $${PEER_ENVIRONMENT.ortFolder}; set up as ${peers.folder}/README-ort.md says)\n`,
+    );
   } else {
     const missing = ortPeerMissing(peers.folder, ort.folder);
     if (missing !== undefined) {
@@ -159,7 +161,9 @@ export const benchCommand: Command = {
       }
       if (last === undefined) continue;
       if (last.profile) {
-        io.stderr(formatProfile(`${last.backend} training step, forward + backward (kernel ms summed over ${last.threads} replicas)`, last.profile.train));
+        io.stderr(
+          formatProfile(`${last.backend} training step, forward + backward (kernel ms summed over ${last.threads} replicas)`, last.profile.train),
+        );
         io.stderr(formatProfile(`${last.backend} evaluation (kernel ms summed over ${last.threads} replicas)`, last.profile.eval));
       }
       const summary = summariseRounds(perRound, forwardFlops, peak?.gflops);

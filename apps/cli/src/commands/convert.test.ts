@@ -18,15 +18,27 @@ describe('tfjs-diffusion convert', () => {
   it('converts a .pt checkpoint from the README flag strings into a model file', async () => {
     const out = join(temporaryDirectory(), 'lsun-style.safetensors');
     const result = await run(
-      'convert', '--from', 'improved-diffusion',
-      '--model-flags', '--image_size 32 --num_channels 4 --num_res_blocks 1 --num_heads 1 --learn_sigma True --use_scale_shift_norm False --attention_resolutions 16 --group_norm_groups 4',
-      '--diffusion-flags', '--diffusion_steps 1000 --noise_schedule linear --rescale_learned_sigmas False --rescale_timesteps False',
-      '--input', join(fixtures, 'improved-lsun-style.pt'), '--out', out,
+      'convert',
+      '--from',
+      'improved-diffusion',
+      '--model-flags',
+      '--image_size 32 --num_channels 4 --num_res_blocks 1 --num_heads 1 --learn_sigma True --use_scale_shift_norm False --attention_resolutions 16 --group_norm_groups 4',
+      '--diffusion-flags',
+      '--diffusion_steps 1000 --noise_schedule linear --rescale_learned_sigmas False --rescale_timesteps False',
+      '--input',
+      join(fixtures, 'improved-lsun-style.pt'),
+      '--out',
+      out,
     );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/wrote .*lsun-style\.safetensors: improved-diffusion denoiser, 25,142 parameters, F16/);
     const file = parseModelFile(new Uint8Array(readFileSync(out)), out);
-    expect(file.metadata).toMatchObject({ prediction: 'epsilon', variance: 'learned-range', schedule: { kind: 'linear', timesteps: 1000 }, data: { shape: [32, 32, 3] } });
+    expect(file.metadata).toMatchObject({
+      prediction: 'epsilon',
+      variance: 'learned-range',
+      schedule: { kind: 'linear', timesteps: 1000 },
+      data: { shape: [32, 32, 3] },
+    });
     expect(file.metadata.network).toMatchObject({ type: 'unet', useScaleShiftNorm: false, timestepScale: 1 });
   });
 

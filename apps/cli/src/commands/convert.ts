@@ -53,7 +53,9 @@ export const convertCommand: Command = {
       return;
     }
     const preset = stringOption(values, 'preset');
-    const flagOptions = ['from', 'model-flags', 'diffusion-flags', 'classifier-flags', 'super-resolution'].filter((name) => values[name] !== undefined);
+    const flagOptions = ['from', 'model-flags', 'diffusion-flags', 'classifier-flags', 'super-resolution'].filter(
+      (name) => values[name] !== undefined,
+    );
     let strings: AdmFlagStrings;
     if (preset !== undefined) {
       if (flagOptions.length > 0) throw new UsageError(`--preset gives the flags itself: drop --${flagOptions.join(', --')}`);
@@ -71,12 +73,15 @@ export const convertCommand: Command = {
     }
     if (values['check']) {
       const plan = planAdmModel(strings);
-      io.stdout(`${JSON.stringify({ kind: plan.kind, parameters: countTorchParameters(plan), network: plan.network, schedule: plan.metadata.schedule })}\n`);
+      io.stdout(
+        `${JSON.stringify({ kind: plan.kind, parameters: countTorchParameters(plan), network: plan.network, schedule: plan.metadata.schedule })}\n`,
+      );
       return;
     }
     const input = stringOption(values, 'input');
     const out = stringOption(values, 'out');
-    if (input === undefined || out === undefined) throw new UsageError('give --input CHECKPOINT and --out MODEL.safetensors (or --check to plan only)');
+    if (input === undefined || out === undefined)
+      throw new UsageError('give --input CHECKPOINT and --out MODEL.safetensors (or --check to plan only)');
     const dtype = values['dtype'] === undefined ? undefined : choiceOption(values, 'dtype', ['F16', 'F32'] as const, 'F16');
     const started = performance.now();
     // .pt: read ranges of the file (never the whole file at once); .safetensors: one read, decoded per tensor

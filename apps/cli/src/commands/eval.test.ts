@@ -12,7 +12,16 @@ async function run(...argv: string[]) {
   return { code, stdout, stderr };
 }
 
-const TINY_NOISY = { imageSize: 28, inChannels: 1, modelChannels: 8, channelMultipliers: [1, 2], numResBlocks: 1, groupNormGroups: 4, numClasses: 10, pool: 'adaptive' };
+const TINY_NOISY = {
+  imageSize: 28,
+  inChannels: 1,
+  modelChannels: 8,
+  channelMultipliers: [1, 2],
+  numResBlocks: 1,
+  groupNormGroups: 4,
+  numClasses: 10,
+  pool: 'adaptive',
+};
 
 describe('train-classifier and eval', () => {
   it('trains both classifiers, guides sampling with the noisy one and evaluates samples with the clean one', async () => {
@@ -21,17 +30,57 @@ describe('train-classifier and eval', () => {
     writeFileSync(configFile, JSON.stringify(TINY_NOISY));
     const evaluator = join(directory, 'evaluation.safetensors');
     const noisy = join(directory, 'noisy.safetensors');
-    const clean = await run('train-classifier', '--clean', '--steps', '2', '--batch-size', '4', '--test-n', '8', '--backend', 'cpu', '--out', evaluator, '--json');
+    const clean = await run(
+      'train-classifier',
+      '--clean',
+      '--steps',
+      '2',
+      '--batch-size',
+      '4',
+      '--test-n',
+      '8',
+      '--backend',
+      'cpu',
+      '--out',
+      evaluator,
+      '--json',
+    );
     expect(clean.code, clean.stderr).toBe(0);
     expect(JSON.parse(clean.stdout)).toMatchObject({ kind: 'evaluation', steps: 2 });
     const cleanFile = await loadCheckpointFile(evaluator);
     expect(JSON.parse(cleanFile.metadata['network']!)).toMatchObject({ type: 'evaluation-classifier', featureDimension: 128 });
     expect(JSON.parse(cleanFile.metadata['schedule']!)).toBeNull();
-    expect(JSON.parse(cleanFile.metadata['conditioning']!)).toEqual({ numClasses: 10, nullClass: null, classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
+    expect(JSON.parse(cleanFile.metadata['conditioning']!)).toEqual({
+      numClasses: 10,
+      nullClass: null,
+      classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    });
     expect([...cleanFile.tensors.values()].every((tensor) => tensor.dtype === 'F16')).toBe(true);
 
-    const trainedNoisy = await run('train-classifier', '--kind', 'noisy', '--config', configFile, '--timesteps', '40', '--steps', '2', '--batch-size', '4',
-      '--test-n', '4', '--checkpoint-dir', directory, '--checkpoint-every', '1', '--backend', 'cpu', '--out', noisy, '--json');
+    const trainedNoisy = await run(
+      'train-classifier',
+      '--kind',
+      'noisy',
+      '--config',
+      configFile,
+      '--timesteps',
+      '40',
+      '--steps',
+      '2',
+      '--batch-size',
+      '4',
+      '--test-n',
+      '4',
+      '--checkpoint-dir',
+      directory,
+      '--checkpoint-every',
+      '1',
+      '--backend',
+      'cpu',
+      '--out',
+      noisy,
+      '--json',
+    );
     expect(trainedNoisy.code, trainedNoisy.stderr).toBe(0);
     const noisyOutput = JSON.parse(trainedNoisy.stdout);
     expect(Object.keys(noisyOutput.testAccuracy)).toEqual(['clean', 't=10', 't=20', 't=30']);
@@ -40,14 +89,64 @@ describe('train-classifier and eval', () => {
     expect(JSON.parse(noisyFile.metadata['network']!)).toMatchObject({ type: 'classifier', pool: 'adaptive' });
 
     const denoiser = temporaryDirectory();
-    expect((await run('train', '--network', 'mnist-test', '--timesteps', '40', '--batch-size', '2', '--steps', '1', '--checkpoint-dir', denoiser, '--backend', 'cpu')).code).toBe(0);
+    expect(
+      (
+        await run(
+          'train',
+          '--network',
+          'mnist-test',
+          '--timesteps',
+          '40',
+          '--batch-size',
+          '2',
+          '--steps',
+          '1',
+          '--checkpoint-dir',
+          denoiser,
+          '--backend',
+          'cpu',
+        )
+      ).code,
+    ).toBe(0);
     const checkpoint = join(denoiser, 'ema.safetensors');
-    const guided = await run('sample', '--checkpoint', checkpoint, '--classes', '3', '--per-class', '2', '--steps', '2', '--guidance', 'classifier', '--scale', '1',
-      '--classifier', noisy, '--backend', 'cpu', '--json');
+    const guided = await run(
+      'sample',
+      '--checkpoint',
+      checkpoint,
+      '--classes',
+      '3',
+      '--per-class',
+      '2',
+      '--steps',
+      '2',
+      '--guidance',
+      'classifier',
+      '--scale',
+      '1',
+      '--classifier',
+      noisy,
+      '--backend',
+      'cpu',
+      '--json',
+    );
     expect(guided.code, guided.stderr).toBe(0);
     expect(JSON.parse(guided.stdout)).toMatchObject({ guidance: 'classifier', scale: 1, width: 2 + 2 * 30, height: 2 + 30 });
 
-    const evaluated = await run('eval', '--checkpoint', checkpoint, '--evaluator', evaluator, '--n', '10', '--steps', '2', '--reference', 'test', '--backend', 'cpu');
+    const evaluated = await run(
+      'eval',
+      '--checkpoint',
+      checkpoint,
+      '--evaluator',
+      evaluator,
+      '--n',
+      '10',
+      '--steps',
+      '2',
+      '--reference',
+      'test',
+      '--backend',
+      'cpu',
+    );
     expect(evaluated.code, evaluated.stderr).toBe(0);
     const output = JSON.parse(evaluated.stdout);
     expect(output.n).toBe(10);

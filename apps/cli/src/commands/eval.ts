@@ -3,7 +3,14 @@ import { BACKEND_OPTION } from '../backend-option.js';
 import { UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
 import { classifierStatistics, compareToReference, loadEvaluationClassifier } from '@tfjs-diffusion/evaluation/node';
-import { DEFAULT_DENOISER, DEFAULT_EVALUATION_CLASSIFIER, DEFAULT_NOISY_CLASSIFIER, loadDenoiser, loadNoisyClassifier, requireFile } from '../checkpoint/load-model.js';
+import {
+  DEFAULT_DENOISER,
+  DEFAULT_EVALUATION_CLASSIFIER,
+  DEFAULT_NOISY_CLASSIFIER,
+  loadDenoiser,
+  loadNoisyClassifier,
+  requireFile,
+} from '../checkpoint/load-model.js';
 import { activateImageBackend } from '../mnist/activate.js';
 import { drawImages } from '../mnist/sampling-pool.js';
 import { SAMPLING_OPTIONS, SAMPLING_USAGE, guidedModel, samplingSettings } from '../mnist/sampling.js';
@@ -11,7 +18,7 @@ import { choiceOption, integerOption, seedOption, stringOption } from '../option
 
 export const evalCommand: Command = {
   name: 'eval',
-  summary: 'FID, class accuracy and Inception-style score of samples, in the evaluation classifier\'s feature space',
+  summary: "FID, class accuracy and Inception-style score of samples, in the evaluation classifier's feature space",
   usage: [
     'usage: tfjs-diffusion eval [--checkpoint FILE] [options]',
     '',
@@ -22,7 +29,7 @@ export const evalCommand: Command = {
     '  --reference train|test  the real digits FID compares against: n from the training split (default)',
     '                          or n held-out test digits',
     ...SAMPLING_USAGE,
-    '  --weights ema|model     a training checkpoint\'s EMA (default) or raw model weights',
+    "  --weights ema|model     a training checkpoint's EMA (default) or raw model weights",
     '  --seed S                (default 0)',
     '  --backend NAME          auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
     '',
@@ -49,9 +56,11 @@ export const evalCommand: Command = {
     const checkpoint = stringOption(values, 'checkpoint') ?? DEFAULT_DENOISER;
     if (values['checkpoint'] === undefined) requireFile(checkpoint, '--checkpoint', 'train one (tfjs-diffusion train) and pass --checkpoint FILE');
     const evaluatorPath = stringOption(values, 'evaluator') ?? DEFAULT_EVALUATION_CLASSIFIER;
-    if (values['evaluator'] === undefined) requireFile(evaluatorPath, '--evaluator', 'train one (tfjs-diffusion train-classifier --kind evaluation) and pass --evaluator FILE');
+    if (values['evaluator'] === undefined)
+      requireFile(evaluatorPath, '--evaluator', 'train one (tfjs-diffusion train-classifier --kind evaluation) and pass --evaluator FILE');
     const classifierPath = settings.guidance === 'classifier' ? (stringOption(values, 'classifier') ?? DEFAULT_NOISY_CLASSIFIER) : undefined;
-    if (classifierPath && values['classifier'] === undefined) requireFile(classifierPath, '--classifier', 'train one (tfjs-diffusion train-classifier) and pass --classifier FILE');
+    if (classifierPath && values['classifier'] === undefined)
+      requireFile(classifierPath, '--classifier', 'train one (tfjs-diffusion train-classifier) and pass --classifier FILE');
     const preferWeights = choiceOption(values, 'weights', ['ema', 'model'] as const, 'ema');
     const backend = await activateImageBackend(values, io);
     const [train, test] = [await loadMnist({ split: 'train' }), await loadMnist({ split: 'test' })];
@@ -63,7 +72,9 @@ export const evalCommand: Command = {
       const numClasses = model.config.numClasses;
       const { imageSize, inChannels } = model.config;
       if (imageSize !== evaluator.config.imageSize || inChannels !== evaluator.config.inChannels) {
-        throw new UsageError(`the denoiser makes ${imageSize}x${imageSize}x${inChannels} images but ${evaluatorPath} classifies ${evaluator.config.imageSize}x${evaluator.config.imageSize}x${evaluator.config.inChannels}`);
+        throw new UsageError(
+          `the denoiser makes ${imageSize}x${imageSize}x${inChannels} images but ${evaluatorPath} classifies ${evaluator.config.imageSize}x${evaluator.config.imageSize}x${evaluator.config.inChannels}`,
+        );
       }
       const labels = Int32Array.from({ length: count }, (_, index) => (numClasses === null ? 0 : index % numClasses));
       const started = performance.now();

@@ -10,4 +10,15 @@ import { evalCommand } from './eval.js';
 import { convertCommand } from './convert.js';
 import { workerCommand } from './worker.js';
 
-export const COMMANDS: readonly Command[] = [scheduleCommand, toyCommand, benchCommand, trainCommand, sampleCommand, nllCommand, trainClassifierCommand, evalCommand, convertCommand, workerCommand];
+export const COMMANDS: readonly Command[] = [
+  scheduleCommand,
+  toyCommand,
+  benchCommand,
+  trainCommand,
+  sampleCommand,
+  nllCommand,
+  trainClassifierCommand,
+  evalCommand,
+  convertCommand,
+  workerCommand,
+];

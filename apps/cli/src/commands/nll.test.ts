@@ -13,9 +13,35 @@ async function run(...argv: string[]) {
 describe('tfjs-diffusion nll', () => {
   it('prints bits/dim with its breakdown on held-out MNIST digits, and says when the chain is respaced', async () => {
     const directory = temporaryDirectory();
-    const trained = await run('train', '--network', 'mnist-test', '--timesteps', '40', '--batch-size', '2', '--steps', '1', '--checkpoint-dir', directory, '--backend', 'cpu');
+    const trained = await run(
+      'train',
+      '--network',
+      'mnist-test',
+      '--timesteps',
+      '40',
+      '--batch-size',
+      '2',
+      '--steps',
+      '1',
+      '--checkpoint-dir',
+      directory,
+      '--backend',
+      'cpu',
+    );
     expect(trained.code, trained.stderr).toBe(0);
-    const result = await run('nll', '--checkpoint', join(directory, 'ema.safetensors'), '--n', '3', '--batch-size', '2', '--respace', '4', '--backend', 'cpu');
+    const result = await run(
+      'nll',
+      '--checkpoint',
+      join(directory, 'ema.safetensors'),
+      '--n',
+      '3',
+      '--batch-size',
+      '2',
+      '--respace',
+      '4',
+      '--backend',
+      'cpu',
+    );
     expect(result.code, result.stderr).toBe(0);
     const output = JSON.parse(result.stdout);
     expect(output).toMatchObject({ n: 3, trainingTimesteps: 40, scoredSteps: 4, respace: '4', conditioning: 'true labels' });

@@ -24,7 +24,7 @@ export const nllCommand: Command = {
     '                          much faster, but the bound of the coarser chain (the output says so)',
     '  --unconditional         score with the null class instead of the true labels',
     '  --batch-size B          (default 50)',
-    '  --weights ema|model     a training checkpoint\'s EMA (default) or raw model weights',
+    "  --weights ema|model     a training checkpoint's EMA (default) or raw model weights",
     '  --seed S                (default 0)',
     '  --backend NAME          auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
     '',
@@ -46,7 +46,8 @@ export const nllCommand: Command = {
     const batchSize = integerOption(values, 'batch-size', 50, 1, 10_000);
     const respace = stringOption(values, 'respace');
     const datasetName = stringOption(values, 'dataset') ?? 'mnist';
-    if (datasetName !== 'mnist' && datasetName !== 'fashion-mnist') throw new UsageError(`--dataset must be one of mnist, fashion-mnist, got '${datasetName}'`);
+    if (datasetName !== 'mnist' && datasetName !== 'fashion-mnist')
+      throw new UsageError(`--dataset must be one of mnist, fashion-mnist, got '${datasetName}'`);
     const seed = seedOption(values);
     const checkpoint = stringOption(values, 'checkpoint') ?? DEFAULT_DENOISER;
     if (values['checkpoint'] === undefined) requireFile(checkpoint, '--checkpoint', 'train one (tfjs-diffusion train) and pass --checkpoint FILE');
@@ -63,9 +64,17 @@ export const nllCommand: Command = {
       const started = performance.now();
       for (let start = 0; start < count; start += batchSize) {
         const size = Math.min(batchSize, count - start);
-        const x0 = tf.tensor4d(dataset.images.slice(start * imageSize, (start + size) * imageSize), [size, dataset.height, dataset.width, dataset.channels]);
+        const x0 = tf.tensor4d(dataset.images.slice(start * imageSize, (start + size) * imageSize), [
+          size,
+          dataset.height,
+          dataset.width,
+          dataset.channels,
+        ]);
         const labels = conditional
-          ? tf.tensor1d(values['unconditional'] ? new Int32Array(size).fill(model.config.numClasses as number) : dataset.labels.slice(start, start + size), 'int32')
+          ? tf.tensor1d(
+              values['unconditional'] ? new Int32Array(size).fill(model.config.numClasses as number) : dataset.labels.slice(start, start + size),
+              'int32',
+            )
           : undefined;
         try {
           const result = await evaluateBitsPerDim({ model, schedule: scored, x0, noise, ...(labels ? { condition: { classLabels: labels } } : {}) });

@@ -17,8 +17,25 @@ let checkpoint = '';
 
 beforeAll(async () => {
   directory = temporaryDirectory();
-  const trained = await run('train', '--dataset', `folder:${tinyImageFolder()}`, '--image-size', '8', '--config', tinyConfigFile(), '--timesteps', '30',
-    '--batch-size', '4', '--steps', '2', '--checkpoint-dir', directory, '--backend', 'cpu');
+  const trained = await run(
+    'train',
+    '--dataset',
+    `folder:${tinyImageFolder()}`,
+    '--image-size',
+    '8',
+    '--config',
+    tinyConfigFile(),
+    '--timesteps',
+    '30',
+    '--batch-size',
+    '4',
+    '--steps',
+    '2',
+    '--checkpoint-dir',
+    directory,
+    '--backend',
+    'cpu',
+  );
   expect(trained.code, trained.stderr).toBe(0);
   checkpoint = join(directory, 'step-000002.safetensors');
 });
@@ -26,8 +43,32 @@ beforeAll(async () => {
 describe('tfjs-diffusion sample', () => {
   it('writes one row per class in the given order, N columns, cells framed by black pad pixels', async () => {
     const out = join(directory, 'grid.png');
-    const result = await run('sample', '--checkpoint', checkpoint, '--classes', '1,0', '--per-class', '3', '--steps', '4', '--pad', '3', '--cell-scale', '2',
-      '--guidance', 'cfg', '--scale', '2', '--seed', '5', '--backend', 'cpu', '--out', out, '--json');
+    const result = await run(
+      'sample',
+      '--checkpoint',
+      checkpoint,
+      '--classes',
+      '1,0',
+      '--per-class',
+      '3',
+      '--steps',
+      '4',
+      '--pad',
+      '3',
+      '--cell-scale',
+      '2',
+      '--guidance',
+      'cfg',
+      '--scale',
+      '2',
+      '--seed',
+      '5',
+      '--backend',
+      'cpu',
+      '--out',
+      out,
+      '--json',
+    );
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout);
     expect(summary).toMatchObject({ weights: 'ema', sampler: 'ddim', steps: 4, guidance: 'cfg', scale: 2, classes: [1, 0], perClass: 3 });
@@ -45,19 +86,76 @@ describe('tfjs-diffusion sample', () => {
     for (let y = pad; y < pad + cell; y += 2) for (let x = pad; x < pad + cell; x += 2) expect(grey(x + 1, y + 1)).toBe(grey(x, y));
 
     // the same seed gives the same grid; another sampler runs too
-    const again = await run('sample', '--checkpoint', checkpoint, '--classes', '1,0', '--per-class', '3', '--steps', '4', '--pad', '3', '--cell-scale', '2',
-      '--guidance', 'cfg', '--scale', '2', '--seed', '5', '--backend', 'cpu', '--out', join(directory, 'again.png'));
+    const again = await run(
+      'sample',
+      '--checkpoint',
+      checkpoint,
+      '--classes',
+      '1,0',
+      '--per-class',
+      '3',
+      '--steps',
+      '4',
+      '--pad',
+      '3',
+      '--cell-scale',
+      '2',
+      '--guidance',
+      'cfg',
+      '--scale',
+      '2',
+      '--seed',
+      '5',
+      '--backend',
+      'cpu',
+      '--out',
+      join(directory, 'again.png'),
+    );
     expect(again.code).toBe(0);
     expect(readFileSync(join(directory, 'again.png')).equals(readFileSync(out))).toBe(true);
-    const karras = await run('sample', '--checkpoint', checkpoint, '--per-class', '2', '--steps', '3', '--sampler', 'dpm-solver-plus-plus-2m', '--karras',
-      '--backend', 'cpu', '--json');
+    const karras = await run(
+      'sample',
+      '--checkpoint',
+      checkpoint,
+      '--per-class',
+      '2',
+      '--steps',
+      '3',
+      '--sampler',
+      'dpm-solver-plus-plus-2m',
+      '--karras',
+      '--backend',
+      'cpu',
+      '--json',
+    );
     expect(karras.code, karras.stderr).toBe(0);
     expect(JSON.parse(karras.stdout)).toMatchObject({ classes: [0, 1], width: 2 + 2 * 10, height: 2 + 2 * 10 });
   });
 
   it('draws the same grid on worker threads as on the calling thread (each image has its own noise stream)', async () => {
-    const common = ['sample', '--checkpoint', checkpoint, '--classes', '1,0,1', '--per-class', '3', '--steps', '3', '--sampler', 'ddpm',
-      '--guidance', 'cfg', '--scale', '1', '--batch-size', '4', '--seed', '11', '--backend', 'cpu'];
+    const common = [
+      'sample',
+      '--checkpoint',
+      checkpoint,
+      '--classes',
+      '1,0,1',
+      '--per-class',
+      '3',
+      '--steps',
+      '3',
+      '--sampler',
+      'ddpm',
+      '--guidance',
+      'cfg',
+      '--scale',
+      '1',
+      '--batch-size',
+      '4',
+      '--seed',
+      '11',
+      '--backend',
+      'cpu',
+    ];
     const inline = await run(...common, '--workers', '0', '--out', join(directory, 'inline.png'));
     expect(inline.code, inline.stderr).toBe(0);
     const threaded = await run(...common, '--workers', '2', '--out', join(directory, 'threaded.png'));
@@ -72,8 +170,24 @@ describe('tfjs-diffusion sample', () => {
 
   it('--chain draws x_t and predicted x0 rows per class at evenly spread steps', async () => {
     const chain = join(directory, 'chain.png');
-    const result = await run('sample', '--checkpoint', checkpoint, '--classes', '1,0', '--per-class', '1', '--steps', '4', '--chain', chain,
-      '--chain-columns', '3', '--backend', 'cpu', '--json');
+    const result = await run(
+      'sample',
+      '--checkpoint',
+      checkpoint,
+      '--classes',
+      '1,0',
+      '--per-class',
+      '1',
+      '--steps',
+      '4',
+      '--chain',
+      chain,
+      '--chain-columns',
+      '3',
+      '--backend',
+      'cpu',
+      '--json',
+    );
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout);
     expect(summary.chain.steps).toEqual([0, 2, 3]);
@@ -84,7 +198,8 @@ describe('tfjs-diffusion sample', () => {
     // x_t after the first step is still mostly noise; it differs from the predicted x0 beneath it
     const cell = (row: number, column: number) => {
       const values: number[] = [];
-      for (let y = 0; y < 8; y += 1) for (let x = 0; x < 8; x += 1) values.push(png.data[((2 + row * 10 + y) * png.width + 2 + column * 10 + x) * 4] as number);
+      for (let y = 0; y < 8; y += 1)
+        for (let x = 0; x < 8; x += 1) values.push(png.data[((2 + row * 10 + y) * png.width + 2 + column * 10 + x) * 4] as number);
       return values;
     };
     expect(cell(0, 0)).not.toEqual(cell(1, 0));
@@ -108,7 +223,10 @@ describe('tfjs-diffusion sample', () => {
       [['sample', '--checkpoint', 'x'], /--out FILE.png is required/],
       [['sample', '--checkpoint', 'x', '--json', '--sampler', 'plms'], /--sampler must be one of ddpm, ddim, euler/],
       [['sample', '--checkpoint', 'x', '--json', '--scale', '3'], /--scale 3 needs --guidance cfg or --guidance classifier/],
-      [['sample', '--checkpoint', 'x', '--json', '--unconditional', '--guidance', 'cfg'], /--unconditional with --guidance cfg has nothing to steer with/],
+      [
+        ['sample', '--checkpoint', 'x', '--json', '--unconditional', '--guidance', 'cfg'],
+        /--unconditional with --guidance cfg has nothing to steer with/,
+      ],
       [['sample', '--checkpoint', 'x', '--json', '--sampler', 'ddim', '--karras'], /--karras applies to euler/],
       [['sample', '--checkpoint', 'x', '--json', '--sampler', 'heun', '--eta', '0.5'], /--eta applies to ddim, euler-ancestral/],
       [['sample', '--checkpoint', 'x', '--json', '--per-class', '0'], /--per-class must be an integer/],
@@ -118,10 +236,37 @@ describe('tfjs-diffusion sample', () => {
       expect(result.code, argv.join(' ')).toBe(2);
       expect(result.stderr, argv.join(' ')).toMatch(message);
     }
-    const noGuidance = await run('sample', '--checkpoint', checkpoint, '--guidance', 'none', '--scale', '0', '--per-class', '1', '--steps', '2', '--backend', 'cpu', '--json');
+    const noGuidance = await run(
+      'sample',
+      '--checkpoint',
+      checkpoint,
+      '--guidance',
+      'none',
+      '--scale',
+      '0',
+      '--per-class',
+      '1',
+      '--steps',
+      '2',
+      '--backend',
+      'cpu',
+      '--json',
+    );
     expect(noGuidance.code, noGuidance.stderr).toBe(0);
     expect(JSON.parse(noGuidance.stdout)).toMatchObject({ guidance: 'none', scale: 0 });
-    const unconditional = await run('sample', '--checkpoint', checkpoint, '--unconditional', '--per-class', '1', '--steps', '2', '--backend', 'cpu', '--json');
+    const unconditional = await run(
+      'sample',
+      '--checkpoint',
+      checkpoint,
+      '--unconditional',
+      '--per-class',
+      '1',
+      '--steps',
+      '2',
+      '--backend',
+      'cpu',
+      '--json',
+    );
     expect(unconditional.code, unconditional.stderr).toBe(0);
     expect(unconditional.stderr).toContain('unconditional (null class)');
     expect(JSON.parse(unconditional.stdout)).toMatchObject({ unconditional: true, guidance: 'none', classes: [0, 1] });

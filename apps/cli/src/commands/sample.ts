@@ -22,10 +22,10 @@ export const sampleCommand: Command = {
     '                          (default: models/mnist-unet.safetensors of the repository)',
     '  --classes LIST          classes, one grid row each in this order, e.g. 3,1,4 (default all)',
     '  --per-class N           images per class: the grid columns (default 10)',
-    '  --unconditional         draw from the model\'s null class (its unconditional branch); with',
+    "  --unconditional         draw from the model's null class (its unconditional branch); with",
     '                          --guidance classifier, the classifier steers each row to its class',
     ...SAMPLING_USAGE,
-    '  --weights ema|model     a training checkpoint\'s EMA (default) or raw model weights',
+    "  --weights ema|model     a training checkpoint's EMA (default) or raw model weights",
     '  --seed S                image i draws its noise from its own stream (S, i) (default 0)',
     '  --backend NAME          auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
     '  --out FILE.png          the grid: 28x28 cells (times --cell-scale), separated and framed by --pad black pixels',
@@ -57,7 +57,8 @@ export const sampleCommand: Command = {
     if (!out && !values['json']) throw new UsageError('--out FILE.png is required (or --json)');
     const settings = samplingSettings(values);
     const unconditional = values['unconditional'] === true;
-    if (unconditional && settings.guidance === 'cfg') throw new UsageError('--unconditional with --guidance cfg has nothing to steer with; use --guidance classifier or none');
+    if (unconditional && settings.guidance === 'cfg')
+      throw new UsageError('--unconditional with --guidance cfg has nothing to steer with; use --guidance classifier or none');
     const perClass = integerOption(values, 'per-class', 10, 1, 10_000);
     const pad = integerOption(values, 'pad', 2, 0, 1000);
     const chainPath = stringOption(values, 'chain');
@@ -78,9 +79,12 @@ export const sampleCommand: Command = {
     });
     try {
       const numClasses = pipeline.conditioning?.numClasses ?? null;
-      if (numClasses === null && values['classes'] !== undefined) throw new UsageError('--classes needs a class-conditional model; this one is unconditional');
-      if (numClasses === null && settings.guidance !== 'none') throw new UsageError(`--guidance ${settings.guidance} needs a class-conditional model`);
-      if (numClasses === null && unconditional) throw new UsageError('--unconditional needs a class-conditional model with a null class; this one is unconditional already');
+      if (numClasses === null && values['classes'] !== undefined)
+        throw new UsageError('--classes needs a class-conditional model; this one is unconditional');
+      if (numClasses === null && settings.guidance !== 'none')
+        throw new UsageError(`--guidance ${settings.guidance} needs a class-conditional model`);
+      if (numClasses === null && unconditional)
+        throw new UsageError('--unconditional needs a class-conditional model with a null class; this one is unconditional already');
       const classes = numClasses === null ? [0] : parseClasses(stringOption(values, 'classes'), numClasses);
       const labels = Int32Array.from(classes.flatMap((label) => new Array<number>(perClass).fill(label)));
       const step = pipeline.metadata.training?.step ?? pipeline.extra['step'];

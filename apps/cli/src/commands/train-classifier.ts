@@ -33,7 +33,11 @@ export const NOISY_CLASSIFIER_CONFIG: NoiseAwareClassifierConfig & { readonly ty
 };
 
 /** The model-file description of a classifier (docs/model-format.md): no prediction or variance, no null class; a schedule only for the noisy one. */
-function classifierDescription(config: Record<string, unknown>, schedule: ScheduleSpec | null, classNames: readonly string[] | undefined): ModelFileMetadataInput {
+function classifierDescription(
+  config: Record<string, unknown>,
+  schedule: ScheduleSpec | null,
+  classNames: readonly string[] | undefined,
+): ModelFileMetadataInput {
   const numClasses = config['numClasses'] as number;
   return {
     network: config as ModelFileMetadataInput['network'],
@@ -62,7 +66,7 @@ export const trainClassifierCommand: Command = {
     '                           evaluation: a small CNN on clean digits, whose features eval uses for FID',
     '  --clean                  the same as --kind evaluation',
     '  --dataset NAME           mnist | fashion-mnist (default mnist)',
-    '  --schedule KIND          linear | cosine: the denoiser\'s schedule, for noisy (default cosine)',
+    "  --schedule KIND          linear | cosine: the denoiser's schedule, for noisy (default cosine)",
     '  --timesteps T            (default 1000)',
     '  --config FILE.json       a classifier config (noisy: networks NoiseAwareClassifierConfig) instead of the default',
     '  --steps N                (default 1500 noisy, 600 evaluation)',
@@ -105,7 +109,8 @@ export const trainClassifierCommand: Command = {
     if (values['clean'] && values['kind'] !== undefined && values['kind'] !== 'evaluation') throw new UsageError('--clean means --kind evaluation');
     const kind = values['clean'] ? 'evaluation' : choiceOption(values, 'kind', ['noisy', 'evaluation'] as const, 'noisy');
     const noisy = kind === 'noisy';
-    if (!noisy && (values['schedule'] !== undefined || values['timesteps'] !== undefined)) throw new UsageError('--schedule and --timesteps apply to --kind noisy only');
+    if (!noisy && (values['schedule'] !== undefined || values['timesteps'] !== undefined))
+      throw new UsageError('--schedule and --timesteps apply to --kind noisy only');
     const datasetName = choiceOption(values, 'dataset', ['mnist', 'fashion-mnist'] as const, 'mnist');
     const scheduleSpec: ScheduleSpec = {
       kind: choiceOption(values, 'schedule', ['linear', 'cosine'] as const, 'cosine'),
@@ -125,7 +130,10 @@ export const trainClassifierCommand: Command = {
     const configFile = stringOption(values, 'config');
     if (configFile) {
       try {
-        config = { type: noisy ? 'classifier' : 'evaluation-classifier', ...(JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>) };
+        config = {
+          type: noisy ? 'classifier' : 'evaluation-classifier',
+          ...(JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>),
+        };
       } catch (error) {
         throw new UsageError(`--config: cannot read ${configFile} as JSON (${(error as Error).message})`);
       }
@@ -136,7 +144,9 @@ export const trainClassifierCommand: Command = {
     const network = noisy ? createNoiseAwareClassifier(config) : createEvaluationClassifier(config as never);
     const classifier = network as unknown as TrainableClassifier;
     try {
-      io.stderr(`train-classifier: ${kind} on ${datasetName} (${train.count} images)${noisy ? `, ${scheduleSpec.kind} schedule T=${scheduleSpec.timesteps}` : ', clean digits'}\n`);
+      io.stderr(
+        `train-classifier: ${kind} on ${datasetName} (${train.count} images)${noisy ? `, ${scheduleSpec.kind} schedule T=${scheduleSpec.timesteps}` : ', clean digits'}\n`,
+      );
       const progress = createProgress(io.stderr, io.interactive, logEvery);
       const started = performance.now();
       const history: number[] = [];
@@ -158,7 +168,11 @@ export const trainClassifierCommand: Command = {
           progress.update({ step, totalSteps: steps, loss, stepsPerSecond: step / ((performance.now() - started) / 1000) });
           if (checkpointDirectory && (step % checkpointEvery === 0 || step === steps)) {
             const path = `${checkpointDirectory}/${checkpointFileName(step)}`;
-            await saveModelFile(path, { metadata: description, tensors: await hostParameters(network.parameters), extra: { ...extra, step: String(step) } });
+            await saveModelFile(path, {
+              metadata: description,
+              tensors: await hostParameters(network.parameters),
+              extra: { ...extra, step: String(step) },
+            });
             if (history.length > 1) saveLossPlot(history, `${checkpointDirectory}/loss.png`);
             progress.break();
             io.stderr(`checkpoint: ${path}\n`);
@@ -185,7 +199,9 @@ export const trainClassifierCommand: Command = {
       io.stderr(`wrote ${out}; held-out accuracy ${JSON.stringify(accuracy)}\n`);
       if (values['json']) {
         const tail = history.slice(-100);
-        io.stdout(`${JSON.stringify({ kind, out, steps, finalLoss: tail.length ? tail.reduce((a, b) => a + b, 0) / tail.length : null, testAccuracy: accuracy, seconds })}\n`);
+        io.stdout(
+          `${JSON.stringify({ kind, out, steps, finalLoss: tail.length ? tail.reduce((a, b) => a + b, 0) / tail.length : null, testAccuracy: accuracy, seconds })}\n`,
+        );
       }
     } finally {
       network.dispose();

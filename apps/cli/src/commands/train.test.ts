@@ -18,8 +18,33 @@ async function run(...argv: string[]) {
 
 const temporary = () => mkdtempSync(join(tmpdir(), 'tfjs-diffusion-train-'));
 // A tiny U-Net on 8x8 images and few steps: importance sampling, EMA, label dropout and warm-up all carry state.
-const COMMON = ['--dataset', `folder:${tinyImageFolder()}`, '--image-size', '8', '--config', tinyConfigFile(), '--timesteps', '30', '--batch-size', '4', '--learning-rate', '0.001', '--warmup', '3',
-  '--ema-decay', '0.9', '--p-uncond', '0.3', '--importance-sampling', '--backend', 'cpu', '--seed', '7', '--log-every', '1'];
+const COMMON = [
+  '--dataset',
+  `folder:${tinyImageFolder()}`,
+  '--image-size',
+  '8',
+  '--config',
+  tinyConfigFile(),
+  '--timesteps',
+  '30',
+  '--batch-size',
+  '4',
+  '--learning-rate',
+  '0.001',
+  '--warmup',
+  '3',
+  '--ema-decay',
+  '0.9',
+  '--p-uncond',
+  '0.3',
+  '--importance-sampling',
+  '--backend',
+  'cpu',
+  '--seed',
+  '7',
+  '--log-every',
+  '1',
+];
 
 describe('tfjs-diffusion train', () => {
   it('resumes exactly: 4 steps straight equal 2 + --resume + 2 (parameters, EMA, Adam moments, loss history)', async () => {
@@ -74,7 +99,9 @@ describe('tfjs-diffusion train', () => {
     expect(shipped.emaTensors).toBeNull();
     expect([...shipped.tensors.keys()].sort()).toEqual([...a.parameters.keys()].sort());
     const emaWeight = a.emaParameters.get('out.2.bias')!.data;
-    expect(Array.from(shipped.tensors.get('out.2.bias')!.data).map((v, i) => Math.abs(v - emaWeight[i]!) <= 1e-3 * Math.max(1, Math.abs(emaWeight[i]!)))).not.toContain(false);
+    expect(
+      Array.from(shipped.tensors.get('out.2.bias')!.data).map((v, i) => Math.abs(v - emaWeight[i]!) <= 1e-3 * Math.max(1, Math.abs(emaWeight[i]!))),
+    ).not.toContain(false);
     // The loss curve next to the checkpoints.
     const png = PNG.sync.read(readFileSync(join(straight, 'loss.png')));
     expect(png.width).toBeGreaterThan(600);
@@ -101,7 +128,11 @@ describe('tfjs-diffusion train', () => {
     const cases: [string[], RegExp, number][] = [
       [['train', '--checkpoint-dir', directory, '--colour', 'red'], /Unknown option '--colour'/, 2],
       [['train', '--steps', '3'], /--checkpoint-dir DIR is required/, 2],
-      [['train', '--checkpoint-dir', directory, '--dataset', 'cifar'], /--dataset must be one of mnist \| fashion-mnist \| folder:PATH, got 'cifar'/, 2],
+      [
+        ['train', '--checkpoint-dir', directory, '--dataset', 'cifar'],
+        /--dataset must be one of mnist \| fashion-mnist \| folder:PATH, got 'cifar'/,
+        2,
+      ],
       [['train', '--checkpoint-dir', directory, '--dataset', 'folder:/nowhere'], /--image-size is required/, 2],
       [['train', '--checkpoint-dir', directory, '--network', 'huge'], /--network must be one of .*mnist-tiny/, 2],
       [['train', '--checkpoint-dir', directory, '--objective', 'l2'], /--objective must be one of simple, hybrid, kl/, 2],

@@ -11,7 +11,14 @@ import { DATASET_FORMS, loadDataset, parseDatasetSpec } from '../mnist/datasets.
 import { NETWORK_PRESETS, NETWORK_PRESET_NAMES } from '../mnist/network-presets.js';
 import { createProgress } from '../mnist/progress.js';
 import { saveLossPlot } from '../mnist/train-loss-plot.js';
-import { checkpointSettings, findResumableCheckpoint, meanOfLast, runTraining, type LoadedTrainingCheckpoint, type TrainSettings } from '@tfjs-diffusion/training/node';
+import {
+  checkpointSettings,
+  findResumableCheckpoint,
+  meanOfLast,
+  runTraining,
+  type LoadedTrainingCheckpoint,
+  type TrainSettings,
+} from '@tfjs-diffusion/training/node';
 import { join } from 'node:path';
 
 const SCHEDULE_KINDS = ['linear', 'cosine'] as const;
@@ -60,7 +67,8 @@ async function settingsFromOptions(values: OptionValues): Promise<TrainSettings>
   const spec = parseDatasetSpec(dataset);
   const imageSize = values['image-size'] === undefined ? null : integerOption(values, 'image-size', 28, 4, 1024);
   if (spec.kind === 'folder' && imageSize === null) throw new UsageError('--image-size is required with --dataset folder:PATH');
-  if (spec.kind !== 'folder' && imageSize !== null && imageSize !== 28) throw new UsageError(`--image-size must be 28 for ${dataset} (or leave it out)`);
+  if (spec.kind !== 'folder' && imageSize !== null && imageSize !== 28)
+    throw new UsageError(`--image-size must be 28 for ${dataset} (or leave it out)`);
   const seed = seedOption(values);
   const network = await networkConfig(values, seed);
   if (imageSize !== null && values['config'] === undefined) network['imageSize'] = imageSize;
@@ -167,15 +175,23 @@ export const trainCommand: Command = {
       for (const [name, read] of Object.entries(SETTING_OPTIONS)) {
         if (values[name] === undefined) continue;
         if (JSON.stringify(read(requested)) !== JSON.stringify(read(settings))) {
-          throw new UsageError(`--${name} ${String(values[name])} differs from ${JSON.stringify(read(settings))} in ${resume.path}; leave it out to resume`);
+          throw new UsageError(
+            `--${name} ${String(values[name])} differs from ${JSON.stringify(read(settings))} in ${resume.path}; leave it out to resume`,
+          );
         }
       }
     }
     const resumeFrom = resume?.path;
     await activateImageBackend(values, io);
-    const dataset = await loadDataset(settings.dataset, { split: 'train', ...(settings.imageSize !== null ? { imageSize: settings.imageSize } : {}) });
+    const dataset = await loadDataset(settings.dataset, {
+      split: 'train',
+      ...(settings.imageSize !== null ? { imageSize: settings.imageSize } : {}),
+    });
     if (dataset.channels !== settings.network['inChannels'] && settings.network['inChannels'] !== undefined) {
-      throw new DiffusionError('invalid-argument', `the network has ${String(settings.network['inChannels'])} input channels but ${settings.dataset} has ${dataset.channels}`);
+      throw new DiffusionError(
+        'invalid-argument',
+        `the network has ${String(settings.network['inChannels'])} input channels but ${settings.dataset} has ${dataset.channels}`,
+      );
     }
     io.stderr(
       `train: ${settings.dataset} (${dataset.count} images), objective ${settings.objective}, ${settings.schedule.kind} schedule T=${settings.schedule.timesteps}` +
@@ -217,7 +233,9 @@ export const trainCommand: Command = {
     });
     progress.break();
     const seconds = (performance.now() - started) / 1000;
-    io.stderr(`wrote ${result.shipped} (${settings.emaDecay > 0 && values['ship-weights'] !== 'model' ? 'EMA' : 'raw'} weights, F16) and ${lossPlot}\n`);
+    io.stderr(
+      `wrote ${result.shipped} (${settings.emaDecay > 0 && values['ship-weights'] !== 'model' ? 'EMA' : 'raw'} weights, F16) and ${lossPlot}\n`,
+    );
     if (values['json']) {
       const ran = result.lossHistory.slice(result.startStep === 0 ? 0 : -Math.max(1, result.step - result.startStep));
       io.stdout(

@@ -41,7 +41,10 @@ export async function sampleDenoisingChain(
     timesteps.push(event.timestep);
     const [x, x0] = [await event.x.data(), await event.predictedX0.data()];
     for (let image = 0; image < count; image += 1) {
-      for (const [row, values] of [[2 * image, x], [2 * image + 1, x0]] as const) {
+      for (const [row, values] of [
+        [2 * image, x],
+        [2 * image + 1, x0],
+      ] as const) {
         const target = (row * shown.length + column) * imageSize;
         for (let index = 0; index < imageSize; index += 1) {
           images[target + index] = Math.min(1, Math.max(-1, values[image * imageSize + index] as number));

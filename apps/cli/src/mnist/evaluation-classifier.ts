@@ -38,7 +38,15 @@ export interface EvaluationClassifier {
 }
 
 function conv(x: tf.Tensor4D, parameters: Conv2dParameters, stride: number): tf.Tensor4D {
-  const pad = stride === 1 ? 'same' : ([[0, 0], [1, 1], [1, 1], [0, 0]] as tf.backend_util.ExplicitPadding);
+  const pad =
+    stride === 1
+      ? 'same'
+      : ([
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ] as tf.backend_util.ExplicitPadding);
   return tf.fused.conv2d({ x, filter: parameters.weight as tf.Tensor4D, strides: stride, pad, bias: parameters.bias });
 }
 
@@ -53,7 +61,10 @@ function dense(x: tf.Tensor2D, parameters: DenseParameters): tf.Tensor2D {
  */
 export function createEvaluationClassifier(config: EvaluationClassifierConfig = DEFAULT_EVALUATION_CLASSIFIER_CONFIG): EvaluationClassifier {
   if (config.type !== 'evaluation-classifier' || config.imageSize % 4 !== 0 || config.channels.length !== 3) {
-    throw new DiffusionError('invalid-argument', `evaluation classifier config: expected type 'evaluation-classifier', imageSize divisible by 4 and 3 channel counts, got ${JSON.stringify(config)}`);
+    throw new DiffusionError(
+      'invalid-argument',
+      `evaluation classifier config: expected type 'evaluation-classifier', imageSize divisible by 4 and 3 channel counts, got ${JSON.stringify(config)}`,
+    );
   }
   const store = new ParameterStore(config.seed);
   const [c1, c2, c3] = config.channels;

@@ -22,10 +22,17 @@ export interface SamplingWorkerJob {
 export type SamplingWorkerRequest =
   | { readonly type: 'init'; readonly job: SamplingWorkerJob }
   | { readonly type: 'batch'; readonly labels: Int32Array; readonly seed: string }
-  | { readonly type: 'generate'; readonly labels: Int32Array; readonly conditional: boolean; readonly noiseSeeds: readonly string[]; readonly unconditional: boolean }
+  | {
+      readonly type: 'generate';
+      readonly labels: Int32Array;
+      readonly conditional: boolean;
+      readonly noiseSeeds: readonly string[];
+      readonly unconditional: boolean;
+    }
   | { readonly type: 'dispose' };
 
-export type SamplingWorkerReply = { readonly type: 'ready' } | { readonly type: 'images'; readonly images: Float32Array } | { readonly type: 'disposed' };
+export type SamplingWorkerReply =
+  { readonly type: 'ready' } | { readonly type: 'images'; readonly images: Float32Array } | { readonly type: 'disposed' };
 
 type ReplyMessage = { id: number; ok: true; reply: SamplingWorkerReply } | { id: number; ok: false; message: string };
 
@@ -141,7 +148,9 @@ export async function sampleImagesInWorkers(
  * Draws the images on the calling thread or, when worth it (see samplingWorkerCount), on worker
  * threads that load the same files; the images are the same either way.
  */
-export async function drawImages(options: SampleImagesOptions & { readonly files: Omit<SamplingWorkerJob, 'settings' | 'dataShape'> }): Promise<Float32Array> {
+export async function drawImages(
+  options: SampleImagesOptions & { readonly files: Omit<SamplingWorkerJob, 'settings' | 'dataShape'> },
+): Promise<Float32Array> {
   const batches = batchRanges(options.labels.length, options.settings.batchSize).length;
   const workers = samplingWorkerCount(options.settings.workers, options.files.backend, batches);
   if (workers < 2) return sampleImages(options);
@@ -201,7 +210,13 @@ export async function generateInPool(options: GenerateInPoolOptions): Promise<tf
           const { start, end } = ranges[next] as { start: number; end: number };
           next += 1;
           const noiseSeeds = Array.from({ length: end - start }, (_, offset) => imageNoiseSeed(seed, start + offset));
-          const reply = await worker.request({ type: 'generate', labels: labels.slice(start, end), conditional: options.conditional, noiseSeeds, unconditional });
+          const reply = await worker.request({
+            type: 'generate',
+            labels: labels.slice(start, end),
+            conditional: options.conditional,
+            noiseSeeds,
+            unconditional,
+          });
           if (reply.type !== 'images') throw new Error(`sampling worker: expected images, got ${reply.type}`);
           out.set(reply.images, start * imageSize);
           done += end - start;

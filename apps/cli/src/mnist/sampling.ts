@@ -12,7 +12,6 @@ export { SAMPLER_NAMES, type SamplerName };
 export const GUIDANCE_NAMES = ['none', 'cfg', 'classifier'] as const;
 export type GuidanceName = (typeof GUIDANCE_NAMES)[number];
 
-
 /** How to sample: sampler, respaced steps, eta, Karras sigmas, guidance. */
 export interface SamplingSettings {
   readonly sampler: SamplerName;
@@ -67,7 +66,8 @@ export function samplingSettings(values: OptionValues): SamplingSettings {
   if (values['classifier'] !== undefined && guidance !== 'classifier') throw new UsageError('--classifier needs --guidance classifier');
   const scale = numberOption(values, 'scale', guidance === 'none' ? 0 : 1, 0, 1000);
   // a scale of 0 without guidance is consistent (sweeps write it); only a nonzero one needs a guidance
-  if (scale !== 0 && guidance === 'none') throw new UsageError(`--scale ${scale} needs --guidance cfg or --guidance classifier (--scale 0 means no guidance)`);
+  if (scale !== 0 && guidance === 'none')
+    throw new UsageError(`--scale ${scale} needs --guidance cfg or --guidance classifier (--scale 0 means no guidance)`);
   return {
     sampler,
     steps: integerOption(values, 'steps', 50, 1, 100_000),
@@ -81,7 +81,9 @@ export function samplingSettings(values: OptionValues): SamplingSettings {
 }
 
 /** The `generate` options of @tfjs-diffusion/pipelines for these settings (everything but the images' labels and seeds). */
-export function generateSettings(settings: SamplingSettings): Pick<GenerateOptions, 'sampler' | 'steps' | 'eta' | 'karras' | 'guidance' | 'scale' | 'batchSize'> {
+export function generateSettings(
+  settings: SamplingSettings,
+): Pick<GenerateOptions, 'sampler' | 'steps' | 'eta' | 'karras' | 'guidance' | 'scale' | 'batchSize'> {
   return {
     sampler: settings.sampler,
     steps: settings.steps,

@@ -39,7 +39,11 @@ export function exactGaussianDenoiser(
         const x0 = tf.add(mu, tf.mul(tf.mul(tf.sqrt(alphaBar), variance), residual));
         // v = sqrt(aBar) eps - sqrt(1 - aBar) x0 (Salimans & Ho 2022)
         const output =
-          prediction === 'epsilon' ? epsilon : prediction === 'x0' ? x0 : tf.sub(tf.mul(tf.sqrt(alphaBar), epsilon), tf.mul(tf.sqrt(tf.sub(1, alphaBar)), x0));
+          prediction === 'epsilon'
+            ? epsilon
+            : prediction === 'x0'
+              ? x0
+              : tf.sub(tf.mul(tf.sqrt(alphaBar), epsilon), tf.mul(tf.sqrt(tf.sub(1, alphaBar)), x0));
         return { prediction: output };
       }),
   };
@@ -56,7 +60,10 @@ export function formMoments(form: AffineForm): { mean: number[]; std: number } {
   return { mean: [...form.offsets], std: Math.abs(form.slope) };
 }
 
-const scale = (form: AffineForm, factor: number): AffineForm => ({ slope: factor * form.slope, offsets: form.offsets.map((offset) => factor * offset) });
+const scale = (form: AffineForm, factor: number): AffineForm => ({
+  slope: factor * form.slope,
+  offsets: form.offsets.map((offset) => factor * offset),
+});
 const add = (left: AffineForm, right: AffineForm): AffineForm => ({
   slope: left.slope + right.slope,
   offsets: left.offsets.map((offset, dim) => offset + (right.offsets[dim] as number)),

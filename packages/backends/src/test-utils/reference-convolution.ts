@@ -28,7 +28,12 @@ function forEachTap(geometry: ConvolutionGeometry, visit: (xPixel: number, tap: 
 }
 
 /** dW[p, q, ci, co] = sum_{b,i,j} x[b, i*s + p - top, j*s + q - left, ci] * dy[b, i, j, co]. */
-export function referenceFilterGradient(x: ArrayLike<number>, dy: ArrayLike<number>, geometry: ConvolutionGeometry, outChannels: number): Float64Array {
+export function referenceFilterGradient(
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  geometry: ConvolutionGeometry,
+  outChannels: number,
+): Float64Array {
   const inChannels = geometry.inputShape[3];
   const dw = new Float64Array(geometry.filterHeight * geometry.filterWidth * inChannels * outChannels);
   forEachTap(geometry, (xPixel, tap, dyPixel) => {
@@ -40,7 +45,12 @@ export function referenceFilterGradient(x: ArrayLike<number>, dy: ArrayLike<numb
 }
 
 /** dx[b, i*s + p - top, j*s + q - left, ci] += sum_co dy[b, i, j, co] * W[p, q, ci, co]. */
-export function referenceInputGradient(dy: ArrayLike<number>, filter: ArrayLike<number>, geometry: ConvolutionGeometry, outChannels: number): Float64Array {
+export function referenceInputGradient(
+  dy: ArrayLike<number>,
+  filter: ArrayLike<number>,
+  geometry: ConvolutionGeometry,
+  outChannels: number,
+): Float64Array {
   const [batch, height, width, inChannels] = geometry.inputShape;
   const dx = new Float64Array(batch * height * width * inChannels);
   forEachTap(geometry, (xPixel, tap, dyPixel) => {
@@ -52,7 +62,12 @@ export function referenceInputGradient(dy: ArrayLike<number>, filter: ArrayLike<
 }
 
 /** Depthwise: dW[p, q, c, m] = sum_{b,i,j} x[b, i*s + p - top, j*s + q - left, c] * dy[b, i, j, c*M + m]. */
-export function referenceDepthwiseFilterGradient(x: ArrayLike<number>, dy: ArrayLike<number>, geometry: ConvolutionGeometry, multiplier: number): Float64Array {
+export function referenceDepthwiseFilterGradient(
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  geometry: ConvolutionGeometry,
+  multiplier: number,
+): Float64Array {
   const channels = geometry.inputShape[3];
   const dw = new Float64Array(geometry.filterHeight * geometry.filterWidth * channels * multiplier);
   forEachTap(geometry, (xPixel, tap, dyPixel) => {
@@ -64,7 +79,12 @@ export function referenceDepthwiseFilterGradient(x: ArrayLike<number>, dy: Array
 }
 
 /** Depthwise: dx[b, i*s + p - top, j*s + q - left, c] += sum_m dy[b, i, j, c*M + m] * W[p, q, c, m]. */
-export function referenceDepthwiseInputGradient(dy: ArrayLike<number>, filter: ArrayLike<number>, geometry: ConvolutionGeometry, multiplier: number): Float64Array {
+export function referenceDepthwiseInputGradient(
+  dy: ArrayLike<number>,
+  filter: ArrayLike<number>,
+  geometry: ConvolutionGeometry,
+  multiplier: number,
+): Float64Array {
   const [batch, height, width, channels] = geometry.inputShape;
   const dx = new Float64Array(batch * height * width * channels);
   forEachTap(geometry, (xPixel, tap, dyPixel) => {

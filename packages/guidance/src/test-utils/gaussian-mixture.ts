@@ -60,10 +60,7 @@ function exactLogits(mixture: GaussianMixture, x: tf.Tensor, alphaBar: tf.Tensor
   const { means, variances } = componentMarginals(mixture, alphaBar);
   const logWeights = tf.tensor2d([mixture.weights.map((weight) => Math.log(weight))], [1, mixture.weights.length]);
   // 2. Bayes: log p(k | x_t) = log pi_k - log(v_k)/2 - (x_t - m_k)^2 / (2 v_k) + const
-  return tf.sub(
-    tf.sub(logWeights, tf.mul(0.5, tf.log(variances))),
-    tf.div(tf.square(tf.sub(x, means)), tf.mul(2, variances)),
-  );
+  return tf.sub(tf.sub(logWeights, tf.mul(0.5, tf.log(variances))), tf.div(tf.square(tf.sub(x, means)), tf.mul(2, variances)));
 }
 
 export interface MixtureDenoiserOptions {
@@ -168,9 +165,7 @@ export function scheduleFromAlphaBars(alphaBars: Float64Array, kept?: readonly n
   const alphaBarsPrevious = Float64Array.from(keptAlphaBars, (_, i) => (i === 0 ? 1 : (keptAlphaBars[i - 1] as number)));
   const betas = Float64Array.from(keptAlphaBars, (alphaBar, i) => 1 - alphaBar / (alphaBarsPrevious[i] as number));
   const alphas = betas.map((beta) => 1 - beta);
-  const posteriorVariances = betas.map(
-    (beta, i) => (beta * (1 - (alphaBarsPrevious[i] as number))) / (1 - (keptAlphaBars[i] as number)),
-  );
+  const posteriorVariances = betas.map((beta, i) => (beta * (1 - (alphaBarsPrevious[i] as number))) / (1 - (keptAlphaBars[i] as number)));
   const posteriorLogVariancesClipped = posteriorVariances.map((variance, i) =>
     Math.log(i === 0 ? ((count > 1 ? posteriorVariances[1] : betas[0]) as number) : variance),
   );
@@ -185,9 +180,7 @@ export function scheduleFromAlphaBars(alphaBars: Float64Array, kept?: readonly n
     alphaBarsPrevious,
     posteriorVariances,
     posteriorLogVariancesClipped,
-    posteriorMeanCoefficientsX0: betas.map(
-      (beta, i) => (beta * Math.sqrt(alphaBarsPrevious[i] as number)) / (1 - (keptAlphaBars[i] as number)),
-    ),
+    posteriorMeanCoefficientsX0: betas.map((beta, i) => (beta * Math.sqrt(alphaBarsPrevious[i] as number)) / (1 - (keptAlphaBars[i] as number))),
     posteriorMeanCoefficientsXt: alphas.map(
       (alpha, i) => ((1 - (alphaBarsPrevious[i] as number)) * Math.sqrt(alpha)) / (1 - (keptAlphaBars[i] as number)),
     ),

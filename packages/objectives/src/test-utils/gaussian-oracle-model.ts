@@ -49,10 +49,7 @@ export function createGaussianOracleModel(options: GaussianOracleOptions): Diffu
         const sqrtAlphaBar = tf.sqrt(alphaBar);
         const denominator = tf.add(tf.mul(alphaBar, dataStd ** 2), tf.sub(1, alphaBar));
         const residual = tf.sub(input.x, tf.mul(sqrtAlphaBar, dataMean));
-        const x0 = tf.add(
-          tf.add(dataMean, tf.div(tf.mul(tf.mul(sqrtAlphaBar, dataStd ** 2), residual), denominator)),
-          options.x0Error ?? 0,
-        );
+        const x0 = tf.add(tf.add(dataMean, tf.div(tf.mul(tf.mul(sqrtAlphaBar, dataStd ** 2), residual), denominator)), options.x0Error ?? 0);
         // eps consistent with x0: (x_t - sqrt(aBar) x0) / sqrt(1 - aBar)
         const epsilon = tf.div(tf.sub(input.x, tf.mul(sqrtAlphaBar, x0)), tf.sqrt(tf.sub(1, alphaBar)));
         const output = predictionTarget(prediction, x0, epsilon, alphaBar);

@@ -51,7 +51,18 @@ export async function tinyModelFile(): Promise<Uint8Array> {
 /** A tiny noise-aware classifier file for the tiny model (3 classes, same schedule). */
 export async function tinyClassifierFile(timesteps = 40): Promise<Uint8Array> {
   const { createNoiseAwareClassifier } = await import('@tfjs-diffusion/networks');
-  const network = { type: 'classifier', imageSize: 8, inChannels: 1, modelChannels: 8, channelMultipliers: [1, 2], numResBlocks: 1, attentionResolutions: [], groupNormGroups: 4, numClasses: 3, seed: 2 };
+  const network = {
+    type: 'classifier',
+    imageSize: 8,
+    inChannels: 1,
+    modelChannels: 8,
+    channelMultipliers: [1, 2],
+    numResBlocks: 1,
+    attentionResolutions: [],
+    groupNormGroups: 4,
+    numClasses: 3,
+    seed: 2,
+  };
   const classifier = createNoiseAwareClassifier(network);
   const tensors = new Map<string, HostTensor>();
   for (const [name, variable] of classifier.parameters) {

@@ -11,8 +11,7 @@ export function alphaBarAt(full: NoiseSchedule, timestep: number): number {
   const low = Math.max(0, Math.min(full.alphaBars.length - 1, Math.floor(timestep)));
   const fraction = timestep - low;
   if (fraction <= 0 || low + 1 >= full.alphaBars.length) return full.alphaBars[low] as number;
-  const logSigma =
-    (1 - fraction) * Math.log(full.sigmas[low] as number) + fraction * Math.log(full.sigmas[low + 1] as number);
+  const logSigma = (1 - fraction) * Math.log(full.sigmas[low] as number) + fraction * Math.log(full.sigmas[low + 1] as number);
   return 1 / (1 + Math.exp(2 * logSigma));
 }
 
@@ -116,9 +115,7 @@ export function mixtureModel(
       const responsibilities = tf.softmax(logits, 1);
       const pick = (component: number): tf.Tensor => tf.slice(responsibilities, [0, component], [-1, 1]);
       const weightedResidual = tf.addN(residuals.map((residual, component) => tf.mul(pick(component), residual)));
-      const weightedMean = tf.addN(
-        data.means.map((mean, component) => tf.mul(pick(component), tf.tensor([...mean], [1, dims]))),
-      );
+      const weightedMean = tf.addN(data.means.map((mean, component) => tf.mul(pick(component), tf.tensor([...mean], [1, dims]))));
       return {
         epsilon: tf.mul(tf.sqrt(tf.sub(1, alphaBar)), weightedResidual),
         x0: tf.add(weightedMean, tf.mul(tf.mul(sqrtAlphaBar, variance), weightedResidual)),

@@ -78,4 +78,11 @@ export function expectMixtureWeights(samples: tf.Tensor, mixture: MixtureData, b
 export const GAUSSIAN: GaussianData = { mean: [0.5, -0.3], std: 0.4 };
 
 /** The mixture of the mixture tests: weights 0.3 / 0.7 at -(1.5, 1.5) and (1.5, 1.5), std 0.2. */
-export const MIXTURE: MixtureData = { weights: [0.3, 0.7], means: [[-1.5, -1.5], [1.5, 1.5]], std: 0.2 };
+export const MIXTURE: MixtureData = {
+  weights: [0.3, 0.7],
+  means: [
+    [-1.5, -1.5],
+    [1.5, 1.5],
+  ],
+  std: 0.2,
+};

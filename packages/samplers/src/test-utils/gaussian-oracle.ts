@@ -90,8 +90,7 @@ export function ddpmMoments(schedule: NoiseSchedule, data: GaussianData, varianc
     const posterior = vpPosterior(data, schedule.alphaBars[index] as number);
     const onX0 = schedule.posteriorMeanCoefficientsX0[index] as number;
     const onXt = schedule.posteriorMeanCoefficientsXt[index] as number;
-    const stepVariance =
-      variance === 'fixed-small' ? (schedule.posteriorVariances[index] as number) : (schedule.betas[index] as number);
+    const stepVariance = variance === 'fixed-small' ? (schedule.posteriorVariances[index] as number) : (schedule.betas[index] as number);
     form = step(
       form,
       onX0 * posterior.x0Gain + onXt,
@@ -114,10 +113,7 @@ export function ddimMoments(schedule: NoiseSchedule, data: GaussianData, eta: nu
     form = step(
       form,
       Math.sqrt(previous) * posterior.x0Gain + direction * posterior.epsilonGain,
-      data.mean.map(
-        (_, dim) =>
-          Math.sqrt(previous) * (posterior.x0Shift[dim] as number) + direction * (posterior.epsilonShift[dim] as number),
-      ),
+      data.mean.map((_, dim) => Math.sqrt(previous) * (posterior.x0Shift[dim] as number) + direction * (posterior.epsilonShift[dim] as number)),
       sigma,
     );
   }
@@ -136,7 +132,12 @@ export function sigmaMoments(steps: readonly SigmaStep[], data: GaussianData, me
   const g = (sigma: number): number => variance / (variance + sigma * sigma);
   // x' = gain (x - mu) + mu  ->  shift = (1 - gain) mu
   const towards = (form: Form, gain: number, noiseStd = 0): Form =>
-    step(form, gain, data.mean.map((mu) => (1 - gain) * mu), noiseStd);
+    step(
+      form,
+      gain,
+      data.mean.map((mu) => (1 - gain) * mu),
+      noiseStd,
+    );
   const sigmaMax = (steps[0] as SigmaStep).sigma;
   let form = start(data, Math.sqrt(1 + sigmaMax * sigmaMax));
   let previousDenoised: Form | null = null;

@@ -11,9 +11,7 @@ export const fullSchedule = createSchedule({ kind: 'linear', timesteps: 1000 });
 
 /** The schedule's own sigmas on N evenly respaced steps, or N Karras sigmas over the full schedule. */
 export function spacing(kind: 'schedule' | 'karras', steps: number): { schedule: NoiseSchedule } & SigmaSpacingOptions {
-  return kind === 'schedule'
-    ? { schedule: respaceSchedule(fullSchedule, String(steps)) }
-    : { schedule: fullSchedule, sigmas: 'karras', steps };
+  return kind === 'schedule' ? { schedule: respaceSchedule(fullSchedule, String(steps)) } : { schedule: fullSchedule, sigmas: 'karras', steps };
 }
 
 export interface GaussianCase {

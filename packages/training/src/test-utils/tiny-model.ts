@@ -4,7 +4,10 @@ import { perSampleValues, type Objective, type TrainableDiffusionModel } from '@
 /** A tiny epsilon model for trainer tests: eps = tanh([x, t/T] W1) W2, with optional class rows. */
 export function createTinyModel(seed: number, options: { poison?: () => boolean; numClasses?: number } = {}): TrainableDiffusionModel {
   const random = (shape: number[], scale: number, offset: number) =>
-    tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(seed * 13.7 + i * 1.91 + offset) * scale), shape);
+    tf.tensor(
+      Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(seed * 13.7 + i * 1.91 + offset) * scale),
+      shape,
+    );
   const parameters = new Map<string, tf.Variable>([
     ['w1', tf.variable(random([3, 16], 0.5, 0))],
     ['w2', tf.variable(random([16, 2], 0.1, 7))],
