@@ -12,7 +12,6 @@
 // and the evaluation package; runs from the sources (no build), through vite-node and the vite config:
 //   node node_modules/.pnpm/node_modules/vite-node/vite-node.mjs scripts/classifier-guidance-sweep.mjs -- \
 //     --samplers ddim,ddpm --scales 0,1,3,10 --n 100 --steps 25 [--unconditional] [--karras]
-import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../packages/backends/src/index.ts';
 import { classAccuracy, classifierStatistics, loadEvaluationClassifier, withinClassDiversity } from '../packages/evaluation/src/node.ts';
