@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useCpuBackend } from './test-utils/cpu-backend.js';
-import { timestepEmbedding } from './timestep-embedding.js';
+import { deviceTimestepEmbedding, timestepEmbedding, timestepEmbeddingValues } from './timestep-embedding.js';
 
 beforeAll(useCpuBackend);
 
@@ -52,5 +52,27 @@ describe('timestepEmbeddingValues', () => {
     const scaled = Array.from(tf.tidy(() => timestepEmbedding(tf.tensor1d([999]), 8, 10000, 0.25).dataSync()));
     expect(scaled[0]).toBe(Math.fround(Math.cos(249.75)));
     expect(scaled[4]).toBe(Math.fround(Math.sin(249.75)));
+  });
+});
+
+describe('deviceTimestepEmbedding (webgpu and webgl path)', () => {
+  it('reduces the arguments to [-pi, pi] and stays within 1e-5 of the host table for t up to 4000', () => {
+    const times = Array.from({ length: 64 }, (_, index) => index * 63.4921875);
+    const timesteps = tf.tensor1d(times);
+    for (const [dimension, scale] of [
+      [128, 1],
+      [33, 0.25],
+    ] as const) {
+      const device = deviceTimestepEmbedding(timesteps, dimension, 10000, scale);
+      const host = timestepEmbeddingValues(times, dimension, 10000, scale);
+      expect(device.shape).toEqual([64, dimension]);
+      const values = device.dataSync();
+      let maxError = 0;
+      for (let index = 0; index < host.length; index += 1)
+        maxError = Math.max(maxError, Math.abs((values[index] as number) - (host[index] as number)));
+      expect(maxError).toBeLessThan(1e-5);
+      device.dispose();
+    }
+    timesteps.dispose();
   });
 });
