@@ -215,6 +215,9 @@ describe('tfjs-diffusion sample', () => {
     const missing = await run('sample', '--checkpoint', join(directory, 'nothing.safetensors'), '--backend', 'cpu', '--json');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nothing\.safetensors does not exist/);
+    const missingModel = await run('sample', '--model', join(directory, 'absent.safetensors'), '--backend', 'cpu', '--json');
+    expect(missingModel.code).toBe(1);
+    expect(missingModel.stderr).toMatch(/absent\.safetensors does not exist/);
   });
 
   it('rejects bad options by name', async () => {
@@ -230,6 +233,7 @@ describe('tfjs-diffusion sample', () => {
       [['sample', '--checkpoint', 'x', '--json', '--sampler', 'ddim', '--karras'], /--karras applies to euler/],
       [['sample', '--checkpoint', 'x', '--json', '--sampler', 'heun', '--eta', '0.5'], /--eta applies to ddim, euler-ancestral/],
       [['sample', '--checkpoint', 'x', '--json', '--per-class', '0'], /--per-class must be an integer/],
+      [['sample', '--checkpoint', 'x', '--model', 'y', '--json'], /--model and --checkpoint name the same file/],
     ];
     for (const [argv, message] of cases) {
       const result = await run(...argv);

@@ -20,6 +20,7 @@ export const sampleCommand: Command = {
     '',
     '  --checkpoint FILE       a model file or a training checkpoint (its EMA weights)',
     '                          (default: models/mnist-unet.safetensors of the repository)',
+    "  --model FILE            the same as --checkpoint (e.g. a file written by 'tfjs-diffusion convert')",
     '  --classes LIST          classes, one grid row each in this order, e.g. 3,1,4 (default all)',
     '  --per-class N           images per class: the grid columns (default 10)',
     "  --unconditional         draw from the model's null class (its unconditional branch); with",
@@ -38,6 +39,7 @@ export const sampleCommand: Command = {
   ].join('\n'),
   options: {
     checkpoint: { type: 'string' },
+    model: { type: 'string' },
     classes: { type: 'string' },
     'per-class': { type: 'string' },
     unconditional: { type: 'boolean' },
@@ -65,8 +67,11 @@ export const sampleCommand: Command = {
     const chainColumns = integerOption(values, 'chain-columns', 10, 1, 1000);
     const cellScale = integerOption(values, 'cell-scale', 1, 1, 64);
     const seed = seedOption(values);
-    const checkpoint = stringOption(values, 'checkpoint') ?? DEFAULT_DENOISER;
-    if (values['checkpoint'] === undefined) requireFile(checkpoint, '--checkpoint', 'train one (tfjs-diffusion train) and pass --checkpoint FILE');
+    if (values['checkpoint'] !== undefined && values['model'] !== undefined)
+      throw new UsageError('--model and --checkpoint name the same file: give one');
+    const checkpoint = stringOption(values, 'model') ?? stringOption(values, 'checkpoint') ?? DEFAULT_DENOISER;
+    if (values['checkpoint'] === undefined && values['model'] === undefined)
+      requireFile(checkpoint, '--checkpoint', 'train one (tfjs-diffusion train) and pass --checkpoint FILE');
     const classifierPath = settings.guidance === 'classifier' ? (stringOption(values, 'classifier') ?? DEFAULT_NOISY_CLASSIFIER) : undefined;
     if (classifierPath && values['classifier'] === undefined) {
       requireFile(classifierPath, '--classifier', 'train one (tfjs-diffusion train-classifier) and pass --classifier FILE');

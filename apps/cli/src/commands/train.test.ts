@@ -156,3 +156,18 @@ describe('tfjs-diffusion train', () => {
     expect(result.stderr).toMatch(/--batch-size 8 differs from 4 in .*step-000001\.safetensors/);
   });
 });
+
+describe('tfjs-diffusion train --skip-bad-images', () => {
+  it('refuses a folder with an empty image file, and with --skip-bad-images warns about it by name and trains on the rest', async () => {
+    const folder = tinyImageFolder(3);
+    writeFileSync(join(folder, 'left', 'broken.png'), new Uint8Array(0));
+    const common = ['--dataset', `folder:${folder}`, '--image-size', '8', '--config', tinyConfigFile(), '--timesteps', '10', '--batch-size', '2'];
+    const refused = await run('train', ...common, '--steps', '1', '--backend', 'cpu', '--checkpoint-dir', temporary());
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/broken\.png.*empty/);
+    const skipped = await run('train', ...common, '--steps', '1', '--backend', 'cpu', '--skip-bad-images', '--checkpoint-dir', temporary(), '--json');
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(skipped.stderr).toMatch(/broken\.png/);
+    expect(JSON.parse(skipped.stdout)).toMatchObject({ step: 1 });
+  });
+});

@@ -102,6 +102,7 @@ export const trainCommand: Command = {
     '',
     `  --dataset NAME          ${DATASET_FORMS} (default mnist)`,
     '  --image-size S          image side for folder datasets (images are resized and centre-cropped)',
+    '  --skip-bad-images       folder datasets: skip unreadable, truncated or oversized images with a warning each',
     `  --network PRESET        ${NETWORK_PRESET_NAMES.join(' | ')} (default mnist-tiny)`,
     '  --config FILE.json      a U-Net config instead of a preset (networks UNetConfig JSON)',
     `  --objective NAME        ${OBJECTIVE_NAMES.join(' | ')} (default hybrid; needs learned-range variance)`,
@@ -129,6 +130,7 @@ export const trainCommand: Command = {
   options: {
     dataset: { type: 'string' },
     'image-size': { type: 'string' },
+    'skip-bad-images': { type: 'boolean' },
     network: { type: 'string' },
     config: { type: 'string' },
     objective: { type: 'string' },
@@ -186,6 +188,7 @@ export const trainCommand: Command = {
     const dataset = await loadDataset(settings.dataset, {
       split: 'train',
       ...(settings.imageSize !== null ? { imageSize: settings.imageSize } : {}),
+      ...(values['skip-bad-images'] === true ? { skipBadImages: true, onWarning: (line: string) => io.stderr(`${line}\n`) } : {}),
     });
     if (dataset.channels !== settings.network['inChannels'] && settings.network['inChannels'] !== undefined) {
       throw new DiffusionError(
