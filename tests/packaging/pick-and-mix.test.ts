@@ -259,7 +259,7 @@ describe('getting started: the docs snippet, with only the pipelines tarballs in
     const tf = await import('@tensorflow/tfjs-core');
     await import('@tensorflow/tfjs-backend-cpu');
     await tf.setBackend('cpu');
-    const { loadEvaluationClassifier } = await import('../../apps/cli/src/checkpoint/load-model.js');
+    const { loadEvaluationClassifier } = await import('../../packages/evaluation/src/node.js');
     const classifier = await loadEvaluationClassifier(join(root, 'models', 'mnist-evaluation-classifier.safetensors'));
     const logits = classifier.logits({ x: tf.tensor4d(values, [8, 28, 28, 1]) });
     const predicted = Array.from(await tf.argMax(logits, 1).data());

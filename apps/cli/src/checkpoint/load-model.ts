@@ -4,7 +4,6 @@ import { loadModelFile } from '@tfjs-diffusion/checkpoints/node';
 import { DiffusionError, type DiffusionModel, type NoiseSchedule } from '@tfjs-diffusion/core';
 import { createNoiseAwareClassifier, loadParameters, parameterShapes, type NoiseAwareClassifier } from '@tfjs-diffusion/networks';
 import { loadPipeline } from '@tfjs-diffusion/pipelines/node';
-import { createEvaluationClassifier, type EvaluationClassifier, type EvaluationClassifierConfig } from '../mnist/evaluation-classifier.js';
 
 /** The repository's models/ folder, found from this file (src/ or dist/ of apps/cli), so any cwd works. */
 export const MODELS_DIRECTORY = fileURLToPath(new URL('../../../../models/', import.meta.url));
@@ -75,25 +74,4 @@ export async function loadNoisyClassifier(path: string): Promise<{ classifier: N
     throw new DiffusionError('invalid-checkpoint', `${path}: ${(error as Error).message}`, { cause: error });
   }
   return { classifier };
-}
-
-/** Loads the clean-digit evaluation classifier written by `train-classifier --kind evaluation`. */
-export async function loadEvaluationClassifier(path: string): Promise<EvaluationClassifier> {
-  const file = await loadModelFile(path, { decode: 'model' });
-  if (file.metadata.network.type !== 'evaluation-classifier') {
-    throw new DiffusionError('invalid-checkpoint', `${path} holds a '${file.metadata.network.type}' network, not an evaluation classifier`);
-  }
-  let classifier: EvaluationClassifier;
-  try {
-    classifier = createEvaluationClassifier(file.metadata.network as unknown as EvaluationClassifierConfig);
-  } catch (error) {
-    throw new DiffusionError('invalid-checkpoint', `${path}: the network config: ${(error as Error).message}`, { cause: error });
-  }
-  try {
-    loadParameters(classifier, file.tensors);
-  } catch (error) {
-    classifier.dispose();
-    throw new DiffusionError('invalid-checkpoint', `${path}: ${(error as Error).message}`, { cause: error });
-  }
-  return classifier;
 }
