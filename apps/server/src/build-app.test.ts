@@ -12,7 +12,14 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFakeModel, createGate, createTinyUNet, testSchedule, useCpuBackend, waitFor } from '@tfjs-diffusion/serving/test-utils';
+import {
+  createFakeModel,
+  createGate,
+  createTinyUNet,
+  testSchedule,
+  useCpuBackend,
+  waitFor,
+} from '../../../packages/serving/src/test-utils/test-models.js';
 import { buildApp } from './build-app.js';
 import { postSamples } from './test-utils/http-client.js';
 

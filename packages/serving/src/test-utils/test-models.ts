@@ -15,7 +15,7 @@ export function testSchedule(): NoiseSchedule {
   return createSchedule({ kind: 'cosine', timesteps: 100 });
 }
 
-/** Test helpers (not built or published; tests import them as @tfjs-diffusion/serving/test-utils). */
+/** Test helpers (not built or published; tests import them by relative path). */
 
 /** A fake epsilon model on 4x4x1 samples, cheap and row-independent: eps = 0.5 x + 0.05 label. */
 export function createFakeModel(): DiffusionModel {
