@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DiffusionError, type DiffusionModel, type Guidance, type ModelOutput } from '@tfjs-diffusion/core';
-import { checkScale, definedTensors, requireClassLabels } from './shared.js';
+import type { DiffusionModel, Guidance, ModelOutput } from '@tfjs-diffusion/core';
+import { checkScale, definedTensors, requireClassLabels, requireNullClass } from './shared.js';
 
 export interface ClassifierFreeGuidanceOptions {
   /**
@@ -18,14 +18,7 @@ export interface ClassifierFreeGuidanceOptions {
 export function classifierFreeGuidance(options: ClassifierFreeGuidanceOptions): Guidance {
   const scale = checkScale(options?.scale, 'classifierFreeGuidance');
   return (model: DiffusionModel): DiffusionModel => {
-    const conditioning = model.conditioning;
-    if (conditioning?.kind !== 'class' || conditioning.nullClass === null || conditioning.nullClass === undefined) {
-      throw new DiffusionError(
-        'invalid-argument',
-        'classifierFreeGuidance needs a class-conditional model with a nullClass (trained with label dropout); ' +
-          (conditioning ? `this model's conditioning has nullClass ${String(conditioning.nullClass)}` : 'this model is unconditional'),
-      );
-    }
+    const conditioning = requireNullClass(model, 'classifierFreeGuidance');
     const nullClass = conditioning.nullClass;
     return {
       prediction: model.prediction,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DiffusionError, type DiffusionModel } from '@tfjs-diffusion/core';
+import type { DiffusionModel } from '@tfjs-diffusion/core';
+import { requireNullClass } from './shared.js';
 
 /**
  * The unconditional branch of a class-conditional model trained with label dropout (Ho & Salimans
@@ -12,14 +13,7 @@ import { DiffusionError, type DiffusionModel } from '@tfjs-diffusion/core';
  * const guided = classifierGuidance({ classifier, scale: 4 })(nullClassModel(model));
  */
 export function nullClassModel(model: DiffusionModel): DiffusionModel {
-  const conditioning = model.conditioning;
-  if (conditioning?.kind !== 'class' || conditioning.nullClass === null || conditioning.nullClass === undefined) {
-    throw new DiffusionError(
-      'invalid-argument',
-      'nullClassModel needs a class-conditional model with a nullClass (trained with label dropout); ' +
-        (conditioning ? `this model's conditioning has nullClass ${String(conditioning.nullClass)}` : 'this model is unconditional'),
-    );
-  }
+  const conditioning = requireNullClass(model, 'nullClassModel');
   const nullClass = conditioning.nullClass;
   return {
     prediction: model.prediction,

@@ -1,5 +1,5 @@
 import type { Tensor, Tensor1D } from '@tensorflow/tfjs-core';
-import { DiffusionError, type ModelInput } from '@tfjs-diffusion/core';
+import { DiffusionError, type ClassConditioning, type DiffusionModel, type ModelInput } from '@tfjs-diffusion/core';
 
 /** The class labels of `input`, checked to be int32 [batch]; `what` names the guidance in the error. */
 export function requireClassLabels(input: ModelInput, what: string): Tensor1D {
@@ -33,4 +33,17 @@ export function definedTensors<T extends Record<string, Tensor | undefined>>(rec
   const kept: Record<string, Tensor> = {};
   for (const [key, value] of Object.entries(record)) if (value !== undefined) kept[key] = value;
   return kept as T;
+}
+
+/** The model's class conditioning with its null class (label dropout), or a named error; `what` names the caller. */
+export function requireNullClass(model: DiffusionModel, what: string): ClassConditioning & { readonly nullClass: number } {
+  const conditioning = model.conditioning;
+  if (conditioning?.kind !== 'class' || conditioning.nullClass === null || conditioning.nullClass === undefined) {
+    throw new DiffusionError(
+      'invalid-argument',
+      `${what} needs a class-conditional model with a nullClass (trained with label dropout); ` +
+        (conditioning ? `this model's conditioning has nullClass ${String(conditioning.nullClass)}` : 'this model is unconditional'),
+    );
+  }
+  return conditioning as ClassConditioning & { readonly nullClass: number };
 }
