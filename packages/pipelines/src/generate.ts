@@ -4,6 +4,7 @@ import { GUIDANCE_NAMES, guidanceByName, nullClassModel, type GuidanceName } fro
 import { KARRAS_SAMPLERS, SAMPLER_NAMES, sampleByName, type SamplerName } from '@tfjs-diffusion/samplers';
 import { respaceSchedule } from '@tfjs-diffusion/schedules';
 import type { DiffusionPipeline } from './build-pipeline.js';
+import { lowResolutionShape, lowResolutionValues, type LowResolutionInput } from './low-resolution.js';
 import { imageNoiseSeed, perImageNoiseSource } from './per-image-noise.js';
 
 /** What `onStep` receives after each sampler step of each batch. */
@@ -46,6 +47,12 @@ export interface GenerateOptions {
   readonly seed?: number | string;
   /** One noise-stream seed per image instead of `seed` (a server batching requests concatenates them). */
   readonly noiseSeeds?: readonly (number | string)[];
+  /**
+   * Super-resolution models (the guided-diffusion and improved-diffusion upsamplers) only: the
+   * low-resolution images, one per generated image, [count, s, s, C] at the model's small size, in
+   * the data range; each batch gets its slice. Without labels or count, their number is the count.
+   */
+  readonly lowResolution?: LowResolutionInput;
   /** Images per network call (default 16); the images do not depend on it. */
   readonly batchSize?: number;
   readonly onStep?: (event: GenerateStepEvent) => void | Promise<void>;
@@ -61,7 +68,12 @@ export interface GenerateResult {
 const DEFAULT_BATCH_SIZE = 16;
 
 /** The images' labels (null for a model without labels) and count, checked against the model. */
-function labelsOf(pipeline: DiffusionPipeline, options: GenerateOptions, classifierGuided: boolean): { labels: Int32Array | null; count: number } {
+function labelsOf(
+  pipeline: DiffusionPipeline,
+  options: GenerateOptions,
+  classifierGuided: boolean,
+  defaultCount: number | undefined,
+): { labels: Int32Array | null; count: number } {
   const conditioning = pipeline.conditioning;
   const classes = conditioning?.numClasses ?? pipeline.classifier?.numClasses ?? null;
   if (options.labels !== undefined) {
@@ -95,7 +107,7 @@ function labelsOf(pipeline: DiffusionPipeline, options: GenerateOptions, classif
     );
   }
   if (classifierGuided) throw new DiffusionError('invalid-argument', 'generate: classifier guidance needs labels (the classes to steer to)');
-  const count = options.count;
+  const count = options.count ?? defaultCount;
   if (count === undefined || !Number.isInteger(count) || count < 1) {
     throw new DiffusionError('invalid-argument', `generate: count must be a positive integer, got ${String(count)}`);
   }
@@ -156,8 +168,27 @@ function samplingSchedule(schedule: NoiseSchedule, steps: number, karras: boolea
  * sample is an error, never a black image.
  */
 export async function generateImages(pipeline: DiffusionPipeline, options: GenerateOptions): Promise<GenerateResult> {
+  const lowResolution = lowResolutionShape(pipeline);
+  if (lowResolution === null && options.lowResolution !== undefined) {
+    throw new DiffusionError('invalid-argument', 'generate: lowResolution is for super-resolution models; this model takes no low-resolution image');
+  }
+  if (lowResolution !== null && options.lowResolution === undefined) {
+    throw new DiffusionError(
+      'invalid-argument',
+      `generate: this is a super-resolution model: give lowResolution, one ${lowResolution[0]}x${lowResolution[1]} image of ${lowResolution[2]} channels per generated image`,
+    );
+  }
+  if (lowResolution !== null && options.guidance === 'cfg') {
+    throw new DiffusionError('invalid-argument', "generate: guidance 'cfg' is not supported for super-resolution models (use 'classifier' or none)");
+  }
   const { model, classifierGuided } = guidedModelOf(pipeline, options);
-  const { labels, count } = labelsOf(pipeline, options, classifierGuided);
+  const lowResolutionCount = options.lowResolution === undefined ? undefined : lowResolutionImages(options.lowResolution);
+  const { labels, count } = labelsOf(pipeline, options, classifierGuided, lowResolutionCount);
+  const lowResolutionData =
+    lowResolution === null
+      ? null
+      : await lowResolutionValues(options.lowResolution as LowResolutionInput, lowResolution, count, pipeline.metadata.data.range);
+  const lowResolutionSize = lowResolution === null ? 0 : lowResolution[0] * lowResolution[1] * lowResolution[2];
   const sampler = options.sampler ?? 'ddim';
   if (typeof sampler !== 'function' && !(SAMPLER_NAMES as readonly string[]).includes(sampler)) {
     throw new DiffusionError(
@@ -189,6 +220,15 @@ export async function generateImages(pipeline: DiffusionPipeline, options: Gener
     const start = batchIndex * batchSize;
     const end = Math.min(count, start + batchSize);
     const labelTensor = labels ? tf.tensor1d(labels.subarray(start, end), 'int32') : null;
+    // the batch's own low-resolution images: the same image i for any batchSize
+    const lowResolutionTensor =
+      lowResolution === null || lowResolutionData === null
+        ? null
+        : tf.tensor4d(lowResolutionData.slice(start * lowResolutionSize, end * lowResolutionSize), [end - start, ...lowResolution]);
+    const condition = {
+      ...(labelTensor ? { classLabels: labelTensor } : {}),
+      ...(lowResolutionTensor ? { lowResolution: lowResolutionTensor } : {}),
+    };
     const onStep = options.onStep;
     const common = {
       model,
@@ -196,7 +236,7 @@ export async function generateImages(pipeline: DiffusionPipeline, options: Gener
       shape: [end - start, ...dataShape],
       noise: perImageNoiseSource(seeds.slice(start, end)),
       clipDenoised: low === -1 && high === 1,
-      ...(labelTensor ? { condition: { classLabels: labelTensor } } : {}),
+      ...(labelTensor || lowResolutionTensor ? { condition } : {}),
       ...(onStep
         ? {
             onStep: (event: SamplerStepEvent) =>
@@ -225,6 +265,7 @@ export async function generateImages(pipeline: DiffusionPipeline, options: Gener
             });
     } finally {
       labelTensor?.dispose();
+      lowResolutionTensor?.dispose();
     }
     const values = (await result.data()) as Float32Array;
     result.dispose();
@@ -243,4 +284,10 @@ export async function generateImages(pipeline: DiffusionPipeline, options: Gener
     out.set(values, start * imageValues);
   }
   return { images: tf.tensor4d(out, [count, ...dataShape]) };
+}
+
+/** How many images a lowResolution input holds (its first axis, or its length). */
+function lowResolutionImages(input: LowResolutionInput): number | undefined {
+  if (input instanceof tf.Tensor) return input.shape[0];
+  return Array.isArray(input) ? input.length : undefined;
 }

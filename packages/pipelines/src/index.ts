@@ -2,6 +2,7 @@
 export { loadPipeline } from './load-pipeline.js';
 export { pipelineFromBytes, type DiffusionPipeline, type LoadPipelineOptions } from './build-pipeline.js';
 export { generateImages, type GenerateOptions, type GenerateResult, type GenerateStepEvent } from './generate.js';
+export { lowResolutionShape, lowResolutionTiles, lowResolutionValues, type LowResolutionInput } from './low-resolution.js';
 export { readSource, isUrlString, type PipelineSource, type SourceBytes } from './read-source.js';
 export { perImageNoiseSource, imageNoiseSeed } from './per-image-noise.js';
 export { tileImages, type TileOptions } from './tile-images.js';
