@@ -2,7 +2,7 @@ import { createSchedule, describeSchedule, respaceSchedule } from '@tfjs-diffusi
 import { UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
 import { integerOption, stringOption } from '../options.js';
-import { lineChart } from '../plot/charts.js';
+import { lineChart } from '@tfjs-diffusion/plots/node';
 
 const KINDS = ['linear', 'cosine', 'scaled-linear', 'sigmoid'] as const;
 type Kind = (typeof KINDS)[number];

@@ -3,7 +3,7 @@ import { BACKEND_OPTION, activateBackend } from '../backend-option.js';
 import { UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
 import { choiceOption, integerOption, numberOption, seedOption, stringOption } from '../options.js';
-import { scatterPlot } from '../plot/charts.js';
+import { scatterPlot } from '@tfjs-diffusion/plots/node';
 import { modeStatistics, runToy } from '../toy/train-toy.js';
 
 export const toyCommand: Command = {

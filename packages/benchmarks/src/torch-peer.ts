@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { DiffusionError } from '@tfjs-diffusion/core';
 
 /** The PyTorch reference figures of shared/peers/torch_unet.py. */
 export interface PeerFigures {
@@ -35,11 +36,12 @@ export function parsePeerOutput(stdout: string): PeerFigures {
     .map((text) => text.trim())
     .filter((text) => text.startsWith('{'))
     .pop();
-  if (line === undefined) throw new Error(`the torch peer printed no JSON line: ${stdout.slice(0, 200)}`);
+  if (line === undefined) throw new DiffusionError('data-error', `the torch peer printed no JSON line: ${stdout.slice(0, 200)}`);
   const raw = JSON.parse(line) as Record<string, unknown>;
   const number = (key: string): number => {
     const value = raw[key];
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`the torch peer's output lacks a number '${key}': ${line}`);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new DiffusionError('data-error', `the torch peer's output lacks a number '${key}': ${line}`);
     return value;
   };
   return {

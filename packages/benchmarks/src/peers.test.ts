@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { findPeers } from './find-peers.js';
 import { kernelFlops } from './flop-count.js';
 import { ortPeerMissing, parseOrtPeerOutput } from './ort-peer.js';
 import { ortFolder, peerFolder, repositoryRoot, torchPeerScript } from './peer-folder.js';
@@ -10,7 +11,7 @@ import { median, summariseRounds } from './round-summary.js';
 describe('peer folders', () => {
   it('default to ../shared/peers beside the repository root, whatever the current directory', () => {
     const root = repositoryRoot();
-    expect(root).toBe(resolve(import.meta.dirname, '..', '..', '..', '..'));
+    expect(root).toBe(resolve(import.meta.dirname, '..', '..', '..'));
     expect(peerFolder(undefined, {}).folder).toBe(resolve(root, '..', 'shared', 'peers'));
     expect(torchPeerScript(undefined, '/p', {}).script).toBe('/p/torch_unet.py');
   });
@@ -34,6 +35,31 @@ describe('peer folders', () => {
     mkdirSync(join(folder, 'model'));
     writeFileSync(join(folder, 'model', 'unet.onnx'), '');
     expect(ortPeerMissing(peers, folder)).toBeUndefined();
+  });
+
+  it('are found with a line per peer saying why one is absent, and an explicit folder that cannot run is an error', async () => {
+    const peers = mkdtempSync(join(tmpdir(), 'peers-'));
+    const lines: string[] = [];
+    const found = await findPeers({ peers, threads: 2, batch: 8, environment: {}, log: (line) => lines.push(line) });
+    expect(found).toEqual({});
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe(
+      `peer: PyTorch peer absent: ${join(peers, 'torch_unet.py')} (from --peers) does not exist; ` +
+        'give the folder with --peers DIR or $TFJS_DIFFUSION_PEERS, or the script with --peer-script FILE',
+    );
+    expect(lines[1]).toMatch(/^peer: onnxruntime-node peer not asked for \(--ort-dir DIR or \$TFJS_DIFFUSION_ORT_DIR/);
+    await expect(findPeers({ peers, peerScript: join(peers, 'none.py'), threads: 1, batch: 1, log: () => {} })).rejects.toMatchObject({
+      code: 'invalid-argument',
+      message: `--peer-script ${join(peers, 'none.py')} does not exist`,
+    });
+    const ortDir = mkdtempSync(join(tmpdir(), 'ort-'));
+    await expect(findPeers({ peers, ortDir, threads: 1, batch: 1, environment: {}, log: () => {} })).rejects.toThrow(
+      /^--ort-dir: .*ort_peer\.mjs does not exist/,
+    );
+    // The same folder from the environment is only logged as absent.
+    const fromEnvironment: string[] = [];
+    await findPeers({ peers, threads: 1, batch: 1, environment: { TFJS_DIFFUSION_ORT_DIR: ortDir }, log: (line) => fromEnvironment.push(line) });
+    expect(fromEnvironment[1]).toMatch(/^peer: onnxruntime-node peer absent: .*ort_peer\.mjs does not exist/);
   });
 
   it("parse ort_peer.mjs's JSON line", () => {

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { createUNet, unetPresets } from '@tfjs-diffusion/networks';
 
 /** One kernel call as tf.profile reports it. */
@@ -35,25 +34,29 @@ export function kernelFlops(kernel: ProfiledKernel): number {
   return 0;
 }
 
+/** FLOPs of the convolution and matrix-product kernels `run` calls (tf.profile on the active backend; kernelFlops per call). */
+export async function countFlops(run: () => void): Promise<number> {
+  await tf.ready();
+  const info = await tf.profile(() => tf.tidy(run));
+  return info.kernels.reduce((total, kernel) => total + kernelFlops(kernel as unknown as ProfiledKernel), 0);
+}
+
 /**
- * FLOPs of one forward pass of the 'torch-peer' U-Net per image, from the shapes of the kernels a
- * batch-1 forward runs (tf.profile, on the active backend; cpu when none is).
+ * FLOPs of one forward pass of the 'torch-peer' U-Net (shared/peers/torch_unet.py) per image, from
+ * the shapes of the kernels a batch-1 forward runs on the active backend (one must be registered).
  */
 export async function torchPeerForwardFlops(): Promise<number> {
   await tf.ready();
   const model = createUNet({ ...unetPresets['torch-peer'] });
+  const x = tf.zeros([1, 32, 32, 1]);
+  const timesteps = tf.tensor1d([500]);
+  const classLabels = tf.tensor1d([3], 'int32');
   try {
-    const x = tf.zeros([1, 32, 32, 1]);
-    const timesteps = tf.tensor1d([500]);
-    const classLabels = tf.tensor1d([3], 'int32');
-    const info = await tf.profile(() => {
-      tf.tidy(() => {
-        model.predict({ x, timesteps, condition: { classLabels } }).prediction.dataSync();
-      });
+    return await countFlops(() => {
+      model.predict({ x, timesteps, condition: { classLabels } }).prediction.dataSync();
     });
-    tf.dispose([x, timesteps, classLabels]);
-    return info.kernels.reduce((total, kernel) => total + kernelFlops(kernel as unknown as ProfiledKernel), 0);
   } finally {
+    tf.dispose([x, timesteps, classLabels]);
     model.dispose();
   }
 }

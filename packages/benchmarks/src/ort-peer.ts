@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { DiffusionError } from '@tfjs-diffusion/core';
 
 /** onnxruntime-node's figure for the torch_unet.py U-Net exported to ONNX (sampling only). */
 export interface OrtPeerFigures {
@@ -31,11 +32,11 @@ export function parseOrtPeerOutput(stdout: string): OrtPeerFigures {
     .map((text) => text.trim())
     .filter((text) => text.startsWith('{'))
     .pop();
-  if (line === undefined) throw new Error(`the onnxruntime-node peer printed no JSON line: ${stdout.slice(0, 200)}`);
+  if (line === undefined) throw new DiffusionError('data-error', `the onnxruntime-node peer printed no JSON line: ${stdout.slice(0, 200)}`);
   const raw = JSON.parse(line) as Record<string, unknown>;
   const figure = raw['sample_image_evals_per_s'];
   if (typeof figure !== 'number' || !Number.isFinite(figure))
-    throw new Error(`the onnxruntime-node peer's output lacks sample_image_evals_per_s: ${line}`);
+    throw new DiffusionError('data-error', `the onnxruntime-node peer's output lacks sample_image_evals_per_s: ${line}`);
   const check = raw['check'] as Record<string, unknown> | undefined;
   const difference = check?.['max_abs_diff'];
   return {

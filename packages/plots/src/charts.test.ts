@@ -1,8 +1,8 @@
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { lineChart, scatterPlot, type Chart } from './charts.js';
+import { lineChart, scatterPlot, type PngChart } from './node.js';
 
-function decode(chart: Chart): PNG {
+function decode(chart: PngChart): PNG {
   return PNG.sync.read(chart.toPng());
 }
 

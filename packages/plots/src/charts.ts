@@ -1,9 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import type { TopLevelSpec } from 'vega-lite';
-import { PALETTE, type Color } from './raster.js';
-import { svgToPng, vegaLiteSvg, type ChartPadding } from './vega-png.js';
+import { PALETTE, type Color } from './palette.js';
+import { vegaLiteSvg, type ChartPadding } from './vega-svg.js';
 
-/** A chart drawn with Vega-Lite: axes with ticks and titles, a title, a legend naming each series. */
+/** A chart drawn with Vega-Lite: axes with ticks and titles, a title, a legend naming each series (PNG and files: the ./node entry). */
 export interface Chart {
   /** Image size in pixels (plot area plus padding). */
   readonly width: number;
@@ -13,9 +12,6 @@ export interface Chart {
   /** The Vega-Lite spec, data inlined. */
   readonly spec: TopLevelSpec;
   toSvg(): string;
-  toPng(): Buffer;
-  /** Writes the PNG (or the SVG when the path ends in .svg). */
-  save(path: string): void;
 }
 
 /** Axis and chart titles. */
@@ -51,16 +47,13 @@ function range(values: Iterable<number>, padding = 0.05): [number, number] {
 }
 
 function makeChart(spec: TopLevelSpec & { width: number; height: number }, padding: ChartPadding): Chart {
-  const chart: Chart = {
+  return {
     width: spec.width + padding.left + padding.right,
     height: spec.height + padding.top + padding.bottom,
     padding,
     spec,
     toSvg: () => vegaLiteSvg(spec, padding),
-    toPng: () => svgToPng(chart.toSvg()),
-    save: (path) => writeFileSync(path, path.toLowerCase().endsWith('.svg') ? chart.toSvg() : chart.toPng()),
   };
-  return chart;
 }
 
 const AXIS = {

@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
@@ -18,11 +16,10 @@ export interface ChartPadding {
   readonly bottom: number;
 }
 
-const FONT_FILE = createRequire(import.meta.url).resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
-
 /**
- * Renders a Vega-Lite spec to SVG in Node, without a browser: vega-lite compiles it to Vega, vega
- * lays it out (no autosize, so the image is exactly width + left + right by height + top + bottom).
+ * Renders a Vega-Lite spec to SVG without a browser or a DOM: vega-lite compiles it to Vega, vega
+ * lays it out (no autosize, so the image is exactly width + left + right by height + top + bottom)
+ * and vega-scenegraph's string renderer writes the SVG.
  */
 export function vegaLiteSvg(spec: TopLevelSpec & { width: number; height: number }, padding: ChartPadding): string {
   const vegaSpec = compile({ ...spec, autosize: { type: 'none' }, padding } as TopLevelSpec).spec;
@@ -37,13 +34,4 @@ export function vegaLiteSvg(spec: TopLevelSpec & { width: number; height: number
     .svg();
   view.finalize();
   return svg;
-}
-
-/** Rasterises an SVG to PNG with resvg, on a white background, with the bundled DejaVu Sans font (same pixels on every machine). */
-export function svgToPng(svg: string): Buffer {
-  const resvg = new Resvg(svg, {
-    background: 'white',
-    font: { loadSystemFonts: false, fontFiles: [FONT_FILE], defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
-  });
-  return resvg.render().asPng();
 }

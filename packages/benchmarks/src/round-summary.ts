@@ -1,3 +1,5 @@
+import { DiffusionError } from '@tfjs-diffusion/core';
+
 /** One interleaved round: our figures and each peer's, taken back to back, with the 1-minute load average before it. */
 export interface RoundFigures {
   readonly load1: number;
@@ -63,7 +65,7 @@ function medianOf<Item>(items: readonly Item[], pick: (item: Item) => number | u
  * images/s times FLOPs per image, and the share of `peakGflops` when given.
  */
 export function summariseRounds(rounds: readonly RoundFigures[], forwardFlopsPerImage: number, peakGflops?: number): RoundSummary {
-  if (rounds.length === 0) throw new Error('summariseRounds: no rounds');
+  if (rounds.length === 0) throw new DiffusionError('invalid-argument', 'summariseRounds: no rounds to summarise');
   const trainFlops = 3 * forwardFlopsPerImage;
   const train = median(rounds.map((entry) => entry.ours.train));
   const evaluation = median(rounds.map((entry) => entry.ours.eval));

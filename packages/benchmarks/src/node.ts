@@ -1,0 +1,11 @@
+// Node-only entry: `@tfjs-diffusion/benchmarks/node`, the benchmark itself (data-parallel worker
+// threads), the PyTorch and onnxruntime-node peers (child processes) and the machine's FMA peak;
+// re-exports the browser-safe API.
+export * from './index.js';
+export { benchRounds, type BenchReport, type BenchRoundsOptions } from './bench-rounds.js';
+export { findPeers, type FindPeersOptions, type Peers } from './find-peers.js';
+export { measureMachinePeak, type MachinePeak } from './machine-peak.js';
+export { ortPeerMissing, parseOrtPeerOutput, runOrtPeer, type OrtPeerFigures } from './ort-peer.js';
+export { PEER_ENVIRONMENT, ortFolder, peerFolder, repositoryRoot, torchPeerScript } from './peer-folder.js';
+export { benchBatch, runBench, type BenchOptions, type BenchResult } from './run-bench.js';
+export { PEER_PYTHON, parsePeerOutput, runTorchPeer, torchAvailable, type PeerFigures } from './torch-peer.js';
