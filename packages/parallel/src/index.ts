@@ -7,3 +7,4 @@ export { createWorkerPool } from './worker-pool.js';
 export type { JobHandler, JobHandlerFactory, WorkerPool, WorkerPoolOptions } from './worker-pool.js';
 export { createGeneratePool, type GeneratePool, type PooledGenerateOptions } from './generate-pool.js';
 export type { GenerateJob, GenerateJobResult, GenerateWorkerInit } from './generate-handler.js';
+export { defaultWorkerCount, generateInParallel, type ParallelGenerateOptions } from './generate-in-parallel.js';
