@@ -18,4 +18,5 @@ export { createSimpleObjective, type SimpleObjectiveOptions } from './simple-obj
 export { createHybridObjective, type HybridObjectiveOptions } from './hybrid-objective.js';
 export { createKlObjective, type KlObjectiveOptions } from './kl-objective.js';
 export { evaluateBitsPerDim, type BitsPerDimResult, type BitsPerDimStepEvent, type EvaluateBitsPerDimOptions } from './evaluate-bits-per-dim.js';
+export { datasetBitsPerDim, type DatasetBitsPerDim, type DatasetBitsPerDimOptions } from './dataset-bits-per-dim.js';
 export { OBJECTIVE_NAMES, createObjective, type ObjectiveName, type ObjectiveOptions } from './create-objective.js';
