@@ -28,8 +28,18 @@ export type {
   DataMetadata,
   TrainingMetadata,
 } from './model-metadata.js';
-export { parseModelFile, writeModelFile, EMA_TENSOR_PREFIX, TRAINING_TENSOR_PREFIX } from './model-file.js';
-export type { ParsedModelFile, ParseModelFileOptions, ModelFileParts } from './model-file.js';
+export {
+  parseModelFile,
+  writeModelFile,
+  readModelFileEntries,
+  decodeModelFileTensor,
+  modelFileLayout,
+  encodeModelFileTensor,
+  EMA_TENSOR_PREFIX,
+  TRAINING_TENSOR_PREFIX,
+} from './model-file.js';
+export type { ParsedModelFile, ParseModelFileOptions, ModelFileParts, ModelFileEntries, ModelFileLayoutParts } from './model-file.js';
+export { safetensorsLayout, encodeSafetensorsData, type SafetensorsLayout, type SafetensorsLayoutEntry } from './safetensors-layout.js';
 export { memoryByteSource, type ByteSource } from './torch-byte-source.js';
 export { readZipEntries, type ZipEntry } from './torch-zip.js';
 export { unpickleTorch, TORCH_STORAGE_DTYPES } from './torch-pickle.js';

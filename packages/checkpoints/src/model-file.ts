@@ -8,8 +8,10 @@ import {
   type HostTensor,
   type ParsedTensor,
   type SafetensorsEntry,
+  type SafetensorsHeader,
   type SafetensorsWriteDtype,
 } from './safetensors.js';
+import { encodeSafetensorsData, safetensorsLayout, type SafetensorsLayout } from './safetensors-layout.js';
 
 /** Name prefix of a training checkpoint's EMA weights. */
 export const EMA_TENSOR_PREFIX = 'ema.';
@@ -74,15 +76,7 @@ export function writeModelFile(parts: ModelFileParts): Uint8Array {
           `writeModelFile: model tensor '${name}' must not start with '${EMA_TENSOR_PREFIX}' or '${TRAINING_TENSOR_PREFIX}'`,
         );
       }
-      const data = tensor.data;
-      for (let index = 0; index < data.length; index += 1) {
-        if (!Number.isFinite(data[index] as number)) {
-          throw new DiffusionError(
-            'invalid-argument',
-            `writeModelFile: tensor '${prefix}${name}' holds a non-finite value (${String(data[index])} at flat index ${index})`,
-          );
-        }
-      }
+      requireFinite(`${prefix}${name}`, tensor.data);
       tensors.set(prefix + name, tensor);
     }
   };
@@ -92,13 +86,95 @@ export function writeModelFile(parts: ModelFileParts): Uint8Array {
   return serializeSafetensors(tensors, { dtype: parts.dtype ?? 'F32', metadata });
 }
 
+/** Throws `invalid-argument` naming the tensor when `data` holds NaN or an infinity. */
+function requireFinite(name: string, data: Float32Array): void {
+  for (let index = 0; index < data.length; index += 1) {
+    if (!Number.isFinite(data[index] as number)) {
+      throw new DiffusionError(
+        'invalid-argument',
+        `writeModelFile: tensor '${name}' holds a non-finite value (${String(data[index])} at flat index ${index})`,
+      );
+    }
+  }
+}
+
+/** What `modelFileLayout` plans: a model file's metadata and its model tensors' names and shapes (no data). */
+export interface ModelFileLayoutParts {
+  readonly metadata: ModelFileMetadataInput;
+  /** The model's parameter shapes by network names. */
+  readonly shapes: ReadonlyMap<string, readonly number[]>;
+  readonly extra?: Readonly<Record<string, string>>;
+  /** 'F32' (default) or 'F16'. */
+  readonly dtype?: SafetensorsWriteDtype;
+}
+
 /**
- * Reads a model file (format version 1, or the CLI's earlier layout as version 0). Order matters:
- * header, then every metadata field (bounded), then tensor names and shapes against the config,
- * and only then decoding, which refuses non-finite values naming the tensor. Every error is
- * `DiffusionError('invalid-checkpoint')` naming `name`.
+ * Plans a model file (the bytes `writeModelFile` writes for the same tensors) from names and
+ * shapes, so it can be written as a stream: `layout.header`, then `encodeModelFileTensor` of
+ * each entry in `layout.entries` order. Metadata and names are validated here.
  */
-export function parseModelFile(bytes: Uint8Array, name: string, options: ParseModelFileOptions = {}): ParsedModelFile {
+export function modelFileLayout(parts: ModelFileLayoutParts): SafetensorsLayout {
+  const metadata = modelMetadataEntries(parts.metadata, parts.extra ?? {});
+  for (const name of parts.shapes.keys()) {
+    if (name.startsWith(EMA_TENSOR_PREFIX) || name.startsWith(TRAINING_TENSOR_PREFIX)) {
+      throw new DiffusionError(
+        'invalid-argument',
+        `writeModelFile: model tensor '${name}' must not start with '${EMA_TENSOR_PREFIX}' or '${TRAINING_TENSOR_PREFIX}'`,
+      );
+    }
+  }
+  return safetensorsLayout(parts.shapes, { dtype: parts.dtype ?? 'F32', metadata });
+}
+
+/** One tensor's bytes for a `modelFileLayout` entry: non-finite values refused (naming the tensor), then encoded as the layout's dtype. */
+export function encodeModelFileTensor(layout: SafetensorsLayout, index: number, data: Float32Array): Uint8Array {
+  const entry = layout.entries[index];
+  if (!entry) throw new DiffusionError('invalid-argument', `encodeModelFileTensor: the layout has no entry ${index}`);
+  if (data.length * (layout.dtype === 'F32' ? 4 : 2) !== entry.end - entry.begin) {
+    throw new DiffusionError(
+      'invalid-shape',
+      `writeModelFile: tensor '${entry.name}' has shape [${entry.shape.join(', ')}] but ${data.length} values`,
+    );
+  }
+  requireFinite(entry.name, data);
+  const bytes = new Uint8Array(entry.end - entry.begin);
+  encodeSafetensorsData(data, layout.dtype, bytes, 0);
+  return bytes;
+}
+
+/** A model file whose header, metadata and tensor shapes are validated, with no tensor decoded yet (`readModelFileEntries`). */
+export interface ModelFileEntries {
+  readonly name: string;
+  readonly metadata: ModelFileMetadata;
+  readonly header: SafetensorsHeader;
+  /** The model's tensors (network names), EMA tensors (null when none) and training state, as header entries. */
+  readonly tensors: Map<string, SafetensorsEntry>;
+  readonly emaTensors: Map<string, SafetensorsEntry> | null;
+  readonly trainingTensors: Map<string, SafetensorsEntry>;
+  readonly extra: Record<string, string>;
+}
+
+const RESERVED_METADATA_KEYS = new Set([
+  'formatVersion',
+  'network',
+  'schedule',
+  'prediction',
+  'variance',
+  'conditioning',
+  'data',
+  'weights',
+  'training',
+  'config',
+  'format',
+  'trainer',
+]);
+
+/**
+ * Steps 1 to 4 of `parseModelFile` (header, metadata, which tensor is what, shapes against the
+ * config) without decoding any tensor, so a loader can decode one tensor at a time
+ * (`decodeModelFileTensor`) instead of holding the whole file as float32.
+ */
+export function readModelFileEntries(bytes: Uint8Array, name: string, options: Pick<ParseModelFileOptions, 'expectedShapes'> = {}): ModelFileEntries {
   // 1. Header: layout only, nothing decoded.
   const header = parseSafetensorsHeader(bytes, name);
   // 2. Metadata: every field, bounded.
@@ -129,29 +205,40 @@ export function parseModelFile(bytes: Uint8Array, name: string, options: ParseMo
     validateAgainstShapes(model, expected, `${name} (its ${field})`);
     if (ema.size > 0) validateAgainstShapes(ema, expected, `${name} (EMA tensors, its ${field})`);
   }
-  // 5. Decode, refusing non-finite values.
-  const decode = (entries: Map<string, SafetensorsEntry>): Map<string, ParsedTensor> =>
-    new Map([...entries].map(([key, entry]) => [key, decodeSafetensorsTensor(bytes, header, entry, true)]));
-  const reserved = new Set([
-    'formatVersion',
-    'network',
-    'schedule',
-    'prediction',
-    'variance',
-    'conditioning',
-    'data',
-    'weights',
-    'training',
-    'config',
-    'format',
-    'trainer',
-  ]);
   return {
     name,
     metadata,
-    tensors: decode(model),
-    emaTensors: ema.size > 0 ? decode(ema) : null,
-    trainingTensors: options.decode === 'model' ? new Map() : decode(state),
-    extra: Object.fromEntries(Object.entries(header.metadata).filter(([key]) => !reserved.has(key))),
+    header,
+    tensors: model,
+    emaTensors: ema.size > 0 ? ema : null,
+    trainingTensors: state,
+    extra: Object.fromEntries(Object.entries(header.metadata).filter(([key]) => !RESERVED_METADATA_KEYS.has(key))),
+  };
+}
+
+/** Decodes one tensor of `readModelFileEntries` to float32 (a new array), refusing non-finite values with `invalid-checkpoint` naming the file and tensor. */
+export function decodeModelFileTensor(bytes: Uint8Array, file: Pick<ModelFileEntries, 'header'>, entry: SafetensorsEntry): ParsedTensor {
+  return decodeSafetensorsTensor(bytes, file.header, entry, true);
+}
+
+/**
+ * Reads a model file (format version 1, or the CLI's earlier layout as version 0). Order matters:
+ * header, then every metadata field (bounded), then tensor names and shapes against the config,
+ * and only then decoding, which refuses non-finite values naming the tensor. Every error is
+ * `DiffusionError('invalid-checkpoint')` naming `name`. `readModelFileEntries` does the same
+ * without decoding, for loading one tensor at a time.
+ */
+export function parseModelFile(bytes: Uint8Array, name: string, options: ParseModelFileOptions = {}): ParsedModelFile {
+  const file = readModelFileEntries(bytes, name, options);
+  // 5. Decode, refusing non-finite values.
+  const decode = (entries: Map<string, SafetensorsEntry>): Map<string, ParsedTensor> =>
+    new Map([...entries].map(([key, entry]) => [key, decodeModelFileTensor(bytes, file, entry)]));
+  return {
+    name,
+    metadata: file.metadata,
+    tensors: decode(file.tensors),
+    emaTensors: file.emaTensors ? decode(file.emaTensors) : null,
+    trainingTensors: options.decode === 'model' ? new Map() : decode(file.trainingTensors),
+    extra: file.extra,
   };
 }

@@ -13,3 +13,4 @@ export {
 export { loadModelFile, saveModelFile, readModelFileBytes } from './model-file-node.js';
 export type { SaveCheckpointOptions, CheckpointEntry } from './checkpoint-files.js';
 export { fileByteSource } from './torch-file-source.js';
+export { writeFileStreamAtomically } from './write-file-stream.js';

@@ -1,9 +1,9 @@
 import { DiffusionError } from '@tfjs-diffusion/core';
-import { bfloat16BitsToFloat32, float16BitsToFloat32, float32ToFloat16Bits } from './float16.js';
+import { bfloat16BitsToFloat32, float16BitsToFloat32 } from './float16.js';
 import { findDuplicateJsonKey } from './json-duplicate-keys.js';
+import { MAX_HEADER_BYTES, checkTensorEntry, encodeSafetensorsData, safetensorsLayout, type SafetensorsWriteDtype } from './safetensors-layout.js';
 
-/** The dtypes written by `serializeSafetensors`. */
-export type SafetensorsWriteDtype = 'F32' | 'F16';
+export { MAX_HEADER_BYTES, type SafetensorsWriteDtype };
 /** The dtypes read by `parseSafetensors` (all decoded to float32). */
 export type SafetensorsReadDtype = 'F32' | 'F16' | 'BF16';
 
@@ -33,8 +33,6 @@ export interface SerializeOptions {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
-/** The reference implementation's bound on the JSON header (safetensors MAX_HEADER_SIZE). */
-export const MAX_HEADER_BYTES = 100_000_000;
 /** The deepest JSON nesting a header may have (a safetensors header needs 3: header, entry, shape). */
 export const MAX_HEADER_NESTING = 64;
 
@@ -66,83 +64,34 @@ const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /**
  * Encodes float32 host tensors as a safetensors file (huggingface/safetensors layout: u64 LE header
  * length, JSON header padded with spaces to 8 bytes, contiguous little-endian data in sorted-name order).
+ * `safetensorsLayout` plans the same bytes from names and shapes, for writing tensor by tensor.
  */
 export function serializeSafetensors(tensors: ReadonlyMap<string, HostTensor>, options: SerializeOptions): Uint8Array {
   const dtype = options?.dtype;
   if (dtype !== 'F32' && dtype !== 'F16') {
     throw new DiffusionError('invalid-argument', `serializeSafetensors: dtype must be 'F32' or 'F16', got ${JSON.stringify(dtype)}`);
   }
-  const elementBytes = dtype === 'F32' ? 4 : 2;
-  const encoder = new TextEncoder();
-
-  // 1. Validate, then order by name (UTF-8 byte order, as Rust sorts Strings).
-  const entries = [...tensors.entries()].map(([name, tensor]) => {
-    if (typeof name !== 'string' || name.length === 0 || name === METADATA_KEY) {
-      throw new DiffusionError('invalid-argument', `serializeSafetensors: tensor name ${JSON.stringify(name)} is not allowed`);
-    }
-    const shape = tensor?.shape;
-    if (!Array.isArray(shape) || !shape.every((size) => Number.isSafeInteger(size) && size >= 0)) {
-      throw new DiffusionError('invalid-shape', `serializeSafetensors: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
-    }
+  // 1. Validate every tensor, then plan the header and the spans.
+  const shapes = new Map<string, readonly number[]>();
+  for (const [name, tensor] of tensors.entries()) {
+    const count = checkTensorEntry(name, tensor?.shape);
     if (!(tensor.data instanceof Float32Array)) {
       throw new DiffusionError('invalid-argument', `serializeSafetensors: tensor '${name}' data must be a Float32Array`);
     }
-    const count = shape.reduce((product, size) => product * size, 1);
     if (count !== tensor.data.length) {
       throw new DiffusionError(
         'invalid-shape',
-        `serializeSafetensors: tensor '${name}' has shape [${shape.join(', ')}] (${count} elements) but ${tensor.data.length} values`,
+        `serializeSafetensors: tensor '${name}' has shape [${tensor.shape.join(', ')}] (${count} elements) but ${tensor.data.length} values`,
       );
     }
-    return { name, key: encoder.encode(name), shape: [...shape], data: tensor.data };
-  });
-  entries.sort((left, right) => compareBytes(left.key, right.key));
-
-  // 2. Header JSON, written by hand so that key order is ours (JS objects put integer-like keys first).
-  const parts: string[] = [];
-  if (options.metadata !== undefined) {
-    const metadataParts = Object.keys(options.metadata)
-      .sort()
-      .map((key) => {
-        const value = (options.metadata as Record<string, unknown>)[key];
-        if (typeof value !== 'string') {
-          throw new DiffusionError('invalid-argument', `serializeSafetensors: metadata '${key}' must be a string, got ${typeof value}`);
-        }
-        return `${JSON.stringify(key)}:${JSON.stringify(value)}`;
-      });
-    parts.push(`${JSON.stringify(METADATA_KEY)}:{${metadataParts.join(',')}}`);
+    shapes.set(name, tensor.shape);
   }
-  let offset = 0;
-  for (const entry of entries) {
-    const end = offset + entry.data.length * elementBytes;
-    parts.push(`${JSON.stringify(entry.name)}:{"dtype":"${dtype}","shape":[${entry.shape.join(',')}],"data_offsets":[${offset},${end}]}`);
-    offset = end;
-  }
-  const json = encoder.encode(`{${parts.join(',')}}`);
-  const headerLength = Math.ceil(json.length / 8) * 8;
-  if (headerLength > MAX_HEADER_BYTES) {
-    throw new DiffusionError('invalid-argument', `serializeSafetensors: header of ${headerLength} bytes exceeds the ${MAX_HEADER_BYTES}-byte bound`);
-  }
-
-  // 3. Layout: [u64 LE header length][header, space padded][data].
-  const bytes = new Uint8Array(8 + headerLength + offset);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, headerLength, true);
-  view.setUint32(4, 0, true);
-  bytes.set(json, 8);
-  bytes.fill(0x20, 8 + json.length, 8 + headerLength);
-  let position = 8 + headerLength;
-  for (const entry of entries) {
-    if (dtype === 'F32') {
-      if (littleEndianHost) {
-        bytes.set(new Uint8Array(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength), position);
-      } else {
-        entry.data.forEach((value, index) => view.setFloat32(position + index * 4, value, true));
-      }
-    } else {
-      entry.data.forEach((value, index) => view.setUint16(position + index * 2, float32ToFloat16Bits(value), true));
-    }
-    position += entry.data.length * elementBytes;
+  const layout = safetensorsLayout(shapes, options);
+  // 2. [header][data in the layout's order].
+  const bytes = new Uint8Array(layout.byteLength);
+  bytes.set(layout.header);
+  for (const entry of layout.entries) {
+    encodeSafetensorsData((tensors.get(entry.name) as HostTensor).data, dtype, bytes, layout.header.length + entry.begin);
   }
   return bytes;
 }
@@ -368,15 +317,6 @@ function elementCount(shape: readonly number[]): number | null {
     if (count > Number.MAX_SAFE_INTEGER) return null;
   }
   return count;
-}
-
-function compareBytes(left: Uint8Array, right: Uint8Array): number {
-  const length = Math.min(left.length, right.length);
-  for (let index = 0; index < length; index += 1) {
-    const difference = (left[index] as number) - (right[index] as number);
-    if (difference !== 0) return difference;
-  }
-  return left.length - right.length;
 }
 
 function describe(value: unknown): string {
