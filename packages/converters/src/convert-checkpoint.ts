@@ -1,4 +1,4 @@
-import { type HostTensor, type LazyTensor, writeModelFile } from '@tfjs-diffusion/checkpoints';
+import { type LazyTensor, encodeModelFileTensor, modelFileLayout } from '@tfjs-diffusion/checkpoints';
 import { DiffusionError } from '@tfjs-diffusion/core';
 import { parameterShapes } from '@tfjs-diffusion/networks';
 import { type AdmFlagStrings, type AdmModelPlan, planAdmModel } from './adm-model-config.js';
@@ -39,25 +39,35 @@ export interface ConvertAdmOptions extends AdmFlagStrings {
   readonly onTensor?: (name: string, index: number, total: number) => void;
 }
 
-/** What `convertAdmCheckpoint` returns. */
-export interface ConvertedModel {
+/** What `convertAdmCheckpointTo` returns. */
+export interface ConversionSummary {
   readonly plan: AdmModelPlan;
-  /** The model file (docs/model-format.md). */
-  readonly bytes: Uint8Array;
   readonly dtype: 'F32' | 'F16';
   /** Parameters as PyTorch counts them. */
   readonly parameterCount: number;
+  /** The size of the model file written. */
+  readonly byteLength: number;
+}
+
+/** What `convertAdmCheckpoint` returns. */
+export interface ConvertedModel extends ConversionSummary {
+  /** The model file (docs/model-format.md). */
+  readonly bytes: Uint8Array;
 }
 
 /**
- * Converts a guided-diffusion / improved-diffusion checkpoint into a tfjs-diffusion model file:
- * plans the network from the README flag strings (`planAdmModel`), checks every state_dict name
- * and shape against it (missing, unexpected and mis-shaped tensors are named), rearranges each
- * tensor to the tfjs layout one at a time (`toTfjsLayout`: conv OIHW -> HWIO, conv1d and linear
- * transposed, a zero null-label row) and writes the metadata (schedule, respacing, prediction,
- * variance, classes).
+ * Converts a guided-diffusion / improved-diffusion checkpoint into a tfjs-diffusion model file,
+ * streamed: plans the network from the README flag strings (`planAdmModel`), checks every
+ * state_dict name and shape against it (missing, unexpected and mis-shaped tensors are named),
+ * writes the file's header (metadata: schedule, respacing, prediction, variance, classes) with
+ * `write`, then each tensor in file order: read from the checkpoint, rearranged to the tfjs layout
+ * (`toTfjsLayout`: conv OIHW -> HWIO, conv1d and linear transposed, a zero null-label row),
+ * encoded and handed to `write` before the next one is read. Only one tensor is held at a time.
  */
-export function convertAdmCheckpoint(options: ConvertAdmOptions): ConvertedModel {
+export function convertAdmCheckpointTo(
+  options: ConvertAdmOptions,
+  write: (chunk: Uint8Array, offset: number, byteLength: number) => void,
+): ConversionSummary {
   const { weights } = options;
   let plan = planAdmModel(options);
   const classes = options.numClasses ?? classesInWeights(plan, weights);
@@ -83,18 +93,6 @@ export function convertAdmCheckpoint(options: ConvertAdmOptions): ConvertedModel
     throw new DiffusionError('invalid-checkpoint', `the checkpoint does not match the flags (${plan.source} ${plan.kind}): ${parts.join('; ')}`);
   }
   const dtype = options.dtype ?? ([...weights.values()].every((tensor) => tensor.dtype === 'F16') ? 'F16' : 'F32');
-  // 2. one tensor at a time: decode, rearrange, drop the decoded copy
-  const tfjsShapes = parameterShapes(plan.network);
-  const tensors = new Map<string, HostTensor>();
-  let index = 0;
-  let parameterCount = 0;
-  for (const [name, shape] of tfjsShapes) {
-    const source = weights.get(name) as LazyTensor;
-    tensors.set(name, { shape, data: toTfjsLayout(name, source.read(), source.shape, shape) });
-    parameterCount += source.shape.reduce((product, size) => product * size, 1);
-    index += 1;
-    options.onTensor?.(name, index, tfjsShapes.size);
-  }
   const extra: Record<string, string> = {
     source: plan.source,
     ...(options.modelFlags ? { modelFlags: options.modelFlags } : {}),
@@ -103,6 +101,27 @@ export function convertAdmCheckpoint(options: ConvertAdmOptions): ConvertedModel
     ...(plan.sampling.classifier_scale !== undefined ? { suggestedClassifierScale: plan.sampling.classifier_scale } : {}),
     ...options.extra,
   };
-  const bytes = writeModelFile({ metadata: plan.metadata, tensors, dtype, extra });
-  return { plan, bytes, dtype, parameterCount };
+  // 2. the header, from names and shapes alone
+  const layout = modelFileLayout({ metadata: plan.metadata, shapes: parameterShapes(plan.network), dtype, extra });
+  write(layout.header, 0, layout.byteLength);
+  // 3. one tensor at a time, in file order: decode, rearrange, encode, write, drop
+  let parameterCount = 0;
+  layout.entries.forEach((entry, index) => {
+    const source = weights.get(entry.name) as LazyTensor;
+    const encoded = encodeModelFileTensor(layout, index, toTfjsLayout(entry.name, source.read(), source.shape, entry.shape));
+    write(encoded, layout.header.length + entry.begin, layout.byteLength);
+    parameterCount += source.shape.reduce((product, size) => product * size, 1);
+    options.onTensor?.(entry.name, index + 1, layout.entries.length);
+  });
+  return { plan, dtype, parameterCount, byteLength: layout.byteLength };
+}
+
+/** `convertAdmCheckpointTo` into memory: the model file's bytes (one array of the file's size; the tensors are not held beside it). */
+export function convertAdmCheckpoint(options: ConvertAdmOptions): ConvertedModel {
+  let bytes: Uint8Array | null = null;
+  const summary = convertAdmCheckpointTo(options, (chunk, offset, byteLength) => {
+    bytes ??= new Uint8Array(byteLength);
+    bytes.set(chunk, offset);
+  });
+  return { ...summary, bytes: bytes ?? new Uint8Array(0) };
 }

@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { parseModelFile, type ModelFileMetadata, type ParsedModelFile, type ParsedTensor } from '@tfjs-diffusion/checkpoints';
+import {
+  decodeModelFileTensor,
+  readModelFileEntries,
+  type ModelFileEntries,
+  type ModelFileMetadata,
+  type SafetensorsEntry,
+} from '@tfjs-diffusion/checkpoints';
 import {
   DiffusionError,
   type ClassConditioning,
@@ -8,7 +14,7 @@ import {
   type NoisyClassifier,
   type TrainableDiffusionModel,
 } from '@tfjs-diffusion/core';
-import { NETWORK_TYPES, createNetwork, mapParameterSource, parameterShapes } from '@tfjs-diffusion/networks';
+import { NETWORK_TYPES, createNetwork, parameterShapes, type ParameterSource } from '@tfjs-diffusion/networks';
 import { createSchedule } from '@tfjs-diffusion/schedules';
 import { generateImages, type GenerateOptions, type GenerateResult } from './generate.js';
 import type { SourceBytes } from './read-source.js';
@@ -55,16 +61,63 @@ function networkField(metadata: ModelFileMetadata): string {
 }
 
 /**
- * Builds the network the metadata describes straight from the file's tensors (no random
- * initialisation): each parameter's shape is compared before it is allocated, so a config that
- * does not describe the tensors fails at the first mismatch, naming the file and the field.
+ * A `ParameterSource` that decodes each tensor of the file only when the network asks for it
+ * (float16 or float32 to a fresh float32 array, refusing non-finite values), so loading holds
+ * the file's bytes, the network's weights and one decoded tensor, never the whole file as float32.
+ * `unused()` lists the tensors the network never asked for.
  */
-function buildNetwork<Network extends { dispose(): void }>(file: ParsedModelFile, tensors: Map<string, ParsedTensor>, what: string): Network {
-  const { source, unused } = mapParameterSource(new Map(tensors));
+function fileParameterSource(
+  bytes: Uint8Array,
+  file: ModelFileEntries,
+  entries: Map<string, SafetensorsEntry>,
+): { source: ParameterSource; unused(): string[] } {
+  const left = new Map(entries);
+  return {
+    source(name, shape) {
+      const entry = left.get(name);
+      if (!entry) throw new DiffusionError('invalid-checkpoint', `parameter "${name}" [${shape.join(', ')}] is missing from the weights`);
+      if (entry.shape.length !== shape.length || entry.shape.some((size, axis) => size !== shape[axis])) {
+        throw new DiffusionError(
+          'invalid-checkpoint',
+          `parameter "${name}": the network needs [${shape.join(', ')}], the weights have [${entry.shape.join(', ')}]`,
+        );
+      }
+      left.delete(name);
+      try {
+        return decodeModelFileTensor(bytes, file, entry).data;
+      } catch (error) {
+        throw new UndecodableTensor(error as Error);
+      }
+    },
+    unused: () => [...left.keys()],
+  };
+}
+
+/** A tensor that failed to decode (non-finite values): rethrown as it is, not as a config mismatch. */
+class UndecodableTensor extends Error {
+  constructor(readonly original: Error) {
+    super(original.message);
+  }
+}
+
+/**
+ * Builds the network the metadata describes straight from the file's tensors (no random
+ * initialisation), decoding one tensor at a time: each parameter's shape is compared before it
+ * is allocated, so a config that does not describe the tensors fails at the first mismatch,
+ * naming the file and the field.
+ */
+function buildNetwork<Network extends { dispose(): void }>(
+  bytes: Uint8Array,
+  file: ModelFileEntries,
+  tensors: Map<string, SafetensorsEntry>,
+  what: string,
+): Network {
+  const { source, unused } = fileParameterSource(bytes, file, tensors);
   let network: Network;
   try {
     network = createNetwork(file.metadata.network, { parameterSource: source }) as unknown as Network;
   } catch (error) {
+    if (error instanceof UndecodableTensor) throw error.original;
     throw new DiffusionError(
       'invalid-checkpoint',
       `${file.name}: ${networkField(file.metadata)} does not describe the file's ${what}: ${(error as Error).message}`,
@@ -101,7 +154,7 @@ function shapesOf(types: readonly string[], role: string): (metadata: ModelFileM
 }
 
 /** The training schedule of the metadata; errors name the file and `__metadata__.schedule`. */
-function scheduleOf(file: ParsedModelFile): NoiseSchedule {
+function scheduleOf(file: ModelFileEntries): NoiseSchedule {
   const spec = file.metadata.schedule;
   if (spec === null)
     throw new DiffusionError('invalid-checkpoint', `${file.name}: __metadata__.schedule is null; a denoiser needs its training schedule`);
@@ -142,7 +195,7 @@ export function pipelineFromBytes(
   classifierSource: SourceBytes | null,
   options: Pick<LoadPipelineOptions, 'weights'> = {},
 ): DiffusionPipeline {
-  const file = parseModelFile(denoiser.bytes, denoiser.name, { decode: 'model', expectedShapes: shapesOf(['unet', 'mlp'], 'a denoiser') });
+  const file = readModelFileEntries(denoiser.bytes, denoiser.name, { expectedShapes: shapesOf(['unet', 'mlp'], 'a denoiser') });
   const { metadata } = file;
   if (metadata.data.shape.length !== 3) {
     throw new DiffusionError(
@@ -156,15 +209,15 @@ export function pipelineFromBytes(
     throw new DiffusionError('invalid-argument', `loadPipeline: ${file.name} holds no EMA weights (its weights are '${metadata.weights}')`);
   }
   const network = buildNetwork<TrainableDiffusionModel>(
+    denoiser.bytes,
     file,
-    useEma ? (file.emaTensors as Map<string, ParsedTensor>) : file.tensors,
+    useEma ? (file.emaTensors as Map<string, SafetensorsEntry>) : file.tensors,
     useEma ? 'EMA tensors' : 'tensors',
   );
   let classifier: (NoisyClassifier & { dispose(): void }) | null = null;
   try {
     if (classifierSource) {
-      const classifierFile = parseModelFile(classifierSource.bytes, classifierSource.name, {
-        decode: 'model',
+      const classifierFile = readModelFileEntries(classifierSource.bytes, classifierSource.name, {
         expectedShapes: shapesOf(['classifier'], 'a noise-aware classifier'),
       });
       const classifierSchedule = classifierFile.metadata.schedule;
@@ -174,7 +227,7 @@ export function pipelineFromBytes(
           `${classifierFile.name}: __metadata__.schedule has ${classifierSchedule.timesteps} timesteps, the denoiser ${file.name} ${schedule.trainingTimesteps}`,
         );
       }
-      classifier = buildNetwork<NoisyClassifier & { dispose(): void }>(classifierFile, classifierFile.tensors, 'tensors');
+      classifier = buildNetwork<NoisyClassifier & { dispose(): void }>(classifierSource.bytes, classifierFile, classifierFile.tensors, 'tensors');
     }
   } catch (error) {
     network.dispose();
