@@ -6,5 +6,6 @@ export { lowResolutionShape, lowResolutionTiles, lowResolutionValues, type LowRe
 export { readSource, isUrlString, type PipelineSource, type SourceBytes } from './read-source.js';
 export { perImageNoiseSource, imageNoiseSeed } from './per-image-noise.js';
 export { tileImages, type TileOptions } from './tile-images.js';
+export { sampleDenoisingChain, chainSteps, type DenoisingChain } from './denoising-chain.js';
 export { toImageData, toRgbaBytes } from './image-data.js';
 export { savePipeline, hostParameters, type SavePipelineOptions } from './save-pipeline.js';
