@@ -1,4 +1,5 @@
-import type { KernelProfile } from '@tfjs-diffusion/parallel';
+/** Kernel times by kernel name, summed from tf.profile (the shape of `@tfjs-diffusion/parallel`'s KernelProfile). */
+export type KernelTimes = Readonly<Record<string, { readonly milliseconds: number; readonly calls: number }>>;
 
 export interface ProfileRow {
   readonly kernel: string;
@@ -9,7 +10,7 @@ export interface ProfileRow {
 }
 
 /** Kernel rows sorted by time, with their share of the total. */
-export function profileRows(profile: KernelProfile): ProfileRow[] {
+export function profileRows(profile: KernelTimes): ProfileRow[] {
   const total = Object.values(profile).reduce((sum, entry) => sum + entry.milliseconds, 0) || 1;
   return Object.entries(profile)
     .map(([kernel, { milliseconds, calls }]) => ({
