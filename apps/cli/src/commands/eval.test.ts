@@ -167,6 +167,44 @@ describe('train-classifier and eval', () => {
     expect(wrongKind.stderr).toContain(`${noisy} holds a "classifier" network, not an evaluation classifier`);
   });
 
+  it('evaluates the same images for any --batch-size and --workers (each image has its own noise stream)', async () => {
+    const denoiser = temporaryDirectory();
+    const trained = await run(
+      'train',
+      '--network',
+      'mnist-test',
+      '--timesteps',
+      '40',
+      '--batch-size',
+      '2',
+      '--steps',
+      '1',
+      '--checkpoint-dir',
+      denoiser,
+      '--backend',
+      'cpu',
+    );
+    expect(trained.code, trained.stderr).toBe(0);
+    // the shipped evaluation classifier: its features tell the (noise-like) samples of this model apart
+    const common = ['eval', '--checkpoint', join(denoiser, 'ema.safetensors'), '--n', '12', '--steps', '3', '--sampler', 'ddpm', '--backend', 'cpu'];
+    const metrics = (stdout: string) => {
+      const { fid, classAccuracy, inceptionScore, diversity } = JSON.parse(stdout);
+      return { fid, classAccuracy, inceptionScore, diversity };
+    };
+    const inline = await run(...common, '--batch-size', '12', '--workers', '0', '--seed', '4');
+    expect(inline.code, inline.stderr).toBe(0);
+    const threaded = await run(...common, '--batch-size', '5', '--workers', '2', '--seed', '4');
+    expect(threaded.code, threaded.stderr).toBe(0);
+    // 12 images in slices of 5, 5 and 2 on two workers
+    expect(threaded.stderr).toMatch(/sampled 12\/12/);
+    expect(metrics(threaded.stdout)).toEqual(metrics(inline.stdout));
+    // classes 0 and 1 have two samples each: they differ
+    expect(metrics(inline.stdout).diversity).toBeGreaterThan(0);
+    const otherSeed = await run(...common, '--batch-size', '12', '--workers', '0', '--seed', '5');
+    expect(otherSeed.code, otherSeed.stderr).toBe(0);
+    expect(metrics(otherSeed.stdout).fid).not.toBe(metrics(inline.stdout).fid);
+  });
+
   it('rejects bad options by name', async () => {
     const cases: [string[], RegExp][] = [
       [['train-classifier', '--steps', '3'], /--out FILE.safetensors is required/],

@@ -1,19 +1,12 @@
 import { loadMnist } from '@tfjs-diffusion/data';
-import { BACKEND_OPTION } from '../backend-option.js';
+import { classifierStatistics, compareToReference, loadEvaluationClassifier } from '@tfjs-diffusion/evaluation/node';
+import { generateInParallel } from '@tfjs-diffusion/parallel';
+import { loadPipeline } from '@tfjs-diffusion/pipelines/node';
+import { BACKEND_OPTION, activateBackend } from '../backend-option.js';
+import { DEFAULT_EVALUATION_CLASSIFIER, requireFile } from '../checkpoint/default-models.js';
 import { UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
-import { classifierStatistics, compareToReference, loadEvaluationClassifier } from '@tfjs-diffusion/evaluation/node';
-import {
-  DEFAULT_DENOISER,
-  DEFAULT_EVALUATION_CLASSIFIER,
-  DEFAULT_NOISY_CLASSIFIER,
-  loadDenoiser,
-  loadNoisyClassifier,
-  requireFile,
-} from '../checkpoint/load-model.js';
-import { activateImageBackend } from '../mnist/activate.js';
-import { drawImages } from '../mnist/sampling-pool.js';
-import { SAMPLING_OPTIONS, SAMPLING_USAGE, guidedModel, samplingSettings } from '../mnist/sampling.js';
+import { SAMPLING_OPTIONS, SAMPLING_USAGE, generateSettings, samplingFiles, samplingSettings } from '../mnist/sampling.js';
 import { choiceOption, integerOption, seedOption, stringOption } from '../options.js';
 
 export const evalCommand: Command = {
@@ -53,53 +46,49 @@ export const evalCommand: Command = {
     const count = integerOption(values, 'n', 500, 2, 100_000);
     const reference = choiceOption(values, 'reference', ['train', 'test'] as const, 'train');
     const seed = seedOption(values);
-    const checkpoint = stringOption(values, 'checkpoint') ?? DEFAULT_DENOISER;
-    if (values['checkpoint'] === undefined) requireFile(checkpoint, '--checkpoint', 'train one (tfjs-diffusion train) and pass --checkpoint FILE');
+    const files = samplingFiles(values, settings);
+    const checkpoint = files.model;
     const evaluatorPath = stringOption(values, 'evaluator') ?? DEFAULT_EVALUATION_CLASSIFIER;
     if (values['evaluator'] === undefined)
       requireFile(evaluatorPath, '--evaluator', 'train one (tfjs-diffusion train-classifier --kind evaluation) and pass --evaluator FILE');
-    const classifierPath = settings.guidance === 'classifier' ? (stringOption(values, 'classifier') ?? DEFAULT_NOISY_CLASSIFIER) : undefined;
-    if (classifierPath && values['classifier'] === undefined)
-      requireFile(classifierPath, '--classifier', 'train one (tfjs-diffusion train-classifier) and pass --classifier FILE');
-    const preferWeights = choiceOption(values, 'weights', ['ema', 'model'] as const, 'ema');
-    const backend = await activateImageBackend(values, io);
+    const backend = await activateBackend(values, io);
     const [train, test] = [await loadMnist({ split: 'train' }), await loadMnist({ split: 'test' })];
     if (count > test.count) throw new UsageError(`--n ${count} exceeds the ${test.count} held-out digits`);
-    const { model, schedule, weights } = await loadDenoiser(checkpoint, preferWeights);
+    const pipeline = await loadPipeline(checkpoint, { weights: files.weights, classifier: files.classifier });
     const evaluator = await loadEvaluationClassifier(evaluatorPath);
-    const noisy = classifierPath ? await loadNoisyClassifier(classifierPath) : undefined;
     try {
-      const numClasses = model.config.numClasses;
-      const { imageSize, inChannels } = model.config;
+      const numClasses = pipeline.conditioning?.numClasses ?? null;
+      const shape = pipeline.dataShape;
+      const [imageSize, , inChannels] = shape;
       if (imageSize !== evaluator.config.imageSize || inChannels !== evaluator.config.inChannels) {
         throw new UsageError(
           `the denoiser makes ${imageSize}x${imageSize}x${inChannels} images but ${evaluatorPath} classifies ${evaluator.config.imageSize}x${evaluator.config.imageSize}x${evaluator.config.inChannels}`,
         );
       }
-      const labels = Int32Array.from({ length: count }, (_, index) => (numClasses === null ? 0 : index % numClasses));
+      const labels = numClasses === null ? null : Array.from({ length: count }, (_, index) => index % numClasses);
       const started = performance.now();
-      const samples = await drawImages({
-        files: { checkpoint, weights: preferWeights, backend: backend.active, ...(classifierPath ? { classifier: classifierPath } : {}) },
-        model: guidedModel(model, settings, noisy?.classifier),
-        schedule,
-        settings,
-        labels,
-        dataShape: [imageSize, imageSize, inChannels],
+      const images = await generateInParallel(pipeline, {
+        ...generateSettings(settings),
+        ...(labels === null ? { count } : { labels }),
         seed,
-        onBatch: (done, total) => io.stderr(`sampled ${done}/${total} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`),
+        files,
+        backend: backend.active,
+        workers: settings.workers,
+        onProgress: (done, total) => io.stderr(`sampled ${done}/${total} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`),
       });
+      const samples = (await images.data()) as Float32Array;
+      images.dispose();
       const samplingSeconds = (performance.now() - started) / 1000;
-      const shape = [imageSize, imageSize, inChannels] as const;
-      const imageValues = imageSize * imageSize * inChannels;
+      const imageValues = shape[0] * shape[1] * shape[2];
       const generated = await classifierStatistics(evaluator, samples, shape);
       const heldOut = await classifierStatistics(evaluator, test.images.subarray(0, count * imageValues), shape);
       const training = await classifierStatistics(evaluator, train.images.subarray(0, count * imageValues), shape);
-      const generatedMetrics = compareToReference(generated, reference === 'test' ? heldOut : training, numClasses === null ? null : labels);
+      const generatedMetrics = compareToReference(generated, reference === 'test' ? heldOut : training, labels);
       const realMetrics = compareToReference(heldOut, training, test.labels.subarray(0, count));
       io.stdout(
         `${JSON.stringify({
           checkpoint,
-          weights,
+          weights: pipeline.weights === 'ema' ? 'ema' : 'model',
           evaluator: evaluatorPath,
           n: count,
           reference: `${reference} (${count} real digits)`,
@@ -121,9 +110,8 @@ export const evalCommand: Command = {
         })}\n`,
       );
     } finally {
-      model.dispose();
+      pipeline.dispose();
       evaluator.dispose();
-      noisy?.classifier.dispose();
     }
   },
 };

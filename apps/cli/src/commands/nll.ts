@@ -1,14 +1,12 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { createNoiseSource } from '@tfjs-diffusion/core';
-import { loadMnist } from '@tfjs-diffusion/data';
-import { evaluateBitsPerDim } from '@tfjs-diffusion/objectives';
+import { loadDataset, loadMnist } from '@tfjs-diffusion/data';
+import { datasetBitsPerDim } from '@tfjs-diffusion/objectives';
+import { loadPipeline } from '@tfjs-diffusion/pipelines/node';
 import { respaceSchedule } from '@tfjs-diffusion/schedules';
-import { BACKEND_OPTION } from '../backend-option.js';
+import { BACKEND_OPTION, activateBackend } from '../backend-option.js';
+import { DEFAULT_DENOISER, requireFile } from '../checkpoint/default-models.js';
 import { UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
-import { DEFAULT_DENOISER, loadDenoiser, requireFile } from '../checkpoint/load-model.js';
-import { loadDataset } from '../mnist/datasets.js';
-import { activateImageBackend } from '../mnist/activate.js';
 import { choiceOption, integerOption, seedOption, stringOption } from '../options.js';
 
 export const nllCommand: Command = {
@@ -51,45 +49,34 @@ export const nllCommand: Command = {
     const seed = seedOption(values);
     const checkpoint = stringOption(values, 'checkpoint') ?? DEFAULT_DENOISER;
     if (values['checkpoint'] === undefined) requireFile(checkpoint, '--checkpoint', 'train one (tfjs-diffusion train) and pass --checkpoint FILE');
-    await activateImageBackend(values, io);
+    await activateBackend(values, io);
     const dataset = datasetName === 'mnist' ? await loadMnist({ split: 'test' }) : await loadDataset(datasetName, { split: 'test' });
     if (count > dataset.count) throw new UsageError(`--n ${count} exceeds the ${dataset.count} held-out images`);
-    const { model, schedule, weights } = await loadDenoiser(checkpoint, choiceOption(values, 'weights', ['ema', 'model'] as const, 'ema'));
+    const weights = choiceOption(values, 'weights', ['ema', 'model'] as const, 'ema');
+    const pipeline = await loadPipeline(checkpoint, { weights: weights === 'model' ? 'raw' : 'ema' });
     try {
+      const { model, schedule, conditioning } = pipeline;
       const scored = respace === undefined ? schedule : respaceSchedule(schedule, respace);
-      const conditional = model.config.numClasses !== null;
-      const noise = createNoiseSource(seed);
-      const imageSize = dataset.height * dataset.width * dataset.channels;
-      const totals = { bitsPerDim: 0, prior: 0, decoder: 0, klTotal: 0 };
+      const conditional = conditioning !== null;
+      const nullClass = conditioning?.nullClass ?? null;
+      if (values['unconditional'] && conditional && nullClass === null) throw new UsageError('--unconditional needs a model with a null class');
       const started = performance.now();
-      for (let start = 0; start < count; start += batchSize) {
-        const size = Math.min(batchSize, count - start);
-        const x0 = tf.tensor4d(dataset.images.slice(start * imageSize, (start + size) * imageSize), [
-          size,
-          dataset.height,
-          dataset.width,
-          dataset.channels,
-        ]);
-        const labels = conditional
-          ? tf.tensor1d(
-              values['unconditional'] ? new Int32Array(size).fill(model.config.numClasses as number) : dataset.labels.slice(start, start + size),
-              'int32',
-            )
-          : undefined;
-        try {
-          const result = await evaluateBitsPerDim({ model, schedule: scored, x0, noise, ...(labels ? { condition: { classLabels: labels } } : {}) });
-          for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += result[key] * size;
-        } finally {
-          x0.dispose();
-          labels?.dispose();
-        }
-        io.stderr(`scored ${start + size}/${count} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
-      }
+      const totals = await datasetBitsPerDim({
+        model,
+        schedule: scored,
+        images: dataset.images,
+        dataShape: [dataset.height, dataset.width, dataset.channels],
+        count,
+        labels: conditional ? (values['unconditional'] ? new Int32Array(count).fill(nullClass as number) : dataset.labels) : null,
+        batchSize,
+        noise: createNoiseSource(seed),
+        onBatch: (done) => io.stderr(`scored ${done}/${count} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`),
+      });
       const T = schedule.timesteps.length;
       io.stdout(
         `${JSON.stringify({
           checkpoint,
-          weights,
+          weights: pipeline.weights === 'ema' ? 'ema' : 'model',
           dataset: `${datasetName} (test split)`,
           n: count,
           conditioning: conditional ? (values['unconditional'] ? 'null class' : 'true labels') : 'unconditional model',
@@ -100,15 +87,15 @@ export const nllCommand: Command = {
             respace === undefined
               ? `all ${T} steps scored: the variational bound of the trained model`
               : `respaced to ${scored.timesteps.length} of ${T} steps for speed: the bound of the coarser ${scored.timesteps.length}-step chain, an upper bound that is looser than the ${T}-step one`,
-          bitsPerDim: totals.bitsPerDim / count,
-          prior: totals.prior / count,
-          decoder: totals.decoder / count,
-          klTotal: totals.klTotal / count,
+          bitsPerDim: totals.bitsPerDim,
+          prior: totals.prior,
+          decoder: totals.decoder,
+          klTotal: totals.klTotal,
           seconds: (performance.now() - started) / 1000,
         })}\n`,
       );
     } finally {
-      model.dispose();
+      pipeline.dispose();
     }
   },
 };

@@ -1,16 +1,11 @@
-import { writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadPipeline } from '@tfjs-diffusion/pipelines/node';
-import { BACKEND_OPTION } from '../backend-option.js';
+import { generateInParallel } from '@tfjs-diffusion/parallel';
+import { loadPipeline, sampleDenoisingChain, tileImages, writePng } from '@tfjs-diffusion/pipelines/node';
+import { BACKEND_OPTION, activateBackend } from '../backend-option.js';
 import { UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
-import { DEFAULT_DENOISER, DEFAULT_NOISY_CLASSIFIER, requireFile } from '../checkpoint/load-model.js';
-import { gridPng } from '../image/grid.js';
-import { activateImageBackend } from '../mnist/activate.js';
-import { sampleDenoisingChain } from '../mnist/denoising-chain.js';
-import { generateInPool } from '../mnist/sampling-pool.js';
-import { SAMPLING_OPTIONS, SAMPLING_USAGE, generateSettings, parseClasses, samplingSettings } from '../mnist/sampling.js';
-import { choiceOption, integerOption, seedOption, stringOption } from '../options.js';
+import { SAMPLING_OPTIONS, SAMPLING_USAGE, generateSettings, parseClasses, samplingFiles, samplingSettings } from '../mnist/sampling.js';
+import { integerOption, seedOption, stringOption } from '../options.js';
 
 export const sampleCommand: Command = {
   name: 'sample',
@@ -67,21 +62,10 @@ export const sampleCommand: Command = {
     const chainColumns = integerOption(values, 'chain-columns', 10, 1, 1000);
     const cellScale = integerOption(values, 'cell-scale', 1, 1, 64);
     const seed = seedOption(values);
-    if (values['checkpoint'] !== undefined && values['model'] !== undefined)
-      throw new UsageError('--model and --checkpoint name the same file: give one');
-    const checkpoint = stringOption(values, 'model') ?? stringOption(values, 'checkpoint') ?? DEFAULT_DENOISER;
-    if (values['checkpoint'] === undefined && values['model'] === undefined)
-      requireFile(checkpoint, '--checkpoint', 'train one (tfjs-diffusion train) and pass --checkpoint FILE');
-    const classifierPath = settings.guidance === 'classifier' ? (stringOption(values, 'classifier') ?? DEFAULT_NOISY_CLASSIFIER) : undefined;
-    if (classifierPath && values['classifier'] === undefined) {
-      requireFile(classifierPath, '--classifier', 'train one (tfjs-diffusion train-classifier) and pass --classifier FILE');
-    }
-    const preferWeights = choiceOption(values, 'weights', ['ema', 'model'] as const, 'ema');
-    const backend = await activateImageBackend(values, io);
-    const pipeline = await loadPipeline(checkpoint, {
-      ...(preferWeights === 'model' ? { weights: 'raw' as const } : {}),
-      ...(classifierPath ? { classifier: classifierPath } : {}),
-    });
+    const files = samplingFiles(values, settings);
+    const checkpoint = files.model;
+    const backend = await activateBackend(values, io);
+    const pipeline = await loadPipeline(checkpoint, { weights: files.weights, classifier: files.classifier });
     try {
       const numClasses = pipeline.conditioning?.numClasses ?? null;
       if (numClasses === null && values['classes'] !== undefined)
@@ -91,34 +75,34 @@ export const sampleCommand: Command = {
       if (numClasses === null && unconditional)
         throw new UsageError('--unconditional needs a class-conditional model with a null class; this one is unconditional already');
       const classes = numClasses === null ? [0] : parseClasses(stringOption(values, 'classes'), numClasses);
-      const labels = Int32Array.from(classes.flatMap((label) => new Array<number>(perClass).fill(label)));
+      const labels = classes.flatMap((label) => new Array<number>(perClass).fill(label));
       const step = pipeline.metadata.training?.step ?? pipeline.extra['step'];
       io.stderr(
         `sample: ${checkpoint} (${pipeline.weights} weights${step !== undefined ? `, step ${step}` : ''}), ${settings.sampler} ${settings.steps} steps (linspace:${settings.steps}), ` +
           `guidance ${settings.guidance}${settings.guidance === 'none' ? '' : ` w=${settings.scale}`}${unconditional ? ', unconditional (null class)' : ''}\n`,
       );
       const started = performance.now();
-      const images = await generateInPool({
-        pipeline,
-        files: { checkpoint, weights: preferWeights, backend: backend.active, ...(classifierPath ? { classifier: classifierPath } : {}) },
-        settings,
-        labels,
-        conditional: numClasses !== null,
+      const images = await generateInParallel(pipeline, {
+        ...generateSettings(settings),
+        ...(numClasses === null ? { count: labels.length } : { labels }),
         seed,
         unconditional,
-        onImages: (done, total) => io.stderr(`sampled ${done}/${total}\n`),
+        files,
+        backend: backend.active,
+        workers: settings.workers,
+        onProgress: (done, total) => io.stderr(`sampled ${done}/${total}\n`),
       });
       const seconds = (performance.now() - started) / 1000;
-      let size = { width: 0, height: 0 };
+      const grid = tileImages(images, { columns: perClass, pad, scale: cellScale });
+      images.dispose();
+      const size = { width: grid.shape[1], height: grid.shape[0] };
       try {
-        const grid = await gridPng(images, { columns: perClass, pad, cellScale });
-        size = { width: grid.width, height: grid.height };
         if (out) {
-          await writeFile(out, grid.png);
+          await writePng(out, grid);
           io.stderr(`wrote ${out}: ${classes.length} rows (classes ${classes.join(', ')}) x ${perClass} columns\n`);
         }
       } finally {
-        images.dispose();
+        grid.dispose();
       }
       let chainSummary: { steps: readonly number[]; timesteps: readonly number[] } | null = null;
       if (chainPath) {
@@ -127,12 +111,17 @@ export const sampleCommand: Command = {
           { ...generateSettings(settings), ...(numClasses === null ? { count: 1 } : { labels: classes }), unconditional, seed: `${seed}/chain` },
           chainColumns,
         );
-        const [height, width, channels] = pipeline.dataShape;
-        const chainImages = tf.tensor4d(chain.images, [2 * classes.length * chain.steps.length, height, width, channels]);
+        const chainGrid = tf.tidy(() =>
+          tileImages(tf.tensor4d(chain.images, [2 * classes.length * chain.steps.length, ...pipeline.dataShape]), {
+            columns: chain.steps.length,
+            pad,
+            scale: cellScale,
+          }),
+        );
         try {
-          await writeFile(chainPath, (await gridPng(chainImages, { columns: chain.steps.length, pad, cellScale })).png);
+          await writePng(chainPath, chainGrid);
         } finally {
-          chainImages.dispose();
+          chainGrid.dispose();
         }
         chainSummary = { steps: chain.steps, timesteps: chain.timesteps };
         io.stderr(`wrote ${chainPath}: per class a row of x_t and a row of predicted x0 at timesteps ${chain.timesteps.join(', ')}\n`);

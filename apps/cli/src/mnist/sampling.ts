@@ -1,12 +1,9 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { createNoiseSource, type DiffusionModel, type NoiseSchedule, type NoisyClassifier, type SamplerOptions } from '@tfjs-diffusion/core';
-import { guidanceByName } from '@tfjs-diffusion/guidance';
-import type { GenerateOptions } from '@tfjs-diffusion/pipelines';
-import { ETA_SAMPLERS, KARRAS_SAMPLERS, SAMPLER_NAMES, sampleByName, type SamplerName } from '@tfjs-diffusion/samplers';
-import { respaceSchedule } from '@tfjs-diffusion/schedules';
+import type { GenerateWorkerInit, PooledGenerateOptions } from '@tfjs-diffusion/parallel';
+import { ETA_SAMPLERS, KARRAS_SAMPLERS, SAMPLER_NAMES, type SamplerName } from '@tfjs-diffusion/samplers';
+import { DEFAULT_DENOISER, DEFAULT_NOISY_CLASSIFIER, requireFile } from '../checkpoint/default-models.js';
 import { UsageError } from '../cli-error.js';
 import type { OptionValues } from '../command.js';
-import { choiceOption, integerOption, numberOption } from '../options.js';
+import { choiceOption, integerOption, numberOption, stringOption } from '../options.js';
 
 export { SAMPLER_NAMES, type SamplerName };
 export const GUIDANCE_NAMES = ['none', 'cfg', 'classifier'] as const;
@@ -36,7 +33,8 @@ export const SAMPLING_USAGE = [
   '  --scale W               the guidance scale w; w = 0 means no guidance (default 1 with --guidance)',
   '  --classifier FILE       the noise-aware classifier for --guidance classifier',
   '                          (default: models/mnist-classifier.safetensors of the repository)',
-  '  --batch-size B          images sampled at once (default 50); batch b has its own noise stream',
+  '  --batch-size B          images sampled at once (default 50); image i has its own noise stream,',
+  '                          so the images are the same for any B',
   '  --workers N             worker threads drawing batches in parallel, same images for any N',
   '                          (default: one per core on wasm/cpu, at most one per batch; 0: this thread)',
 ];
@@ -83,7 +81,7 @@ export function samplingSettings(values: OptionValues): SamplingSettings {
 /** The `generate` options of @tfjs-diffusion/pipelines for these settings (everything but the images' labels and seeds). */
 export function generateSettings(
   settings: SamplingSettings,
-): Pick<GenerateOptions, 'sampler' | 'steps' | 'eta' | 'karras' | 'guidance' | 'scale' | 'batchSize'> {
+): Pick<PooledGenerateOptions, 'sampler' | 'steps' | 'eta' | 'karras' | 'guidance' | 'scale' | 'batchSize'> {
   return {
     sampler: settings.sampler,
     steps: settings.steps,
@@ -95,106 +93,20 @@ export function generateSettings(
   };
 }
 
-/** The model with the requested guidance wrapped around it. */
-export function guidedModel(model: DiffusionModel, settings: SamplingSettings, classifier?: NoisyClassifier): DiffusionModel {
-  return guidanceByName(settings.guidance, { scale: settings.scale, ...(classifier ? { classifier } : {}) })(model);
-}
-
-export interface SampleImagesOptions {
-  readonly model: DiffusionModel;
-  /** The full training schedule; respaced here. */
-  readonly schedule: NoiseSchedule;
-  readonly settings: SamplingSettings;
-  /** One class label per image (ignored for an unconditional model). */
-  readonly labels: Int32Array;
-  readonly dataShape: readonly number[];
-  readonly seed: number | string;
-  readonly onBatch?: (done: number, total: number) => void;
-}
-
-/** The seed of batch `index`: every batch has its own noise stream, so batches can run in any order or thread. */
-export function batchSeed(seed: number | string, index: number | string): string {
-  return `${seed}/batch-${index}`;
-}
-
-/** The batches of `count` images: [start, end) index ranges of `batchSize` (the last one shorter). */
-export function batchRanges(count: number, batchSize: number): { readonly start: number; readonly end: number }[] {
-  const ranges: { start: number; end: number }[] = [];
-  for (let start = 0; start < count; start += batchSize) ranges.push({ start, end: Math.min(count, start + batchSize) });
-  return ranges;
-}
-
-export interface SampleBatchOptions {
-  readonly model: DiffusionModel;
-  /** The full training schedule; respaced here. */
-  readonly schedule: NoiseSchedule;
-  readonly settings: SamplingSettings;
-  /** One class label per image of this batch (ignored for an unconditional model). */
-  readonly labels: Int32Array;
-  readonly dataShape: readonly number[];
-  /** The batch's own seed (see batchSeed). */
-  readonly seed: string;
-  /** The sampler's per-step callback (x_t and predicted x0). */
-  readonly onStep?: SamplerOptions['onStep'];
-}
-
-/** The schedule the sampler walks: the training one, or respaced to linspace:steps (not for Karras sigmas). */
-function samplingScheduleFor(schedule: NoiseSchedule, settings: SamplingSettings): { schedule: NoiseSchedule; karras: boolean } {
-  const T = schedule.timesteps.length;
-  if (settings.steps > T) throw new UsageError(`--steps ${settings.steps} exceeds the model's ${T} training timesteps`);
-  const karras = settings.karras && KARRAS_SAMPLERS.includes(settings.sampler);
-  return { schedule: karras || settings.steps === T ? schedule : respaceSchedule(schedule, `linspace:${settings.steps}`), karras };
-}
-
 /**
- * Draws one batch, one image per label, with clipDenoised; x_T and every per-step noise come from
- * the batch's own seeded source. Returns NHWC values clipped to [-1, 1].
+ * The files a sampling command loads (and each sampling worker too): --checkpoint (or --model, the
+ * repository's MNIST model by default), --classifier with --guidance classifier, --weights.
  */
-export async function sampleBatch(options: SampleBatchOptions): Promise<Float32Array> {
-  const { model, settings, labels, dataShape } = options;
-  const { schedule: samplingSchedule, karras } = samplingScheduleFor(options.schedule, settings);
-  const noise = createNoiseSource(options.seed);
-  const conditional = model.conditioning !== null;
-  const labelTensor = conditional ? tf.tensor1d(labels, 'int32') : undefined;
-  const common = {
-    model,
-    schedule: samplingSchedule,
-    shape: [labels.length, ...dataShape],
-    noise,
-    clipDenoised: true,
-    ...(labelTensor ? { condition: { classLabels: labelTensor } } : {}),
-    ...(options.onStep ? { onStep: options.onStep } : {}),
-  };
-  let result: tf.Tensor;
-  try {
-    result = await sampleByName(settings.sampler, common, { eta: settings.eta, ...(karras ? { karrasSteps: settings.steps } : {}) });
-  } finally {
-    labelTensor?.dispose();
-  }
-  const values = (await result.data()) as Float32Array;
-  result.dispose();
-  // clip to the data range (samplers clip predicted x0; the last step can still overshoot slightly)
-  for (let index = 0; index < values.length; index += 1) values[index] = Math.min(1, Math.max(-1, values[index] as number));
-  return values;
-}
-
-/**
- * Draws one image per label in batches of `settings.batchSize` on the calling thread; batch b uses
- * the noise of batchSeed(seed, b), so the result does not depend on how batches are spread over
- * threads (see sampleImagesInWorkers). Returns NHWC values in [-1, 1].
- */
-export async function sampleImages(options: SampleImagesOptions): Promise<Float32Array> {
-  const { labels, dataShape } = options;
-  samplingScheduleFor(options.schedule, options.settings);
-  const imageSize = dataShape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(labels.length * imageSize);
-  const ranges = batchRanges(labels.length, options.settings.batchSize);
-  for (const [index, { start, end }] of ranges.entries()) {
-    const values = await sampleBatch({ ...options, labels: labels.subarray(start, end), seed: batchSeed(options.seed, index) });
-    out.set(values, start * imageSize);
-    options.onBatch?.(end, labels.length);
-  }
-  return out;
+export function samplingFiles(values: OptionValues, settings: SamplingSettings): GenerateWorkerInit & { readonly model: string } {
+  if (values['checkpoint'] !== undefined && values['model'] !== undefined)
+    throw new UsageError('--model and --checkpoint name the same file: give one');
+  const model = stringOption(values, 'model') ?? stringOption(values, 'checkpoint') ?? DEFAULT_DENOISER;
+  if (model === DEFAULT_DENOISER) requireFile(model, '--checkpoint', 'train one (tfjs-diffusion train) and pass --checkpoint FILE');
+  const classifier = settings.guidance === 'classifier' ? (stringOption(values, 'classifier') ?? DEFAULT_NOISY_CLASSIFIER) : undefined;
+  if (classifier === DEFAULT_NOISY_CLASSIFIER)
+    requireFile(classifier, '--classifier', 'train one (tfjs-diffusion train-classifier) and pass --classifier FILE');
+  const weights = choiceOption(values, 'weights', ['ema', 'model'] as const, 'ema') === 'model' ? 'raw' : 'ema';
+  return { model, weights, ...(classifier === undefined ? {} : { classifier }) };
 }
 
 /** Parses '--classes 0,1,...' (default all) against the model's class count. */
