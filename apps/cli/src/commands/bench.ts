@@ -1,3 +1,4 @@
+// The cpu backend: FLOPs are counted on the main thread, which has no backend of its own when the benchmark runs in workers.
 import '@tensorflow/tfjs-backend-cpu';
 import { PEER_ENVIRONMENT, benchRounds, findPeers, measureMachinePeak } from '@tfjs-diffusion/benchmarks/node';
 import { BACKEND_NAMES, DiffusionError } from '@tfjs-diffusion/core';
