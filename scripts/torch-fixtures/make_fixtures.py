@@ -254,7 +254,9 @@ def main():
     # guided-diffusion SuperResModel (the upsamplers' class) at 16 pixels: sr_create_model only knows
     # 64..512, so this one is built directly; the test builds the network config by hand
     cases["guided-super-resolution-unit"] = {"from": "guided-diffusion", **super_resolution_case(out_dir, "guided-super-resolution-unit", guided_unet, seed=10)}
-    for pool, seed in (("attention", 6), ("adaptive", 7)):
+    # every pool of create_classifier: attention (the published classifiers), adaptive, and the
+    # spatial heads (the features of every block, mean-pooled, through an MLP of width 2048)
+    for pool, seed in (("attention", 6), ("adaptive", 7), ("spatial", 8), ("spatial_v2", 9)):
         name = f"classifier-{pool.replace('_', '-')}"
         cases[name] = {"from": "guided-diffusion", **classifier_case(
             out_dir, name, guided_unet, guided,
