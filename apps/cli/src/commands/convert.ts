@@ -1,10 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import { lazySafetensors, readTorchCheckpoint } from '@tfjs-diffusion/checkpoints';
-import { fileByteSource, readModelFileBytes } from '@tfjs-diffusion/checkpoints/node';
+import { fileByteSource, readModelFileBytes, writeFileStreamAtomically } from '@tfjs-diffusion/checkpoints/node';
 import {
   ADM_SOURCES,
   PUBLISHED_MODELS,
-  convertAdmCheckpoint,
+  convertAdmCheckpointTo,
   countTorchParameters,
   planAdmModel,
   publishedModelFlags,
@@ -89,23 +88,28 @@ export const convertCommand: Command = {
     try {
       const weights = source ? readTorchCheckpoint(source, input) : lazySafetensors(await readModelFileBytes(input), input);
       let lastReport = 0;
-      const converted = convertAdmCheckpoint({
-        ...strings,
-        weights,
-        ...(dtype ? { dtype } : {}),
-        extra: { command: `tfjs-diffusion convert ${preset !== undefined ? `--preset ${preset}` : `--from ${strings.from}`}` },
-        onTensor(name, index, total) {
-          if (io.interactive && performance.now() - lastReport > 500) {
-            lastReport = performance.now();
-            io.stderr(`\rconvert: ${index}/${total} tensors (${name})\u001b[K`);
-          }
-        },
-      });
+      // streamed: the header, then each tensor as it is converted (atomically: the file appears when complete)
+      const converted = writeFileStreamAtomically(out, (write) =>
+        convertAdmCheckpointTo(
+          {
+            ...strings,
+            weights,
+            ...(dtype ? { dtype } : {}),
+            extra: { command: `tfjs-diffusion convert ${preset !== undefined ? `--preset ${preset}` : `--from ${strings.from}`}` },
+            onTensor(name, index, total) {
+              if (io.interactive && performance.now() - lastReport > 500) {
+                lastReport = performance.now();
+                io.stderr(`\rconvert: ${index}/${total} tensors (${name})\u001b[K`);
+              }
+            },
+          },
+          write,
+        ),
+      );
       if (io.interactive) io.stderr('\n');
-      writeFileSync(out, converted.bytes);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       io.stderr(
-        `wrote ${out}: ${converted.plan.source} ${converted.plan.kind}, ${converted.parameterCount.toLocaleString('en-US')} parameters, ${converted.dtype}, ${(converted.bytes.length / 2 ** 20).toFixed(1)} MiB in ${seconds} s\n`,
+        `wrote ${out}: ${converted.plan.source} ${converted.plan.kind}, ${converted.parameterCount.toLocaleString('en-US')} parameters, ${converted.dtype}, ${(converted.byteLength / 2 ** 20).toFixed(1)} MiB in ${seconds} s\n`,
       );
     } finally {
       source?.close();

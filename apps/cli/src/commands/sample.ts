@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
+import { decodeImage } from '@tfjs-diffusion/data';
 import { generateInParallel } from '@tfjs-diffusion/parallel';
-import { loadPipeline, sampleDenoisingChain, tileImages, writePng } from '@tfjs-diffusion/pipelines/node';
+import { loadPipeline, lowResolutionShape, lowResolutionTiles, sampleDenoisingChain, tileImages, writePng } from '@tfjs-diffusion/pipelines/node';
 import { BACKEND_OPTION, activateBackend } from '../backend-option.js';
 import { UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
@@ -20,6 +22,8 @@ export const sampleCommand: Command = {
     '  --per-class N           images per class: the grid columns (default 10)',
     "  --unconditional         draw from the model's null class (its unconditional branch); with",
     '                          --guidance classifier, the classifier steers each row to its class',
+    '  --low-resolution PNG    super-resolution models: one image of the small size for every image, or a',
+    '                          grid of small-size tiles without gaps, one per image, row by row (calling thread)',
     ...SAMPLING_USAGE,
     "  --weights ema|model     a training checkpoint's EMA (default) or raw model weights",
     '  --seed S                image i draws its noise from its own stream (S, i) (default 0)',
@@ -38,6 +42,7 @@ export const sampleCommand: Command = {
     classes: { type: 'string' },
     'per-class': { type: 'string' },
     unconditional: { type: 'boolean' },
+    'low-resolution': { type: 'string' },
     ...SAMPLING_OPTIONS,
     weights: { type: 'string' },
     seed: { type: 'string' },
@@ -76,6 +81,17 @@ export const sampleCommand: Command = {
         throw new UsageError('--unconditional needs a class-conditional model with a null class; this one is unconditional already');
       const classes = numClasses === null ? [0] : parseClasses(stringOption(values, 'classes'), numClasses);
       const labels = classes.flatMap((label) => new Array<number>(perClass).fill(label));
+      const [smallShape, lowResolutionPath] = [lowResolutionShape(pipeline), stringOption(values, 'low-resolution')];
+      if ((smallShape === null) !== (lowResolutionPath === undefined))
+        throw new UsageError(
+          smallShape
+            ? `this is a super-resolution model: give --low-resolution IMAGE.png (${smallShape[0]}x${smallShape[1]} tiles)`
+            : '--low-resolution needs a super-resolution model',
+        );
+      const lowResolution =
+        smallShape && lowResolutionPath
+          ? lowResolutionTiles(decodeImage(readFileSync(lowResolutionPath), lowResolutionPath), smallShape, labels.length, lowResolutionPath)
+          : undefined;
       const step = pipeline.metadata.training?.step ?? pipeline.extra['step'];
       io.stderr(
         `sample: ${checkpoint} (${pipeline.weights} weights${step !== undefined ? `, step ${step}` : ''}), ${settings.sampler} ${settings.steps} steps (linspace:${settings.steps}), ` +
@@ -87,9 +103,10 @@ export const sampleCommand: Command = {
         ...(numClasses === null ? { count: labels.length } : { labels }),
         seed,
         unconditional,
+        ...(lowResolution ? { lowResolution } : {}),
         files,
         backend: backend.active,
-        workers: settings.workers,
+        workers: lowResolution ? 0 : settings.workers,
         onProgress: (done, total) => io.stderr(`sampled ${done}/${total}\n`),
       });
       const seconds = (performance.now() - started) / 1000;
@@ -108,7 +125,13 @@ export const sampleCommand: Command = {
       if (chainPath) {
         const chain = await sampleDenoisingChain(
           pipeline,
-          { ...generateSettings(settings), ...(numClasses === null ? { count: 1 } : { labels: classes }), unconditional, seed: `${seed}/chain` },
+          {
+            ...generateSettings(settings),
+            ...(numClasses === null ? { count: 1 } : { labels: classes }),
+            ...(lowResolution ? { lowResolution: lowResolution.filter((_, index) => index % perClass === 0) } : {}),
+            unconditional,
+            seed: `${seed}/chain`,
+          },
           chainColumns,
         );
         const chainGrid = tf.tidy(() =>
