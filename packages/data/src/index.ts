@@ -14,3 +14,5 @@ export { loadImageFolder, decodeImage } from './image-folder.js';
 export { readImageHeader, checkPngData, DEFAULT_MAX_IMAGE_PIXELS, type ImageHeader } from './image-header.js';
 export type { ImageFolderOptions } from './image-folder.js';
 export { resizeCoverCrop } from './resize.js';
+export { DATASET_FORMS, loadDataset, parseDatasetSpec, type DatasetSpec, type NamedDatasetOptions } from './named-dataset.js';
+export { modeStatistics, type ToyModeStatistics } from './toy-mode-statistics.js';

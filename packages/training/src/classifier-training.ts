@@ -117,3 +117,25 @@ export async function classifierAccuracy(
   }
   return correct / count;
 }
+
+/**
+ * Held-out top-1 accuracy of a classifier: on clean images ('clean') and, given the schedule of a
+ * noise-aware classifier, on images noised to q(x_t | x_0) at the timesteps a quarter, half and three
+ * quarters of the way through it (keys 't=T'), with noise seeded by `seed`.
+ */
+export async function heldOutAccuracy(
+  classifier: TrainableClassifier,
+  dataset: ImageDataset,
+  options: { count?: number; schedule?: NoiseSchedule; seed?: number | string } = {},
+): Promise<Record<string, number>> {
+  const count = options.count ?? dataset.count;
+  const accuracy: Record<string, number> = { clean: await classifierAccuracy(classifier, dataset, { count }) };
+  const schedule = options.schedule;
+  if (schedule) {
+    const length = schedule.timesteps.length;
+    for (const index of [Math.floor(length / 4), Math.floor(length / 2), Math.floor((3 * length) / 4)]) {
+      accuracy[`t=${schedule.timesteps[index]}`] = await classifierAccuracy(classifier, dataset, { count, schedule, index, seed: options.seed ?? 0 });
+    }
+  }
+  return accuracy;
+}

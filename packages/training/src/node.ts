@@ -5,4 +5,17 @@ export { loadTrainingCheckpoint, saveShippedModel, saveTrainingCheckpoint } from
 export type { LoadedTrainingCheckpoint, ModelDescription, TrainingCheckpointInput } from './training-checkpoint.js';
 export { checkpointSettings, findResumableCheckpoint, type SkippedCheckpoint } from './resumable-checkpoint.js';
 export { SHIPPED_MODEL_FILE, describeModel, runTraining, type RunTrainingOptions, type RunTrainingResult } from './run-training.js';
-export { classifierAccuracy, trainClassifier, type ClassifierTrainingOptions, type TrainableClassifier } from './classifier-training.js';
+export {
+  classifierAccuracy,
+  heldOutAccuracy,
+  trainClassifier,
+  type ClassifierTrainingOptions,
+  type TrainableClassifier,
+} from './classifier-training.js';
+export {
+  describeClassifier,
+  runClassifierTraining,
+  type ClassifierRunOptions,
+  type ClassifierRunResult,
+  type ClassifierShape,
+} from './classifier-run.js';

@@ -82,6 +82,7 @@ describe('runTraining', () => {
     expect(notices).toEqual(['batch size 12 exceeds the 10 images of the dataset; each batch holds all 10 images']);
     expect(first).toMatchObject({ startStep: 0, step: 4, skippedSteps: 0 });
     expect(first.lossHistory).toHaveLength(4);
+    expect(first.finalLoss).toBeCloseTo(first.lossHistory.reduce((a, b) => a + b, 0) / 4, 10);
     expect(checkpoints.map((path) => path.slice(-23))).toEqual(['step-000002.safetensors', 'step-000004.safetensors']);
 
     await runTraining({ ...common, steps: 2, checkpointDirectory: split });
@@ -91,6 +92,8 @@ describe('runTraining', () => {
     const resumed = await runTraining({ ...common, steps: 2, checkpointDirectory: split, resume: checkpoint });
     expect(resumed).toMatchObject({ startStep: 2, step: 4 });
     expect(resumed.lossHistory).toEqual(first.lossHistory);
+    // the final loss of a resumed call: over its own 2 steps only
+    expect(resumed.finalLoss).toBeCloseTo((first.lossHistory[2]! + first.lossHistory[3]!) / 2, 10);
 
     const [a, b] = [await tensorsOf(join(straight, 'step-000004.safetensors')), await tensorsOf(join(split, 'step-000004.safetensors'))];
     expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
@@ -144,6 +147,13 @@ describe('runTraining', () => {
     expect(resumed).toMatchObject({ startStep: 2, step: 3 });
     expect((await readdir(directory)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     expect((await listCheckpoints(directory)).map((entry) => entry.step)).toContain(3);
+  });
+
+  it('refuses a dataset whose channels differ from the network input, before touching the directory', async () => {
+    const rgb = { ...DATASET, channels: 3, images: new Float32Array(DATASET.count * 192) };
+    await expect(runTraining({ ...common, dataset: rgb, steps: 1, checkpointDirectory: '/nonexistent/run' })).rejects.toThrow(
+      'the network has 1 input channels but test has 3',
+    );
   });
 
   it('refuses a directory without a usable checkpoint, naming every reason', async () => {

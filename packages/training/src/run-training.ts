@@ -4,6 +4,7 @@ import type { ImageDataset } from '@tfjs-diffusion/data';
 import { loadParameters, type ParameterData } from '@tfjs-diffusion/networks';
 import { join } from 'node:path';
 import { fitBatchSize, imageBatches } from './image-batches.js';
+import { meanOfLast } from './loss-history.js';
 import type { TrainStepResult } from './trainer.js';
 import { createTrainingRun, type TrainSettings, type TrainingRun } from './training-run.js';
 import { saveShippedModel, saveTrainingCheckpoint, type LoadedTrainingCheckpoint, type ModelDescription } from './training-checkpoint.js';
@@ -42,6 +43,8 @@ export interface RunTrainingResult {
   readonly startStep: number;
   readonly step: number;
   readonly lossHistory: readonly number[];
+  /** The mean of the last 100 losses of this call's steps (all of them when fewer; the last loss after 0 steps of a resume; null without any). */
+  readonly finalLoss: number | null;
   readonly skippedSteps: number;
   readonly checkpoint: string;
   readonly shipped: string;
@@ -85,6 +88,13 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunTrain
   const { settings, dataset, checkpointDirectory, resume } = options;
   if (!Number.isSafeInteger(options.checkpointEvery) || options.checkpointEvery < 1) {
     throw new DiffusionError('invalid-argument', `checkpointEvery must be a positive integer, got ${options.checkpointEvery}`);
+  }
+  const inChannels = settings.network['inChannels'];
+  if (inChannels !== undefined && inChannels !== dataset.channels) {
+    throw new DiffusionError(
+      'invalid-argument',
+      `the network has ${String(inChannels)} input channels but ${settings.dataset} has ${dataset.channels}`,
+    );
   }
   const removedTemporaryFiles = await removeStaleTemporaryFiles(checkpointDirectory);
   if (removedTemporaryFiles.length > 0) {
@@ -139,10 +149,12 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunTrain
       options.signal,
     );
     await checkpoint();
+    const lossHistory = [...run.trainer.lossHistory];
     return {
       startStep,
       step: run.trainer.step,
-      lossHistory: [...run.trainer.lossHistory],
+      lossHistory,
+      finalLoss: meanOfLast(lossHistory, Math.min(100, Math.max(1, run.trainer.step - startStep))),
       skippedSteps: run.trainer.skippedSteps,
       checkpoint: lastCheckpoint,
       shipped,

@@ -88,7 +88,7 @@ export async function saveTrainingCheckpoint(directory: string, input: TrainingC
   return path;
 }
 
-/** Saves the model file to ship: `weights` (EMA or raw) in F16 under the network's own names. */
+/** Saves a model file (atomically) without training state: `weights` (EMA or raw) under the network's own names, in F16 unless `dtype` says F32. */
 export async function saveShippedModel(
   path: string,
   input: {
@@ -96,13 +96,14 @@ export async function saveShippedModel(
     readonly weights: ReadonlyMap<string, tf.Variable>;
     readonly kind: 'ema' | 'raw';
     readonly extra: Readonly<Record<string, string>>;
+    readonly dtype?: 'F16' | 'F32';
   },
 ): Promise<void> {
   await saveModelFile(path, {
     metadata: { ...input.model, weights: input.kind },
     tensors: await hostTensors(input.weights),
     extra: input.extra,
-    dtype: 'F16',
+    dtype: input.dtype ?? 'F16',
   });
 }
 

@@ -1,10 +1,11 @@
 import { TOY_DATASETS, type ToyDatasetName } from '@tfjs-diffusion/data';
+import { runToyDiffusion } from '@tfjs-diffusion/training';
 import { BACKEND_OPTION, activateBackend } from '../backend-option.js';
 import { UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
 import { choiceOption, integerOption, numberOption, seedOption, stringOption } from '../options.js';
+import { createProgress } from '../progress.js';
 import { scatterPlot } from '@tfjs-diffusion/plots/node';
-import { modeStatistics, runToy } from '../toy/train-toy.js';
 
 export const toyCommand: Command = {
   name: 'toy',
@@ -62,17 +63,13 @@ export const toyCommand: Command = {
     };
     await activateBackend(values, io);
     const started = performance.now();
-    const every = Math.max(1, Math.floor(options.trainSteps / 10));
-    const run = await runToy({
+    const progress = createProgress(io.stderr, io.interactive, Math.max(1, Math.floor(options.trainSteps / 10)));
+    const run = await runToyDiffusion({
       ...options,
-      onTrainStep: (result) => {
-        if (result.step % every === 0 || result.step === options.trainSteps) {
-          const seconds = (performance.now() - started) / 1000;
-          io.stderr(`step ${result.step}/${options.trainSteps}  loss ${result.loss.toFixed(4)}  ${(result.step / seconds).toFixed(1)} steps/s\n`);
-        }
-      },
+      onTrainStep: ({ step, loss }) =>
+        progress.update({ step, totalSteps: options.trainSteps, loss, stepsPerSecond: step / ((performance.now() - started) / 1000) }),
     });
-    const statistics = run.modes && run.modeStd !== undefined ? modeStatistics(run.samples, run.modes, run.modeStd) : undefined;
+    progress.break();
     if (out) {
       scatterPlot(
         [
@@ -88,16 +85,15 @@ export const toyCommand: Command = {
       io.stderr(`wrote ${out}: ${options.samples} samples (red) over the data (grey)\n`);
     }
     if (values['json']) {
-      const tail = run.lossHistory.slice(-100);
       io.stdout(
         `${JSON.stringify({
           dataset,
           trainSteps: options.trainSteps,
           sampler: options.sampler,
           steps: options.steps,
-          finalLoss: tail.length ? tail.reduce((a, b) => a + b, 0) / tail.length : null,
+          finalLoss: run.finalLoss,
           seconds: (performance.now() - started) / 1000,
-          ...(statistics ?? {}),
+          ...run.statistics,
         })}\n`,
       );
     }

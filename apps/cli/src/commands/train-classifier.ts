@@ -1,60 +1,15 @@
-import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { mkdir } from 'node:fs/promises';
-import { checkpointFileName, saveModelFile, type HostTensor, type ModelFileMetadataInput } from '@tfjs-diffusion/checkpoints/node';
-import { createNoiseAwareClassifier, type NoiseAwareClassifierConfig } from '@tfjs-diffusion/networks';
-import { BACKEND_OPTION } from '../backend-option.js';
+import { createNoiseAwareClassifier } from '@tfjs-diffusion/networks';
+import { loadDataset } from '@tfjs-diffusion/data';
+import { DEFAULT_EVALUATION_CLASSIFIER_CONFIG, createEvaluationClassifier } from '@tfjs-diffusion/evaluation';
+import { NOISY_CLASSIFIER_CONFIG, runClassifierTraining, type ScheduleSpec } from '@tfjs-diffusion/training/node';
+import { BACKEND_OPTION, activateBackend } from '../backend-option.js';
 import { UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
-import { activateImageBackend } from '../mnist/activate.js';
-import { commandLine } from '../mnist/command-line.js';
-import { loadDataset } from '../mnist/datasets.js';
-import { DEFAULT_EVALUATION_CLASSIFIER_CONFIG, createEvaluationClassifier } from '@tfjs-diffusion/evaluation';
-import { createProgress } from '../mnist/progress.js';
-import { classifierAccuracy, scheduleFromSpec, trainClassifier, type ScheduleSpec, type TrainableClassifier } from '@tfjs-diffusion/training/node';
+import { commandLine } from '../command-line.js';
+import { jsonFileOption } from '../json-option.js';
+import { createProgress } from '../progress.js';
 import { saveLossPlot } from '../mnist/train-loss-plot.js';
 import { choiceOption, integerOption, numberOption, seedOption, stringOption } from '../options.js';
-import type * as tf from '@tensorflow/tfjs-core';
-
-/** The noise-aware classifier trained by default: the U-Net encoder of mnist-tiny with an average-pool head. */
-export const NOISY_CLASSIFIER_CONFIG: NoiseAwareClassifierConfig & { readonly type: 'classifier' } = {
-  type: 'classifier',
-  imageSize: 28,
-  inChannels: 1,
-  modelChannels: 32,
-  channelMultipliers: [1, 2, 2],
-  numResBlocks: 1,
-  attentionResolutions: [],
-  dropout: 0,
-  groupNormGroups: 8,
-  numClasses: 10,
-  pool: 'adaptive',
-  seed: 0,
-};
-
-/** The model-file description of a classifier (docs/model-format.md): no prediction or variance, no null class; a schedule only for the noisy one. */
-function classifierDescription(
-  config: Record<string, unknown>,
-  schedule: ScheduleSpec | null,
-  classNames: readonly string[] | undefined,
-): ModelFileMetadataInput {
-  const numClasses = config['numClasses'] as number;
-  return {
-    network: config as ModelFileMetadataInput['network'],
-    schedule,
-    prediction: null,
-    variance: null,
-    conditioning: { numClasses, nullClass: null, ...(classNames?.length === numClasses ? { classNames: [...classNames] } : {}) },
-    data: { shape: [config['imageSize'] as number, config['imageSize'] as number, config['inChannels'] as number], range: [-1, 1] },
-    weights: 'raw',
-  };
-}
-
-async function hostParameters(parameters: ReadonlyMap<string, tf.Variable>): Promise<Map<string, HostTensor>> {
-  const out = new Map<string, HostTensor>();
-  for (const [name, variable] of parameters) out.set(name, { shape: [...variable.shape], data: (await variable.data()) as Float32Array });
-  return out;
-}
 
 export const trainClassifierCommand: Command = {
   name: 'train-classifier',
@@ -76,8 +31,10 @@ export const trainClassifierCommand: Command = {
     '  --grad-clip C            (default 1)',
     '  --checkpoint-dir DIR     also write step-NNNNNN.safetensors (F32) every --checkpoint-every steps and loss.png',
     '  --checkpoint-every N     (default 500)',
+    '  --keep K                 checkpoints kept (default: all)',
     '  --out FILE.safetensors   the trained classifier, F16, with its config (and schedule) in the metadata',
     '  --test-n N               held-out digits scored for the accuracy report (default all)',
+    '  --log-every N            plain progress line every N steps when stderr is not a terminal (default 50)',
     '  --seed S                 (default 0)',
     '  --backend NAME           auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
     '  --json                   print a JSON summary (with held-out accuracy)',
@@ -96,6 +53,7 @@ export const trainClassifierCommand: Command = {
     'grad-clip': { type: 'string' },
     'checkpoint-dir': { type: 'string' },
     'checkpoint-every': { type: 'string' },
+    keep: { type: 'string' },
     'log-every': { type: 'string' },
     out: { type: 'string' },
     'test-n': { type: 'string' },
@@ -112,99 +70,58 @@ export const trainClassifierCommand: Command = {
     if (!noisy && (values['schedule'] !== undefined || values['timesteps'] !== undefined))
       throw new UsageError('--schedule and --timesteps apply to --kind noisy only');
     const datasetName = choiceOption(values, 'dataset', ['mnist', 'fashion-mnist'] as const, 'mnist');
-    const scheduleSpec: ScheduleSpec = {
+    const schedule: ScheduleSpec = {
       kind: choiceOption(values, 'schedule', ['linear', 'cosine'] as const, 'cosine'),
       timesteps: integerOption(values, 'timesteps', 1000, 2, 100_000),
     };
     const steps = integerOption(values, 'steps', noisy ? 1500 : 600, 0);
-    const batchSize = integerOption(values, 'batch-size', noisy ? 32 : 64, 1, 4096);
-    const learningRate = numberOption(values, 'learning-rate', noisy ? 5e-4 : 1e-3, 1e-8, 1);
-    const warmup = integerOption(values, 'warmup', 50, 0);
-    const gradClip = numberOption(values, 'grad-clip', 1, 0);
     const checkpointDirectory = stringOption(values, 'checkpoint-dir');
-    const checkpointEvery = integerOption(values, 'checkpoint-every', 500, 1);
-    const logEvery = integerOption(values, 'log-every', 50, 1);
-    const testCount = integerOption(values, 'test-n', Number.MAX_SAFE_INTEGER, 1);
     const seed = seedOption(values);
-    let config: Record<string, unknown> = noisy ? { ...NOISY_CLASSIFIER_CONFIG, seed } : { ...DEFAULT_EVALUATION_CLASSIFIER_CONFIG, seed };
-    const configFile = stringOption(values, 'config');
-    if (configFile) {
-      try {
-        config = {
-          type: noisy ? 'classifier' : 'evaluation-classifier',
-          ...(JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>),
-        };
-      } catch (error) {
-        throw new UsageError(`--config: cannot read ${configFile} as JSON (${(error as Error).message})`);
-      }
-    }
-    await activateImageBackend(values, io);
+    const training = {
+      steps,
+      batchSize: integerOption(values, 'batch-size', noisy ? 32 : 64, 1, 4096),
+      learningRate: numberOption(values, 'learning-rate', noisy ? 5e-4 : 1e-3, 1e-8, 1),
+      warmup: integerOption(values, 'warmup', 50, 0),
+      gradClip: numberOption(values, 'grad-clip', 1, 0),
+      seed,
+      ...(checkpointDirectory ? { checkpointDirectory, checkpointEvery: integerOption(values, 'checkpoint-every', 500, 1) } : {}),
+      ...(values['keep'] !== undefined ? { keep: integerOption(values, 'keep', 1, 1) } : {}),
+      ...(values['test-n'] !== undefined ? { testCount: integerOption(values, 'test-n', 1, 1) } : {}),
+    };
+    const configFile = await jsonFileOption(values, 'config');
+    const type = noisy ? 'classifier' : 'evaluation-classifier';
+    const config = configFile ? { type, ...configFile } : { ...(noisy ? NOISY_CLASSIFIER_CONFIG : DEFAULT_EVALUATION_CLASSIFIER_CONFIG), seed };
+    const progress = createProgress(io.stderr, io.interactive, integerOption(values, 'log-every', 50, 1));
+    await activateBackend(values, io);
     const [train, test] = [await loadDataset(datasetName, { split: 'train' }), await loadDataset(datasetName, { split: 'test' })];
-    const schedule = noisy ? scheduleFromSpec(scheduleSpec) : undefined;
-    const network = noisy ? createNoiseAwareClassifier(config) : createEvaluationClassifier(config as never);
-    const classifier = network as unknown as TrainableClassifier;
+    const classifier = noisy ? createNoiseAwareClassifier(config) : createEvaluationClassifier(config as never);
     try {
       io.stderr(
-        `train-classifier: ${kind} on ${datasetName} (${train.count} images)${noisy ? `, ${scheduleSpec.kind} schedule T=${scheduleSpec.timesteps}` : ', clean digits'}\n`,
+        `train-classifier: ${kind} on ${datasetName} (${train.count} images)${noisy ? `, ${schedule.kind} schedule T=${schedule.timesteps}` : ', clean digits'}\n`,
       );
-      const progress = createProgress(io.stderr, io.interactive, logEvery);
       const started = performance.now();
-      const history: number[] = [];
-      const description = classifierDescription(network.config as unknown as Record<string, unknown>, noisy ? scheduleSpec : null, train.classNames);
-      const extra = { kind, dataset: datasetName, command: commandLine('train-classifier', values) };
-      await trainClassifier({
+      const result = await runClassifierTraining({
         classifier,
         dataset: train,
-        mode: noisy ? 'noisy' : 'clean',
-        ...(schedule ? { schedule } : {}),
-        steps,
-        batchSize,
-        learningRate,
-        warmup,
-        gradClip,
-        seed,
-        onStep: async (step, loss) => {
-          history.push(loss);
-          progress.update({ step, totalSteps: steps, loss, stepsPerSecond: step / ((performance.now() - started) / 1000) });
-          if (checkpointDirectory && (step % checkpointEvery === 0 || step === steps)) {
-            const path = `${checkpointDirectory}/${checkpointFileName(step)}`;
-            await saveModelFile(path, {
-              metadata: description,
-              tensors: await hostParameters(network.parameters),
-              extra: { ...extra, step: String(step) },
-            });
-            if (history.length > 1) saveLossPlot(history, `${checkpointDirectory}/loss.png`);
-            progress.break();
-            io.stderr(`checkpoint: ${path}\n`);
-          }
+        testDataset: test,
+        ...(noisy ? { schedule } : {}),
+        ...training,
+        out,
+        metadata: { kind, dataset: datasetName, command: commandLine('train-classifier', values) },
+        onStep: (step, loss) => progress.update({ step, totalSteps: steps, loss, stepsPerSecond: step / ((performance.now() - started) / 1000) }),
+        onCheckpoint: ({ path, lossHistory }) => {
+          if (lossHistory.length > 1) saveLossPlot(lossHistory, `${checkpointDirectory}/loss.png`);
+          progress.break();
+          io.stderr(`checkpoint: ${path}\n`);
         },
+        onNotice: (message) => io.stderr(`train-classifier: ${message}\n`),
       });
       progress.break();
       const seconds = (performance.now() - started) / 1000;
-      // held-out accuracy: clean, and for the noisy classifier at a few noise levels
-      const accuracy: Record<string, number> = { clean: await classifierAccuracy(classifier, test, { count: testCount }) };
-      if (schedule) {
-        const T = schedule.timesteps.length;
-        for (const index of [Math.floor(T / 4), Math.floor(T / 2), Math.floor((3 * T) / 4)]) {
-          accuracy[`t=${schedule.timesteps[index]}`] = await classifierAccuracy(classifier, test, { count: testCount, schedule, index, seed });
-        }
-      }
-      await mkdir(dirname(out), { recursive: true });
-      await saveModelFile(out, {
-        metadata: description,
-        tensors: await hostParameters(network.parameters),
-        extra: { ...extra, steps: String(steps), testAccuracy: JSON.stringify(accuracy) },
-        dtype: 'F16',
-      });
-      io.stderr(`wrote ${out}; held-out accuracy ${JSON.stringify(accuracy)}\n`);
-      if (values['json']) {
-        const tail = history.slice(-100);
-        io.stdout(
-          `${JSON.stringify({ kind, out, steps, finalLoss: tail.length ? tail.reduce((a, b) => a + b, 0) / tail.length : null, testAccuracy: accuracy, seconds })}\n`,
-        );
-      }
+      io.stderr(`wrote ${out}; held-out accuracy ${JSON.stringify(result.accuracy)}\n`);
+      if (values['json']) io.stdout(`${JSON.stringify({ kind, out, steps, finalLoss: result.finalLoss, testAccuracy: result.accuracy, seconds })}\n`);
     } finally {
-      network.dispose();
+      classifier.dispose();
     }
   },
 };

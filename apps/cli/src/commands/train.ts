@@ -1,25 +1,23 @@
-import { readFile } from 'node:fs/promises';
 import { DiffusionError } from '@tfjs-diffusion/core';
+import { DATASET_FORMS, loadDataset, parseDatasetSpec } from '@tfjs-diffusion/data';
 import { OBJECTIVE_NAMES, type ObjectiveName } from '@tfjs-diffusion/objectives';
-import { BACKEND_OPTION } from '../backend-option.js';
-import { activateImageBackend } from '../mnist/activate.js';
-import { UsageError } from '../cli-error.js';
-import type { Command, OptionValues } from '../command.js';
-import { choiceOption, integerOption, numberOption, seedOption, stringOption } from '../options.js';
-import { commandLine } from '../mnist/command-line.js';
-import { DATASET_FORMS, loadDataset, parseDatasetSpec } from '../mnist/datasets.js';
-import { NETWORK_PRESETS, NETWORK_PRESET_NAMES } from '../mnist/network-presets.js';
-import { createProgress } from '../mnist/progress.js';
-import { saveLossPlot } from '../mnist/train-loss-plot.js';
 import {
+  TRAINING_NETWORK_PRESETS,
   checkpointSettings,
   findResumableCheckpoint,
-  meanOfLast,
   runTraining,
   type LoadedTrainingCheckpoint,
   type TrainSettings,
 } from '@tfjs-diffusion/training/node';
 import { join } from 'node:path';
+import { BACKEND_OPTION, activateBackend } from '../backend-option.js';
+import { UsageError } from '../cli-error.js';
+import type { Command, OptionValues } from '../command.js';
+import { commandLine } from '../command-line.js';
+import { jsonFileOption } from '../json-option.js';
+import { saveLossPlot } from '../mnist/train-loss-plot.js';
+import { choiceOption, integerOption, numberOption, seedOption, stringOption } from '../options.js';
+import { createProgress } from '../progress.js';
 
 const SCHEDULE_KINDS = ['linear', 'cosine'] as const;
 
@@ -40,37 +38,23 @@ const SETTING_OPTIONS: Readonly<Record<string, (settings: TrainSettings) => unkn
   seed: (s) => s.seed,
 };
 
-async function networkConfig(values: OptionValues, seed: number | string): Promise<Record<string, unknown>> {
-  const preset = stringOption(values, 'network');
-  const file = stringOption(values, 'config');
-  if (preset !== undefined && file !== undefined) throw new UsageError('give either --network PRESET or --config FILE.json, not both');
-  if (file !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      throw new UsageError(`--config: cannot read ${file} (${(error as Error).message})`);
-    }
-    try {
-      return { type: 'unet', ...(JSON.parse(text) as Record<string, unknown>) };
-    } catch (error) {
-      throw new UsageError(`--config: ${file} is not valid JSON (${(error as Error).message})`);
-    }
-  }
-  const name = choiceOption(values, 'network', NETWORK_PRESET_NAMES, 'mnist-tiny');
-  return { ...NETWORK_PRESETS[name], seed };
-}
+const NETWORK_PRESET_NAMES = Object.keys(TRAINING_NETWORK_PRESETS);
 
 /** The settings the options describe (defaults filled in). */
 async function settingsFromOptions(values: OptionValues): Promise<TrainSettings> {
   const dataset = stringOption(values, 'dataset') ?? 'mnist';
   const spec = parseDatasetSpec(dataset);
+  if (!spec) throw new UsageError(`--dataset must be one of ${DATASET_FORMS}, got '${dataset}'`);
   const imageSize = values['image-size'] === undefined ? null : integerOption(values, 'image-size', 28, 4, 1024);
   if (spec.kind === 'folder' && imageSize === null) throw new UsageError('--image-size is required with --dataset folder:PATH');
   if (spec.kind !== 'folder' && imageSize !== null && imageSize !== 28)
     throw new UsageError(`--image-size must be 28 for ${dataset} (or leave it out)`);
   const seed = seedOption(values);
-  const network = await networkConfig(values, seed);
+  if (values['network'] !== undefined && values['config'] !== undefined)
+    throw new UsageError('give either --network PRESET or --config FILE.json, not both');
+  const configFile = await jsonFileOption(values, 'config');
+  const preset = TRAINING_NETWORK_PRESETS[choiceOption(values, 'network', NETWORK_PRESET_NAMES, 'mnist-tiny')];
+  const network: Record<string, unknown> = configFile ? { type: 'unet', ...configFile } : { ...preset, seed };
   if (imageSize !== null && values['config'] === undefined) network['imageSize'] = imageSize;
   const emaDecay = numberOption(values, 'ema-decay', 0.999, 0, 0.999999);
   return {
@@ -184,18 +168,12 @@ export const trainCommand: Command = {
       }
     }
     const resumeFrom = resume?.path;
-    await activateImageBackend(values, io);
+    await activateBackend(values, io);
     const dataset = await loadDataset(settings.dataset, {
       split: 'train',
       ...(settings.imageSize !== null ? { imageSize: settings.imageSize } : {}),
       ...(values['skip-bad-images'] === true ? { skipBadImages: true, onWarning: (line: string) => io.stderr(`${line}\n`) } : {}),
     });
-    if (dataset.channels !== settings.network['inChannels'] && settings.network['inChannels'] !== undefined) {
-      throw new DiffusionError(
-        'invalid-argument',
-        `the network has ${String(settings.network['inChannels'])} input channels but ${settings.dataset} has ${dataset.channels}`,
-      );
-    }
     io.stderr(
       `train: ${settings.dataset} (${dataset.count} images), objective ${settings.objective}, ${settings.schedule.kind} schedule T=${settings.schedule.timesteps}` +
         (resumeFrom ? `, resuming from ${resumeFrom}` : '') +
@@ -240,12 +218,11 @@ export const trainCommand: Command = {
       `wrote ${result.shipped} (${settings.emaDecay > 0 && values['ship-weights'] !== 'model' ? 'EMA' : 'raw'} weights, F16) and ${lossPlot}\n`,
     );
     if (values['json']) {
-      const ran = result.lossHistory.slice(result.startStep === 0 ? 0 : -Math.max(1, result.step - result.startStep));
       io.stdout(
         `${JSON.stringify({
           startStep: result.startStep,
           step: result.step,
-          finalLoss: meanOfLast(ran, 100),
+          finalLoss: result.finalLoss,
           skippedSteps: result.skippedSteps,
           seconds,
           stepsPerSecond: (result.step - result.startStep) / seconds,

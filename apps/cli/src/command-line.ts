@@ -1,4 +1,4 @@
-import type { OptionValues } from '../command.js';
+import type { OptionValues } from './command.js';
 
 /** Quotes a word for a POSIX shell when it needs it. */
 export function shellQuote(word: string): string {
