@@ -1,48 +1,74 @@
 // Measures a published architecture on this machine: build time from weights (no random init),
 // time per forward at batch 1 and peak RSS. Random weights stand in for the real ones (same
 // shapes, same work). Needs `pnpm --filter @tfjs-diffusion/converters... build` first.
+// Each mode is one process, so its peak RSS is its own (run it under /usr/bin/time -v too).
 //
 //   node packages/converters/scripts/measure-published.mjs PRESET [wasm|cpu] [runs]
 //   node packages/converters/scripts/measure-published.mjs --convert FILE.pt PRESET OUT.safetensors
-import { readFileSync, writeFileSync } from 'node:fs';
+//   node packages/converters/scripts/measure-published.mjs --load MODEL.safetensors [wasm|cpu] [forward]
+import { readModelFileBytes, fileByteSource, writeFileStreamAtomically } from '@tfjs-diffusion/checkpoints/node';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { parseModelFile, readTorchCheckpoint } from '@tfjs-diffusion/checkpoints';
-import { fileByteSource } from '@tfjs-diffusion/checkpoints/node';
-import { createNetwork, mapParameterSource, parameterShapes } from '@tfjs-diffusion/networks';
-import { convertAdmCheckpoint, countTorchParameters, planAdmModel, publishedModelFlags } from '../dist/index.js';
+import { readTorchCheckpoint } from '@tfjs-diffusion/checkpoints';
+import { createNetwork, parameterShapes } from '@tfjs-diffusion/networks';
+import { pipelineFromBytes } from '@tfjs-diffusion/pipelines';
+import { convertAdmCheckpointTo, countTorchParameters, planAdmModel, publishedModelFlags } from '../dist/index.js';
 
 const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const peak = () => process.resourceUsage().maxRSS * 1024;
 
 if (process.argv[2] === '--convert') {
+  // streamed: the .pt read range by range, the output written tensor by tensor
   const [, , , input, preset, out] = process.argv;
   const started = performance.now();
   const source = fileByteSource(input);
-  const converted = convertAdmCheckpoint({ ...publishedModelFlags(preset), weights: readTorchCheckpoint(source, input), dtype: 'F16' });
+  const converted = writeFileStreamAtomically(out, (write) =>
+    convertAdmCheckpointTo({ ...publishedModelFlags(preset), weights: readTorchCheckpoint(source, input), dtype: 'F16' }, write),
+  );
   source.close();
-  writeFileSync(out, converted.bytes);
-  const convertSeconds = (performance.now() - started) / 1000;
-  const convertPeak = peak();
-  await tf.setBackend('wasm');
-  const loadStarted = performance.now();
-  const file = parseModelFile(new Uint8Array(readFileSync(out)), out);
-  const { source: parameters } = mapParameterSource(new Map(file.tensors));
-  const network = createNetwork(file.metadata.network, { parameterSource: parameters });
-  const loadSeconds = (performance.now() - loadStarted) / 1000;
   console.log(
     JSON.stringify({
       preset,
       parameters: converted.parameterCount,
-      outputBytes: converted.bytes.length,
-      convertSeconds,
-      convertPeakRss: mib(convertPeak),
-      loadSeconds,
-      peakRssAfterLoad: mib(peak()),
+      outputBytes: converted.byteLength,
+      convertSeconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+      convertPeakRss: mib(peak()),
     }),
   );
-  network.dispose();
+  process.exit(0);
+}
+
+if (process.argv[2] === '--load') {
+  // loadPipeline's path: the file's bytes, then the network built decoding one tensor at a time
+  const [, , , file, backend = 'wasm', forward] = process.argv;
+  await tf.setBackend(backend);
+  await tf.ready();
+  const started = performance.now();
+  const pipeline = pipelineFromBytes({ bytes: await readModelFileBytes(file), name: file }, null);
+  const loadSeconds = (performance.now() - started) / 1000;
+  const loadPeak = peak();
+  const result = { file, backend, loadSeconds: Number(loadSeconds.toFixed(1)), loadPeakRss: mib(loadPeak) };
+  if (forward === 'forward') {
+    const [size, , channels] = pipeline.dataShape;
+    const x = tf.randomNormal([1, size, size, channels]);
+    const timesteps = tf.tensor1d([500]);
+    const labels = pipeline.conditioning ? tf.tensor1d([1], 'int32') : null;
+    const bytesBefore = tf.memory().numBytes;
+    const forwardStarted = performance.now();
+    // tf.profile: the most tensor bytes alive at once during the forward (weights excluded: they exist before)
+    const profile = await tf.profile(() =>
+      tf.tidy(() => pipeline.model.predict({ x, timesteps, ...(labels ? { condition: { classLabels: labels } } : {}) }).prediction),
+    );
+    const output = profile.result;
+    await output.data();
+    result.forwardSeconds = Number(((performance.now() - forwardStarted) / 1000).toFixed(1));
+    result.forwardPeakRss = mib(peak());
+    result.forwardPeakTensorBytes = mib(profile.peakBytes - bytesBefore);
+    tf.dispose([x, timesteps, output, ...(labels ? [labels] : [])]);
+  }
+  console.log(JSON.stringify(result));
+  pipeline.dispose();
   process.exit(0);
 }
 
