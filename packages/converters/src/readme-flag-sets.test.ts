@@ -4,7 +4,7 @@ import { modelMetadataEntries, readModelMetadata } from '@tfjs-diffusion/checkpo
 import { describe, expect, it } from 'vitest';
 import type { AdmModelKind, AdmSource } from './adm-flags.js';
 import { planAdmModel } from './adm-model-config.js';
-import { expectedTorchShapes } from './convert-checkpoint.js';
+import { countTorchParameters, expectedTorchShapes } from './convert-checkpoint.js';
 import { PUBLISHED_MODELS, publishedModelFlags } from './published-models.js';
 
 /**
@@ -60,6 +60,18 @@ describe('every flag set of the guided-diffusion and improved-diffusion READMEs'
       expect(metadata.network).toEqual(plan.network);
     });
   }
+});
+
+describe('parameter counts computed from the flags alone', () => {
+  it('gives the sizes the issue and the docs table state: ImageNet-64 ADM 296 M, its classifier 65 M, CIFAR-10 52.5 M, the 64->256 upsampler 312 M', () => {
+    const count = (name: string): number => countTorchParameters(planAdmModel(publishedModelFlags(name)));
+    expect(count('guided-64x64')).toBe(295_904_454);
+    expect(Math.round(count('guided-64x64') / 1e6)).toBe(296);
+    expect(count('guided-64x64-classifier')).toBe(65_438_568);
+    expect(Math.round(count('guided-64x64-classifier') / 1e6)).toBe(65);
+    expect(count('improved-cifar10-uncond')).toBe(52_546_438);
+    expect(count('guided-64-256-upsampler')).toBe(311_795_910);
+  });
 });
 
 describe('planAdmModel', () => {

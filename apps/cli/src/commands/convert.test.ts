@@ -46,6 +46,10 @@ describe('tfjs-diffusion convert', () => {
     const check = await run('convert', '--preset', 'guided-64x64', '--check');
     expect(check.code, check.stderr).toBe(0);
     expect(JSON.parse(check.stdout)).toMatchObject({ kind: 'denoiser', parameters: 295_904_454, schedule: { kind: 'cosine', timesteps: 1000 } });
+    expect(JSON.parse(check.stdout).flags).toMatchObject({
+      from: 'guided-diffusion',
+      modelFlags: expect.stringContaining('--num_channels 192 --num_head_channels 64'),
+    });
     const unknown = await run('convert', '--from', 'guided-diffusion', '--model-flags', '--image_size 64 --num_chanels 128', '--check');
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/unknown guided-diffusion model flag --num_chanels/);

@@ -31,7 +31,7 @@ export const convertCommand: Command = {
     '  --input FILE           the checkpoint: torch.save of the state_dict (.pt) or the same tensors as .safetensors',
     '  --out FILE             the model file to write',
     '  --dtype F16|F32        storage of the output (default: F16 when the checkpoint is all float16, else F32)',
-    '  --check                plan only: print the network and parameter count from the flags, read no weights',
+    '  --check                plan only: print the flags, network and parameter count, read no weights',
   ].join('\n'),
   options: {
     from: { type: 'string' },
@@ -73,7 +73,7 @@ export const convertCommand: Command = {
     if (values['check']) {
       const plan = planAdmModel(strings);
       io.stdout(
-        `${JSON.stringify({ kind: plan.kind, parameters: countTorchParameters(plan), network: plan.network, schedule: plan.metadata.schedule })}\n`,
+        `${JSON.stringify({ kind: plan.kind, parameters: countTorchParameters(plan), flags: strings, network: plan.network, schedule: plan.metadata.schedule })}\n`,
       );
       return;
     }
