@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createProgress, formatDuration } from './progress.js';
 
 describe('progress', () => {
@@ -21,6 +21,23 @@ describe('progress', () => {
       'step 5/5  loss 1.0000  0.50 steps/s  ETA 0s',
     ]);
     expect(log).not.toContain('\r');
+  });
+
+  it('says a line after ending the bar, and computes steps/s since its creation (from the start step of a resumed run)', () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      let terminal = '';
+      const bar = createProgress((text) => (terminal += text), true, 10);
+      vi.advanceTimersByTime(4000);
+      expect(bar.elapsed()).toBeCloseTo(4, 6);
+      bar.update({ step: 12, totalSteps: 20, loss: 0.5, startStep: 10 });
+      bar.say('checkpoint: x');
+      bar.say('done');
+      expect(terminal).toContain('step 12/20  loss 0.5000  0.50 steps/s  ETA 16s');
+      expect(terminal.endsWith('\x1b[K\ncheckpoint: x\ndone\n')).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('formats durations', () => {

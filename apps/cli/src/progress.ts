@@ -14,8 +14,10 @@ export interface ProgressReport {
   readonly step: number;
   readonly totalSteps: number;
   readonly loss: number;
-  /** Steps per second over the steps of this run. */
-  readonly stepsPerSecond: number;
+  /** Steps per second over the steps of this run; default: (step - startStep) over the seconds since the reporter was created. */
+  readonly stepsPerSecond?: number;
+  /** The step this run started from (a resumed run), for the default steps per second. */
+  readonly startStep?: number;
   readonly extra?: string;
 }
 
@@ -24,10 +26,19 @@ export interface ProgressReport {
  * `every` steps and at the end) in a log.
  */
 export function createProgress(write: (text: string) => void, interactive: boolean, every: number) {
+  const started = performance.now();
   let drawn = false;
+  const elapsed = () => (performance.now() - started) / 1000;
+  const endLine = () => {
+    if (drawn) write('\n');
+    drawn = false;
+  };
   return {
+    /** Seconds since the reporter was created. */
+    elapsed,
     update(report: ProgressReport): void {
-      const { step, totalSteps, loss, stepsPerSecond } = report;
+      const { step, totalSteps, loss } = report;
+      const stepsPerSecond = report.stepsPerSecond ?? (step - (report.startStep ?? 0)) / elapsed();
       const remaining = stepsPerSecond > 0 ? (totalSteps - step) / stepsPerSecond : Number.NaN;
       const text =
         `step ${step}/${totalSteps}  loss ${loss.toFixed(4)}  ${stepsPerSecond.toFixed(2)} steps/s  ETA ${formatDuration(remaining)}` +
@@ -42,9 +53,11 @@ export function createProgress(write: (text: string) => void, interactive: boole
       }
     },
     /** Ends the bar's line before other output. */
-    break(): void {
-      if (drawn) write('\n');
-      drawn = false;
+    break: endLine,
+    /** Ends the bar's line and writes one line of text. */
+    say(line: string): void {
+      endLine();
+      write(`${line}\n`);
     },
   };
 }

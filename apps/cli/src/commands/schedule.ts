@@ -3,29 +3,26 @@ import { UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
 import { integerOption, stringOption } from '../options.js';
 import { lineChart } from '@tfjs-diffusion/plots/node';
+import { optionsFromUsage } from '../usage-options.js';
 
 const KINDS = ['linear', 'cosine', 'scaled-linear', 'sigmoid'] as const;
 type Kind = (typeof KINDS)[number];
 
+const USAGE = [
+  'usage: tfjs-diffusion schedule --kind KIND[,KIND...] [--timesteps T] [--respace SPEC] (--json | --plot FILE.png|svg)',
+  '',
+  `  --kind KIND       ${KINDS.join(' | ')}; several, comma separated, with --plot`,
+  '  --timesteps T     number of training timesteps (default 1000)',
+  '  --respace SPEC    "ddim50", "250", "10,15,20", "leading:N", "trailing:N" or "linspace:N"',
+  '  --json            print ONE JSON object {kind, timesteps, respace, kept, betas, alphaBars}',
+  '  --plot FILE.png|svg  draw alphaBar against t/T for the requested kinds (axes, legend)',
+].join('\n');
+
 export const scheduleCommand: Command = {
   name: 'schedule',
   summary: 'print a noise schedule as JSON, or plot alphaBar against t/T',
-  usage: [
-    'usage: tfjs-diffusion schedule --kind KIND[,KIND...] [--timesteps T] [--respace SPEC] (--json | --plot FILE.png|svg)',
-    '',
-    `  --kind KIND       ${KINDS.join(' | ')}; several, comma separated, with --plot`,
-    '  --timesteps T     number of training timesteps (default 1000)',
-    '  --respace SPEC    "ddim50", "250", "10,15,20", "leading:N", "trailing:N" or "linspace:N"',
-    '  --json            print ONE JSON object {kind, timesteps, respace, kept, betas, alphaBars}',
-    '  --plot FILE.png|svg  draw alphaBar against t/T for the requested kinds (axes, legend)',
-  ].join('\n'),
-  options: {
-    kind: { type: 'string' },
-    timesteps: { type: 'string' },
-    respace: { type: 'string' },
-    json: { type: 'boolean' },
-    plot: { type: 'string' },
-  },
+  usage: USAGE,
+  options: optionsFromUsage(USAGE),
   async run(values, io) {
     const kindList = (stringOption(values, 'kind') ?? 'linear').split(',').map((kind) => kind.trim());
     for (const kind of kindList) {

@@ -6,42 +6,31 @@ import type { Command } from '../command.js';
 import { choiceOption, integerOption, numberOption, seedOption, stringOption } from '../options.js';
 import { createProgress } from '../progress.js';
 import { scatterPlot } from '@tfjs-diffusion/plots/node';
+import { optionsFromUsage } from '../usage-options.js';
+
+const USAGE = [
+  'usage: tfjs-diffusion toy --dataset NAME --out FILE.png|svg [options]',
+  '',
+  `  --dataset NAME        ${TOY_DATASETS.join(' | ')}`,
+  '  --train-steps N       training steps (default 6000)',
+  '  --batch-size N        (default 256)',
+  '  --learning-rate LR    (default 0.003)',
+  '  --sampler ddpm|ddim   (default ddim)',
+  '  --steps S             sampling steps, respaced from T (default 50)',
+  '  --eta E               DDIM eta in [0, 1] (default 0)',
+  '  --samples N           number of samples drawn (default 2000)',
+  '  --timesteps T         training timesteps, linear schedule (default 1000)',
+  '  --seed S              (default 0)',
+  '  --backend NAME        auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
+  '  --json                print a JSON summary (loss, and mode statistics for eight-gaussians)',
+  '  --out FILE.png|svg    scatter plot: data in grey, samples in red, with axes and a legend',
+].join('\n');
 
 export const toyCommand: Command = {
   name: 'toy',
   summary: 'train the MLP denoiser on a 2-D toy distribution and plot samples over the data',
-  usage: [
-    'usage: tfjs-diffusion toy --dataset NAME --out FILE.png|svg [options]',
-    '',
-    `  --dataset NAME        ${TOY_DATASETS.join(' | ')}`,
-    '  --train-steps N       training steps (default 6000)',
-    '  --batch-size N        (default 256)',
-    '  --learning-rate LR    (default 0.003)',
-    '  --sampler ddpm|ddim   (default ddim)',
-    '  --steps S             sampling steps, respaced from T (default 50)',
-    '  --eta E               DDIM eta in [0, 1] (default 0)',
-    '  --samples N           number of samples drawn (default 2000)',
-    '  --timesteps T         training timesteps, linear schedule (default 1000)',
-    '  --seed S              (default 0)',
-    '  --backend NAME        auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
-    '  --json                print a JSON summary (loss, and mode statistics for eight-gaussians)',
-    '  --out FILE.png|svg    scatter plot: data in grey, samples in red, with axes and a legend',
-  ].join('\n'),
-  options: {
-    dataset: { type: 'string' },
-    'train-steps': { type: 'string' },
-    'batch-size': { type: 'string' },
-    'learning-rate': { type: 'string' },
-    sampler: { type: 'string' },
-    steps: { type: 'string' },
-    eta: { type: 'string' },
-    samples: { type: 'string' },
-    timesteps: { type: 'string' },
-    seed: { type: 'string' },
-    json: { type: 'boolean' },
-    out: { type: 'string' },
-    ...BACKEND_OPTION,
-  },
+  usage: USAGE,
+  options: { ...optionsFromUsage(USAGE), ...BACKEND_OPTION },
   async run(values, io) {
     const datasetName = stringOption(values, 'dataset');
     if (!datasetName) throw new UsageError(`--dataset is required: ${TOY_DATASETS.join(', ')}`);
@@ -62,12 +51,10 @@ export const toyCommand: Command = {
       seed: seedOption(values),
     };
     await activateBackend(values, io);
-    const started = performance.now();
     const progress = createProgress(io.stderr, io.interactive, Math.max(1, Math.floor(options.trainSteps / 10)));
     const run = await runToyDiffusion({
       ...options,
-      onTrainStep: ({ step, loss }) =>
-        progress.update({ step, totalSteps: options.trainSteps, loss, stepsPerSecond: step / ((performance.now() - started) / 1000) }),
+      onTrainStep: ({ step, loss }) => progress.update({ step, totalSteps: options.trainSteps, loss }),
     });
     progress.break();
     if (out) {
@@ -92,7 +79,7 @@ export const toyCommand: Command = {
           sampler: options.sampler,
           steps: options.steps,
           finalLoss: run.finalLoss,
-          seconds: (performance.now() - started) / 1000,
+          seconds: progress.elapsed(),
           ...run.statistics,
         })}\n`,
       );

@@ -10,57 +10,39 @@ import { jsonFileOption } from '../json-option.js';
 import { createProgress } from '../progress.js';
 import { saveLossPlot } from '../mnist/train-loss-plot.js';
 import { choiceOption, integerOption, numberOption, seedOption, stringOption } from '../options.js';
+import { optionsFromUsage } from '../usage-options.js';
+
+const USAGE = [
+  'usage: tfjs-diffusion train-classifier --out FILE.safetensors [options]',
+  '',
+  '  --kind noisy|evaluation  noisy (default): p(y | x_t, t) on noised digits, for --guidance classifier;',
+  '                           evaluation: a small CNN on clean digits, whose features eval uses for FID',
+  '  --clean                  the same as --kind evaluation',
+  '  --dataset NAME           mnist | fashion-mnist (default mnist)',
+  "  --schedule KIND          linear | cosine: the denoiser's schedule, for noisy (default cosine)",
+  '  --timesteps T            (default 1000)',
+  '  --config FILE.json       a classifier config (noisy: networks NoiseAwareClassifierConfig) instead of the default',
+  '  --steps N                (default 1500 noisy, 600 evaluation)',
+  '  --batch-size B           (default 32 noisy, 64 evaluation)',
+  '  --learning-rate LR       (default 0.0005 noisy, 0.001 evaluation)',
+  '  --warmup N               (default 50)',
+  '  --grad-clip C            (default 1)',
+  '  --checkpoint-dir DIR     also write step-NNNNNN.safetensors (F32) every --checkpoint-every steps and loss.png',
+  '  --checkpoint-every N     (default 500)',
+  '  --keep K                 checkpoints kept (default: all)',
+  '  --out FILE.safetensors   the trained classifier, F16, with its config (and schedule) in the metadata',
+  '  --test-n N               held-out digits scored for the accuracy report (default all)',
+  '  --log-every N            plain progress line every N steps when stderr is not a terminal (default 50)',
+  '  --seed S                 (default 0)',
+  '  --backend NAME           auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
+  '  --json                   print a JSON summary (with held-out accuracy)',
+].join('\n');
 
 export const trainClassifierCommand: Command = {
   name: 'train-classifier',
   summary: 'train the noise-aware classifier (classifier guidance) or the clean evaluation classifier (FID features)',
-  usage: [
-    'usage: tfjs-diffusion train-classifier --out FILE.safetensors [options]',
-    '',
-    '  --kind noisy|evaluation  noisy (default): p(y | x_t, t) on noised digits, for --guidance classifier;',
-    '                           evaluation: a small CNN on clean digits, whose features eval uses for FID',
-    '  --clean                  the same as --kind evaluation',
-    '  --dataset NAME           mnist | fashion-mnist (default mnist)',
-    "  --schedule KIND          linear | cosine: the denoiser's schedule, for noisy (default cosine)",
-    '  --timesteps T            (default 1000)',
-    '  --config FILE.json       a classifier config (noisy: networks NoiseAwareClassifierConfig) instead of the default',
-    '  --steps N                (default 1500 noisy, 600 evaluation)',
-    '  --batch-size B           (default 32 noisy, 64 evaluation)',
-    '  --learning-rate LR       (default 0.0005 noisy, 0.001 evaluation)',
-    '  --warmup N               (default 50)',
-    '  --grad-clip C            (default 1)',
-    '  --checkpoint-dir DIR     also write step-NNNNNN.safetensors (F32) every --checkpoint-every steps and loss.png',
-    '  --checkpoint-every N     (default 500)',
-    '  --keep K                 checkpoints kept (default: all)',
-    '  --out FILE.safetensors   the trained classifier, F16, with its config (and schedule) in the metadata',
-    '  --test-n N               held-out digits scored for the accuracy report (default all)',
-    '  --log-every N            plain progress line every N steps when stderr is not a terminal (default 50)',
-    '  --seed S                 (default 0)',
-    '  --backend NAME           auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
-    '  --json                   print a JSON summary (with held-out accuracy)',
-  ].join('\n'),
-  options: {
-    kind: { type: 'string' },
-    clean: { type: 'boolean' },
-    dataset: { type: 'string' },
-    schedule: { type: 'string' },
-    timesteps: { type: 'string' },
-    config: { type: 'string' },
-    steps: { type: 'string' },
-    'batch-size': { type: 'string' },
-    'learning-rate': { type: 'string' },
-    warmup: { type: 'string' },
-    'grad-clip': { type: 'string' },
-    'checkpoint-dir': { type: 'string' },
-    'checkpoint-every': { type: 'string' },
-    keep: { type: 'string' },
-    'log-every': { type: 'string' },
-    out: { type: 'string' },
-    'test-n': { type: 'string' },
-    seed: { type: 'string' },
-    json: { type: 'boolean' },
-    ...BACKEND_OPTION,
-  },
+  usage: USAGE,
+  options: { ...optionsFromUsage(USAGE), ...BACKEND_OPTION },
   async run(values, io) {
     const out = stringOption(values, 'out');
     if (!out) throw new UsageError('--out FILE.safetensors is required');
@@ -91,7 +73,7 @@ export const trainClassifierCommand: Command = {
     const configFile = await jsonFileOption(values, 'config');
     const type = noisy ? 'classifier' : 'evaluation-classifier';
     const config = configFile ? { type, ...configFile } : { ...(noisy ? NOISY_CLASSIFIER_CONFIG : DEFAULT_EVALUATION_CLASSIFIER_CONFIG), seed };
-    const progress = createProgress(io.stderr, io.interactive, integerOption(values, 'log-every', 50, 1));
+    const logEvery = integerOption(values, 'log-every', 50, 1);
     await activateBackend(values, io);
     const [train, test] = [await loadDataset(datasetName, { split: 'train' }), await loadDataset(datasetName, { split: 'test' })];
     const classifier = noisy ? createNoiseAwareClassifier(config) : createEvaluationClassifier(config as never);
@@ -99,7 +81,7 @@ export const trainClassifierCommand: Command = {
       io.stderr(
         `train-classifier: ${kind} on ${datasetName} (${train.count} images)${noisy ? `, ${schedule.kind} schedule T=${schedule.timesteps}` : ', clean digits'}\n`,
       );
-      const started = performance.now();
+      const progress = createProgress(io.stderr, io.interactive, logEvery);
       const result = await runClassifierTraining({
         classifier,
         dataset: train,
@@ -108,17 +90,15 @@ export const trainClassifierCommand: Command = {
         ...training,
         out,
         metadata: { kind, dataset: datasetName, command: commandLine('train-classifier', values) },
-        onStep: (step, loss) => progress.update({ step, totalSteps: steps, loss, stepsPerSecond: step / ((performance.now() - started) / 1000) }),
+        onStep: (step, loss) => progress.update({ step, totalSteps: steps, loss }),
         onCheckpoint: ({ path, lossHistory }) => {
           if (lossHistory.length > 1) saveLossPlot(lossHistory, `${checkpointDirectory}/loss.png`);
-          progress.break();
-          io.stderr(`checkpoint: ${path}\n`);
+          progress.say(`checkpoint: ${path}`);
         },
-        onNotice: (message) => io.stderr(`train-classifier: ${message}\n`),
+        onNotice: (message) => progress.say(`train-classifier: ${message}`),
       });
-      progress.break();
-      const seconds = (performance.now() - started) / 1000;
-      io.stderr(`wrote ${out}; held-out accuracy ${JSON.stringify(result.accuracy)}\n`);
+      const seconds = progress.elapsed();
+      progress.say(`wrote ${out}; held-out accuracy ${JSON.stringify(result.accuracy)}`);
       if (values['json']) io.stdout(`${JSON.stringify({ kind, out, steps, finalLoss: result.finalLoss, testAccuracy: result.accuracy, seconds })}\n`);
     } finally {
       classifier.dispose();

@@ -18,6 +18,7 @@ import { jsonFileOption } from '../json-option.js';
 import { saveLossPlot } from '../mnist/train-loss-plot.js';
 import { choiceOption, integerOption, numberOption, seedOption, stringOption } from '../options.js';
 import { createProgress } from '../progress.js';
+import { optionsFromUsage } from '../usage-options.js';
 
 const SCHEDULE_KINDS = ['linear', 'cosine'] as const;
 
@@ -78,66 +79,42 @@ async function settingsFromOptions(values: OptionValues): Promise<TrainSettings>
   };
 }
 
+const USAGE = [
+  'usage: tfjs-diffusion train --checkpoint-dir DIR [options]',
+  '',
+  `  --dataset NAME          ${DATASET_FORMS} (default mnist)`,
+  '  --image-size S          image side for folder datasets (images are resized and centre-cropped)',
+  '  --skip-bad-images       folder datasets: skip unreadable, truncated or oversized images with a warning each',
+  `  --network PRESET        ${NETWORK_PRESET_NAMES.join(' | ')} (default mnist-tiny)`,
+  '  --config FILE.json      a U-Net config instead of a preset (networks UNetConfig JSON)',
+  `  --objective NAME        ${OBJECTIVE_NAMES.join(' | ')} (default hybrid; needs learned-range variance)`,
+  '  --schedule KIND         linear | cosine (default cosine)',
+  '  --timesteps T           diffusion steps T (default 1000)',
+  '  --steps N               training steps to run now; after --resume, on top of the saved step (default 1000)',
+  '  --batch-size B          (default 32)',
+  '  --learning-rate LR      Adam learning rate (default 0.0002)',
+  '  --warmup N              linear learning-rate warm-up steps (default 100)',
+  '  --grad-clip C           global gradient-norm clip, 0 = off (default 1)',
+  '  --ema-decay D           EMA of the parameters, 0 = off (default 0.999)',
+  '  --p-uncond P            classifier-free label dropout probability (default 0.1)',
+  '  --importance-sampling   importance-sampled timesteps (Improved DDPM; for --objective kl)',
+  '  --checkpoint-dir DIR    where step-NNNNNN.safetensors, loss.png and ema.safetensors go (required)',
+  '  --checkpoint-every N    (default 200)',
+  '  --keep K                checkpoints kept (default 3)',
+  '  --resume                continue exactly from the newest checkpoint in --checkpoint-dir;',
+  '                          its settings are used (options that disagree with them are errors)',
+  '  --ship-weights ema|model what ema.safetensors holds: the EMA (default) or the raw parameters',
+  '  --log-every N           plain progress line every N steps when stderr is not a terminal (default 50)',
+  '  --seed S                (default 0)',
+  '  --backend NAME          auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
+  '  --json                  print a JSON summary at the end',
+].join('\n');
+
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train the U-Net denoiser on MNIST, Fashion-MNIST or an image folder, with checkpoints and exact resume',
-  usage: [
-    'usage: tfjs-diffusion train --checkpoint-dir DIR [options]',
-    '',
-    `  --dataset NAME          ${DATASET_FORMS} (default mnist)`,
-    '  --image-size S          image side for folder datasets (images are resized and centre-cropped)',
-    '  --skip-bad-images       folder datasets: skip unreadable, truncated or oversized images with a warning each',
-    `  --network PRESET        ${NETWORK_PRESET_NAMES.join(' | ')} (default mnist-tiny)`,
-    '  --config FILE.json      a U-Net config instead of a preset (networks UNetConfig JSON)',
-    `  --objective NAME        ${OBJECTIVE_NAMES.join(' | ')} (default hybrid; needs learned-range variance)`,
-    '  --schedule KIND         linear | cosine (default cosine)',
-    '  --timesteps T           diffusion steps T (default 1000)',
-    '  --steps N               training steps to run now; after --resume, on top of the saved step (default 1000)',
-    '  --batch-size B          (default 32)',
-    '  --learning-rate LR      Adam learning rate (default 0.0002)',
-    '  --warmup N              linear learning-rate warm-up steps (default 100)',
-    '  --grad-clip C           global gradient-norm clip, 0 = off (default 1)',
-    '  --ema-decay D           EMA of the parameters, 0 = off (default 0.999)',
-    '  --p-uncond P            classifier-free label dropout probability (default 0.1)',
-    '  --importance-sampling   importance-sampled timesteps (Improved DDPM; for --objective kl)',
-    '  --checkpoint-dir DIR    where step-NNNNNN.safetensors, loss.png and ema.safetensors go (required)',
-    '  --checkpoint-every N    (default 200)',
-    '  --keep K                checkpoints kept (default 3)',
-    '  --resume                continue exactly from the newest checkpoint in --checkpoint-dir;',
-    '                          its settings are used (options that disagree with them are errors)',
-    '  --ship-weights ema|model what ema.safetensors holds: the EMA (default) or the raw parameters',
-    '  --log-every N           plain progress line every N steps when stderr is not a terminal (default 50)',
-    '  --seed S                (default 0)',
-    '  --backend NAME          auto | cpu | wasm | webgpu | tensorflow (default: $TFJS_DIFFUSION_BACKEND or auto)',
-    '  --json                  print a JSON summary at the end',
-  ].join('\n'),
-  options: {
-    dataset: { type: 'string' },
-    'image-size': { type: 'string' },
-    'skip-bad-images': { type: 'boolean' },
-    network: { type: 'string' },
-    config: { type: 'string' },
-    objective: { type: 'string' },
-    schedule: { type: 'string' },
-    timesteps: { type: 'string' },
-    steps: { type: 'string' },
-    'batch-size': { type: 'string' },
-    'learning-rate': { type: 'string' },
-    warmup: { type: 'string' },
-    'grad-clip': { type: 'string' },
-    'ema-decay': { type: 'string' },
-    'p-uncond': { type: 'string' },
-    'importance-sampling': { type: 'boolean' },
-    'checkpoint-dir': { type: 'string' },
-    'checkpoint-every': { type: 'string' },
-    keep: { type: 'string' },
-    resume: { type: 'boolean' },
-    'log-every': { type: 'string' },
-    'ship-weights': { type: 'string' },
-    seed: { type: 'string' },
-    json: { type: 'boolean' },
-    ...BACKEND_OPTION,
-  },
+  usage: USAGE,
+  options: { ...optionsFromUsage(USAGE), ...BACKEND_OPTION },
   async run(values, io) {
     const checkpointDirectory = stringOption(values, 'checkpoint-dir');
     if (!checkpointDirectory) throw new UsageError('--checkpoint-dir DIR is required');
@@ -180,7 +157,6 @@ export const trainCommand: Command = {
         '\n',
     );
     const progress = createProgress(io.stderr, io.interactive, logEvery);
-    const started = performance.now();
     const lossPlot = join(checkpointDirectory, 'loss.png');
     const result = await runTraining({
       settings,
@@ -192,30 +168,17 @@ export const trainCommand: Command = {
       ...(resume ? { resume } : {}),
       metadata: { command: commandLine('train', values) },
       shipWeights: choiceOption(values, 'ship-weights', ['ema', 'model'] as const, 'ema'),
-      onStep: (step, run) => {
-        const seconds = (performance.now() - started) / 1000;
-        progress.update({
-          step: step.step,
-          totalSteps: run.endStep,
-          loss: step.loss,
-          stepsPerSecond: (step.step - run.startStep) / seconds,
-          ...(step.skipped ? { extra: 'non-finite, skipped' } : {}),
-        });
-      },
+      onStep: ({ step, loss, skipped }, { startStep, endStep }) =>
+        progress.update({ step, totalSteps: endStep, loss, startStep, ...(skipped ? { extra: 'non-finite, skipped' } : {}) }),
       onCheckpoint: ({ path, lossHistory }) => {
         if (lossHistory.length > 1) saveLossPlot(lossHistory, lossPlot);
-        progress.break();
-        io.stderr(`checkpoint: ${path}\n`);
+        progress.say(`checkpoint: ${path}`);
       },
-      onNotice: (message) => {
-        progress.break();
-        io.stderr(`train: ${message}\n`);
-      },
+      onNotice: (message) => progress.say(`train: ${message}`),
     });
-    progress.break();
-    const seconds = (performance.now() - started) / 1000;
-    io.stderr(
-      `wrote ${result.shipped} (${settings.emaDecay > 0 && values['ship-weights'] !== 'model' ? 'EMA' : 'raw'} weights, F16) and ${lossPlot}\n`,
+    const seconds = progress.elapsed();
+    progress.say(
+      `wrote ${result.shipped} (${settings.emaDecay > 0 && values['ship-weights'] !== 'model' ? 'EMA' : 'raw'} weights, F16) and ${lossPlot}`,
     );
     if (values['json']) {
       io.stdout(
