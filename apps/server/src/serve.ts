@@ -3,11 +3,9 @@ import {
   createInProcessBackend,
   createQueueBackend,
   createServingMetrics,
-  loadServedModel,
+  loadServedModels,
   type BatchScheduler,
-  type ModelSpecification,
   type SampleBackend,
-  type ServedModel,
 } from '@tfjs-diffusion/serving';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { buildApp } from './build-app.js';
@@ -27,33 +25,6 @@ export interface ServingServer {
   close(): Promise<void>;
 }
 
-/** Loads every --model file (and the classifier) as served models; frees what was loaded if one fails. */
-export async function loadServedModels(
-  specifications: readonly ModelSpecification[],
-  classifierPath: string | null,
-  log: FastifyBaseLogger,
-): Promise<{ models: ServedModel[]; dispose: () => void }> {
-  const models: ServedModel[] = [];
-  const dispose = (): void => {
-    for (const model of models) model.dispose();
-  };
-  try {
-    for (const specification of specifications) {
-      const served = await loadServedModel(specification, classifierPath);
-      const { numClasses, dataShape, timesteps, classifierUnavailable } = served.description;
-      log.info(
-        { model: specification.name, file: specification.path, numClasses, shape: dataShape, timesteps, classifier: classifierUnavailable ?? 'yes' },
-        'model loaded',
-      );
-      models.push(served);
-    }
-  } catch (error) {
-    dispose();
-    throw error;
-  }
-  return { models, dispose };
-}
-
 /**
  * Starts the API. In process: selects the tfjs backend, loads the models, probes each with a
  * one-step sample (a model that cannot sample makes /healthz say degraded), and batches requests
@@ -63,7 +34,13 @@ export async function loadServedModels(
 export async function serve(configuration: ServerConfiguration, log: FastifyBaseLogger): Promise<ServingServer> {
   const tfjs = await selectServerBackend(configuration.backend);
   log.info({ backend: tfjs.active, reason: tfjs.reason }, 'tfjs backend');
-  const loaded = await loadServedModels(configuration.models, configuration.classifierPath, log);
+  const loaded = await loadServedModels(configuration.models, configuration.classifierPath, (served, specification) => {
+    const { numClasses, dataShape, timesteps, classifierUnavailable } = served.description;
+    log.info(
+      { model: specification.name, file: specification.path, numClasses, shape: dataShape, timesteps, classifier: classifierUnavailable ?? 'yes' },
+      'model loaded',
+    );
+  });
   let scheduler: BatchScheduler | null = null;
   let backend: SampleBackend;
   // the queue depth gauge reads the backend created below

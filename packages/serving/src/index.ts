@@ -9,7 +9,14 @@ export {
 } from './batch-scheduler.js';
 export { encodeGridPng, gridSize, type GridLayout } from './image-grid.js';
 export { createInProcessBackend, jobErrorOf, type InProcessBackendOptions } from './in-process-backend.js';
-export { DEFAULT_CLASSIFIER_PATH, DEFAULT_MODEL_PATH, MODELS_DIRECTORY, loadServedModel, type ModelSpecification } from './load-served-model.js';
+export {
+  DEFAULT_CLASSIFIER_PATH,
+  DEFAULT_MODEL_PATH,
+  MODELS_DIRECTORY,
+  loadServedModel,
+  loadServedModels,
+  type ModelSpecification,
+} from './load-served-model.js';
 export { parseModelSpecification, parseModelSpecifications } from './model-specification.js';
 export { createQueueBackend, jobBody, type QueueBackendOptions, type SampleJobData } from './queue-backend.js';
 export { createQueueWorker, type QueueWorker, type QueueWorkerOptions, type WorkerHeartbeat } from './queue-worker.js';

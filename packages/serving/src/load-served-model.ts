@@ -42,3 +42,29 @@ export async function loadServedModel(specification: ModelSpecification, classif
   }
   return servedModelFromPipeline(specification.name, specification.path, pipeline, classifierUnavailable);
 }
+
+/**
+ * Loads every model of `specifications` with loadServedModel (the same classifier for each),
+ * calling `onLoaded` after each; if one fails, frees those already loaded and rethrows.
+ */
+export async function loadServedModels(
+  specifications: readonly ModelSpecification[],
+  classifierPath: string | null,
+  onLoaded?: (model: ServedModel, specification: ModelSpecification) => void,
+): Promise<{ models: ServedModel[]; dispose: () => void }> {
+  const models: ServedModel[] = [];
+  const dispose = (): void => {
+    for (const model of models) model.dispose();
+  };
+  try {
+    for (const specification of specifications) {
+      const served = await loadServedModel(specification, classifierPath);
+      models.push(served);
+      onLoaded?.(served, specification);
+    }
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+  return { models, dispose };
+}

@@ -5,10 +5,9 @@ import {
   DEFAULT_MODEL_PATH,
   createBatchScheduler,
   createQueueWorker,
-  loadServedModel,
+  loadServedModels,
   parseModelSpecifications,
   redisConnection,
-  type ServedModel,
 } from '@tfjs-diffusion/serving';
 import { activateBackend, BACKEND_OPTION } from '../backend-option.js';
 import { UsageError } from '../cli-error.js';
@@ -80,20 +79,12 @@ export const workerCommand: Command = {
     const log = pino({ level: logLevel, base: { service: 'tfjs-diffusion-worker', pid: process.pid } }, pino.destination(2));
 
     await activateBackend(values, io);
-    const models: ServedModel[] = [];
-    try {
-      for (const specification of specifications) {
-        const served = await loadServedModel(specification, classifierPath);
-        log.info(
-          { model: specification.name, file: specification.path, shape: served.description.dataShape, numClasses: served.description.numClasses },
-          'model loaded',
-        );
-        models.push(served);
-      }
-    } catch (error) {
-      for (const model of models) model.dispose();
-      throw error;
-    }
+    const { models, dispose } = await loadServedModels(specifications, classifierPath, (served, specification) =>
+      log.info(
+        { model: specification.name, file: specification.path, shape: served.description.dataShape, numClasses: served.description.numClasses },
+        'model loaded',
+      ),
+    );
     const scheduler = createBatchScheduler({ models, maxBatch, maxQueue: Math.max(maxBatch, concurrency), batchWindowMilliseconds });
     await scheduler.probe();
     for (const [name, health] of Object.entries(scheduler.modelHealth()))
@@ -123,7 +114,7 @@ export const workerCommand: Command = {
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
     });
-    for (const model of models) model.dispose();
+    dispose();
     log.info('stopped');
   },
 };
