@@ -3,7 +3,8 @@ export * from './index.js';
 export { fitBatchSize, imageBatches } from './image-batches.js';
 export { loadTrainingCheckpoint, saveShippedModel, saveTrainingCheckpoint } from './training-checkpoint.js';
 export type { LoadedTrainingCheckpoint, ModelDescription, TrainingCheckpointInput } from './training-checkpoint.js';
-export { checkpointSettings, findResumableCheckpoint, type SkippedCheckpoint } from './resumable-checkpoint.js';
+export { checkpointSettings, findResume, findResumableCheckpoint } from './resumable-checkpoint.js';
+export type { FoundResume, SettingConflict, SkippedCheckpoint, TrainSettingPath } from './resumable-checkpoint.js';
 export { SHIPPED_MODEL_FILE, describeModel, runTraining, type RunTrainingOptions, type RunTrainingResult } from './run-training.js';
 export {
   classifierAccuracy,

@@ -3,6 +3,9 @@ import { listCheckpoints } from '@tfjs-diffusion/checkpoints/node';
 import { loadTrainingCheckpoint, type LoadedTrainingCheckpoint } from './training-checkpoint.js';
 import type { TrainSettings } from './training-run.js';
 
+/** A run setting by its path in TrainSettings: 'batchSize', 'schedule.kind', 'schedule.timesteps', ... */
+export type TrainSettingPath = Exclude<keyof TrainSettings, 'schedule'> | 'schedule.kind' | 'schedule.timesteps';
+
 /** A checkpoint that `findResumableCheckpoint` passed over, and why. */
 export interface SkippedCheckpoint {
   readonly path: string;
@@ -45,4 +48,47 @@ export function checkpointSettings(checkpoint: LoadedTrainingCheckpoint): TrainS
     );
   }
   return settings as TrainSettings;
+}
+
+/** A setting the caller asked for (under its own name, e.g. a CLI option) that differs from the one the checkpoint stores. */
+export interface SettingConflict {
+  readonly name: string;
+  readonly setting: TrainSettingPath;
+  readonly requested: unknown;
+  readonly stored: unknown;
+}
+
+/** What `findResume` found: the checkpoint, its run settings, the checkpoints passed over and the conflicting settings. */
+export interface FoundResume {
+  readonly checkpoint: LoadedTrainingCheckpoint;
+  readonly settings: TrainSettings;
+  readonly skipped: readonly SkippedCheckpoint[];
+  readonly conflicts: readonly SettingConflict[];
+}
+
+function settingAt(settings: TrainSettings, path: TrainSettingPath): unknown {
+  if (path === 'schedule.kind') return settings.schedule.kind;
+  if (path === 'schedule.timesteps') return settings.schedule.timesteps;
+  return settings[path];
+}
+
+/**
+ * Resume discovery: the newest usable checkpoint of `directory` (findResumableCheckpoint), the run
+ * settings it stores (checkpointSettings), and which of the settings the caller was given
+ * (`given`: the caller's name for each, e.g. a CLI option, to its setting) `requested` sets
+ * differently from the stored run. A resume continues the stored run, so the caller refuses those.
+ */
+export async function findResume(
+  directory: string,
+  requested?: TrainSettings,
+  given: Readonly<Record<string, TrainSettingPath>> = {},
+): Promise<FoundResume> {
+  const { checkpoint, skipped } = await findResumableCheckpoint(directory);
+  const settings = checkpointSettings(checkpoint);
+  const conflicts: SettingConflict[] = [];
+  for (const [name, setting] of requested ? Object.entries(given) : []) {
+    const [wanted, stored] = [settingAt(requested!, setting), settingAt(settings, setting)];
+    if (JSON.stringify(wanted) !== JSON.stringify(stored)) conflicts.push({ name, setting, requested: wanted, stored });
+  }
+  return { checkpoint, settings, skipped, conflicts };
 }

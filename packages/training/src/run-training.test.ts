@@ -7,7 +7,7 @@ import { selectBackend } from '@tfjs-diffusion/backends';
 import { loadCheckpointFile, listCheckpoints } from '@tfjs-diffusion/checkpoints/node';
 import type { ImageDataset } from '@tfjs-diffusion/data';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findResumableCheckpoint } from './resumable-checkpoint.js';
+import { findResumableCheckpoint, findResume } from './resumable-checkpoint.js';
 import { runTraining } from './run-training.js';
 import { loadTrainingCheckpoint } from './training-checkpoint.js';
 import type { TrainSettings } from './training-run.js';
@@ -154,6 +154,26 @@ describe('runTraining', () => {
     await expect(runTraining({ ...common, dataset: rgb, steps: 1, checkpointDirectory: '/nonexistent/run' })).rejects.toThrow(
       'the network has 1 input channels but test has 3',
     );
+  });
+
+  it('findResume: the newest checkpoint, its stored settings, and the given settings that differ from them', async () => {
+    const directory = await temporary();
+    await runTraining({ ...common, steps: 2, checkpointDirectory: directory });
+    const requested = { ...SETTINGS, batchSize: 4, schedule: { kind: 'linear' as const, timesteps: 20 } };
+    const found = await findResume(directory, requested, {
+      'batch-size': 'batchSize',
+      kind: 'schedule.kind',
+      steps: 'schedule.timesteps',
+      seed: 'seed',
+    });
+    expect(found.checkpoint.path).toBe(join(directory, 'step-000002.safetensors'));
+    expect(found.settings).toEqual(JSON.parse(JSON.stringify(SETTINGS)));
+    expect(found.skipped).toEqual([]);
+    expect(found.conflicts).toEqual([
+      { name: 'batch-size', setting: 'batchSize', requested: 4, stored: 12 },
+      { name: 'kind', setting: 'schedule.kind', requested: 'linear', stored: 'cosine' },
+    ]);
+    expect((await findResume(directory)).conflicts).toEqual([]);
   });
 
   it('refuses a directory without a usable checkpoint, naming every reason', async () => {

@@ -71,19 +71,9 @@ export const toyCommand: Command = {
       ).save(out);
       io.stderr(`wrote ${out}: ${options.samples} samples (red) over the data (grey)\n`);
     }
-    if (values['json']) {
-      io.stdout(
-        `${JSON.stringify({
-          dataset,
-          trainSteps: options.trainSteps,
-          sampler: options.sampler,
-          steps: options.steps,
-          finalLoss: run.finalLoss,
-          seconds: progress.elapsed(),
-          ...run.statistics,
-        })}\n`,
-      );
-    }
+    const { trainSteps, sampler, steps } = options;
+    const summary = { dataset, trainSteps, sampler, steps, finalLoss: run.finalLoss, seconds: progress.elapsed(), ...run.statistics };
+    if (values['json']) io.stdout(`${JSON.stringify(summary)}\n`);
     run.model.dispose();
   },
 };

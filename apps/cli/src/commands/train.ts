@@ -3,10 +3,10 @@ import { DATASET_FORMS, loadDataset, parseDatasetSpec } from '@tfjs-diffusion/da
 import { OBJECTIVE_NAMES, type ObjectiveName } from '@tfjs-diffusion/objectives';
 import {
   TRAINING_NETWORK_PRESETS,
-  checkpointSettings,
-  findResumableCheckpoint,
+  findResume,
   runTraining,
   type LoadedTrainingCheckpoint,
+  type TrainSettingPath,
   type TrainSettings,
 } from '@tfjs-diffusion/training/node';
 import { join } from 'node:path';
@@ -23,20 +23,20 @@ import { optionsFromUsage } from '../usage-options.js';
 const SCHEDULE_KINDS = ['linear', 'cosine'] as const;
 
 /** Options that are part of the stored settings: on --resume they must agree with the checkpoint. */
-const SETTING_OPTIONS: Readonly<Record<string, (settings: TrainSettings) => unknown>> = {
-  dataset: (s) => s.dataset,
-  'image-size': (s) => s.imageSize,
-  objective: (s) => s.objective,
-  schedule: (s) => s.schedule.kind,
-  timesteps: (s) => s.schedule.timesteps,
-  'batch-size': (s) => s.batchSize,
-  'learning-rate': (s) => s.learningRate,
-  warmup: (s) => s.warmup,
-  'grad-clip': (s) => s.gradClip,
-  'ema-decay': (s) => s.emaDecay,
-  'p-uncond': (s) => s.pUncond,
-  'importance-sampling': (s) => s.importanceSampling,
-  seed: (s) => s.seed,
+const SETTING_OPTIONS: Readonly<Record<string, TrainSettingPath>> = {
+  dataset: 'dataset',
+  'image-size': 'imageSize',
+  objective: 'objective',
+  schedule: 'schedule.kind',
+  timesteps: 'schedule.timesteps',
+  'batch-size': 'batchSize',
+  'learning-rate': 'learningRate',
+  warmup: 'warmup',
+  'grad-clip': 'gradClip',
+  'ema-decay': 'emaDecay',
+  'p-uncond': 'pUncond',
+  'importance-sampling': 'importanceSampling',
+  seed: 'seed',
 };
 
 const NETWORK_PRESET_NAMES = Object.keys(TRAINING_NETWORK_PRESETS);
@@ -129,20 +129,19 @@ export const trainCommand: Command = {
       if (values['network'] !== undefined || values['config'] !== undefined) {
         throw new UsageError('--network and --config cannot be combined with --resume: the network comes from the checkpoint');
       }
-      const found = await findResumableCheckpoint(checkpointDirectory).catch((error: Error) => {
+      const given = Object.fromEntries(Object.entries(SETTING_OPTIONS).filter(([name]) => values[name] !== undefined));
+      const found = await findResume(checkpointDirectory, requested, given).catch((error: Error) => {
         throw new DiffusionError('invalid-argument', `--resume: ${error.message}`);
       });
       for (const skipped of found.skipped) io.stderr(`--resume: skipping ${skipped.path}: ${skipped.reason}\n`);
-      resume = found.checkpoint;
-      settings = checkpointSettings(resume);
-      for (const [name, read] of Object.entries(SETTING_OPTIONS)) {
-        if (values[name] === undefined) continue;
-        if (JSON.stringify(read(requested)) !== JSON.stringify(read(settings))) {
-          throw new UsageError(
-            `--${name} ${String(values[name])} differs from ${JSON.stringify(read(settings))} in ${resume.path}; leave it out to resume`,
-          );
-        }
+      const [conflict] = found.conflicts;
+      if (conflict) {
+        const { name, stored } = conflict;
+        throw new UsageError(
+          `--${name} ${String(values[name])} differs from ${JSON.stringify(stored)} in ${found.checkpoint.path}; leave it out to resume`,
+        );
       }
+      ({ checkpoint: resume, settings } = found);
     }
     const resumeFrom = resume?.path;
     await activateBackend(values, io);
@@ -180,20 +179,9 @@ export const trainCommand: Command = {
     progress.say(
       `wrote ${result.shipped} (${settings.emaDecay > 0 && values['ship-weights'] !== 'model' ? 'EMA' : 'raw'} weights, F16) and ${lossPlot}`,
     );
-    if (values['json']) {
-      io.stdout(
-        `${JSON.stringify({
-          startStep: result.startStep,
-          step: result.step,
-          finalLoss: result.finalLoss,
-          skippedSteps: result.skippedSteps,
-          seconds,
-          stepsPerSecond: (result.step - result.startStep) / seconds,
-          checkpoint: result.checkpoint,
-          shipped: result.shipped,
-          lossPlot,
-        })}\n`,
-      );
-    }
+    const { startStep, step, finalLoss, skippedSteps, checkpoint, shipped } = result;
+    const stepsPerSecond = (step - startStep) / seconds;
+    const summary = { startStep, step, finalLoss, skippedSteps, seconds, stepsPerSecond, checkpoint, shipped, lossPlot };
+    if (values['json']) io.stdout(`${JSON.stringify(summary)}\n`);
   },
 };
