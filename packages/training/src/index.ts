@@ -6,4 +6,3 @@ export { Trainer, type BatchSource, type StepHook, type TrainStepResult, type Tr
 export { MNIST_TEST, MNIST_TINY, NOISY_CLASSIFIER_CONFIG, TRAINING_NETWORK_PRESETS } from './training-presets.js';
 export { lossSummary, meanOfLast, smoothLoss, type LossSummary } from './loss-history.js';
 export { createTrainingRun, scheduleFromSpec, type ScheduleSpec, type TrainSettings, type TrainingRun } from './training-run.js';
-export { runToyDiffusion, type ToyRun, type ToyRunOptions } from './toy-training.js';

@@ -1,4 +1,4 @@
-// Node-only entry: `@tfjs-diffusion/training/node` (checkpoint files, datasets); re-exports the browser-safe API.
+// Node-only entry: `@tfjs-diffusion/training/node` (checkpoint files, datasets: the data package's main entry reads files); re-exports the browser-safe API.
 export * from './index.js';
 export { fitBatchSize, imageBatches } from './image-batches.js';
 export { loadTrainingCheckpoint, saveShippedModel, saveTrainingCheckpoint } from './training-checkpoint.js';
@@ -20,3 +20,4 @@ export {
   type ClassifierRunResult,
   type ClassifierShape,
 } from './classifier-run.js';
+export { runToyDiffusion, type ToyRun, type ToyRunOptions } from './toy-training.js';

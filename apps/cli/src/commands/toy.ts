@@ -1,5 +1,5 @@
 import { TOY_DATASETS, type ToyDatasetName } from '@tfjs-diffusion/data';
-import { runToyDiffusion } from '@tfjs-diffusion/training';
+import { runToyDiffusion } from '@tfjs-diffusion/training/node';
 import { BACKEND_OPTION, activateBackend } from '../backend-option.js';
 import { UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
