@@ -6,6 +6,7 @@ import { DiffusionError } from '@tfjs-diffusion/core';
 import { decodeModelFileTensor, encodeModelFileTensor, modelFileLayout, readModelFileEntries, writeModelFile } from './model-file.js';
 import type { ModelFileMetadataInput } from './model-metadata.js';
 import type { HostTensor } from './safetensors.js';
+import { memoryByteSource, type ByteSource } from './torch-byte-source.js';
 import { writeFileStreamAtomically } from './write-file-stream.js';
 
 const metadata: ModelFileMetadataInput = {
@@ -73,6 +74,54 @@ describe('modelFileLayout + encodeModelFileTensor (a model file written as a str
     expect(entry).toBeDefined();
     expect(Array.from(decodeModelFileTensor(bytes, file, entry as NonNullable<typeof entry>).data)).toEqual(
       Array.from(tensors.get('out.weight')?.data ?? []),
+    );
+  });
+});
+
+describe('readModelFileEntries and decodeModelFileTensor from a ByteSource (a file read by ranges)', () => {
+  /** A source over `bytes` that records each range read. */
+  const recorded = (bytes: Uint8Array, reads: Array<[number, number]>): ByteSource => {
+    const inner = memoryByteSource(bytes);
+    return {
+      size: inner.size,
+      read(offset, length) {
+        reads.push([offset, length]);
+        return inner.read(offset, length);
+      },
+    };
+  };
+
+  it('reads only the header, then only the bytes of the tensor asked for; the values equal the in-memory ones', () => {
+    const bytes = streamed('F16');
+    const reads: Array<[number, number]> = [];
+    const source = recorded(bytes, reads);
+    const file = readModelFileEntries(source, 'ranges.safetensors');
+    const inMemory = readModelFileEntries(bytes, 'ranges.safetensors');
+    expect(file.metadata).toEqual(inMemory.metadata);
+    // the length prefix, then the prefix and the header: no tensor data
+    expect(reads).toEqual([
+      [0, 8],
+      [0, file.header.dataStart],
+    ]);
+    reads.length = 0;
+    const entry = file.tensors.get('out.weight') as NonNullable<ReturnType<typeof file.tensors.get>>;
+    const fromSource = decodeModelFileTensor(source, file, entry);
+    expect(reads).toEqual([[file.header.dataStart + entry.begin, entry.end - entry.begin]]);
+    expect(Array.from(fromSource.data)).toEqual(Array.from(decodeModelFileTensor(bytes, inMemory, entry).data));
+  });
+
+  it('names a truncated file and a non-finite tensor as the in-memory reader does', () => {
+    const bytes = streamed('F32');
+    const truncated = bytes.subarray(0, bytes.length - 4);
+    expect(() => readModelFileEntries(memoryByteSource(truncated), 'cut.safetensors')).toThrow(/cut.safetensors: .*lie outside the file/);
+    const header = memoryByteSource(bytes.subarray(0, 8));
+    expect(() => readModelFileEntries(header, 'short.safetensors')).toThrow(/short.safetensors: header length \d+ exceeds the file size \(0 bytes/);
+    const file = readModelFileEntries(bytes, 'nan.safetensors');
+    const entry = file.tensors.get('conv.bias') as NonNullable<ReturnType<typeof file.tensors.get>>;
+    const broken = Uint8Array.from(bytes);
+    new DataView(broken.buffer).setFloat32(file.header.dataStart + entry.begin + 8, Number.NaN, true);
+    expect(() => decodeModelFileTensor(memoryByteSource(broken), file, entry)).toThrow(
+      /nan.safetensors: tensor 'conv.bias' holds a non-finite value \(NaN at flat index 2\)/,
     );
   });
 });

@@ -120,8 +120,9 @@ export interface SafetensorsHeader {
  * Validates a safetensors file's header (huggingface/safetensors layout) without decoding any tensor:
  * the header length, UTF-8, JSON, repeated keys, dtypes, shapes and that the byte spans tile the data
  * buffer exactly. Every defect throws `DiffusionError('invalid-checkpoint')` naming `fileName`.
+ * `bytes` may be only the start of a file of `fileSize` bytes (the length prefix and the header).
  */
-export function parseSafetensorsHeader(bytes: Uint8Array, fileName = '<memory>'): SafetensorsHeader {
+export function parseSafetensorsHeader(bytes: Uint8Array, fileName = '<memory>', fileSize = bytes?.length): SafetensorsHeader {
   const fail = (problem: string, cause?: unknown): never => {
     throw new DiffusionError('invalid-checkpoint', `${fileName}: ${problem}`, cause === undefined ? undefined : { cause });
   };
@@ -130,16 +131,18 @@ export function parseSafetensorsHeader(bytes: Uint8Array, fileName = '<memory>')
   }
 
   // 1. Header length: u64 little-endian, bounded by the file and by MAX_HEADER_BYTES (printed as an exact integer).
-  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
+  // (`fileSize`: the file's length when `bytes` holds only its start, at least the length prefix and the header)
+  if (fileSize < 8 || bytes.length < 8) fail(`file is ${fileSize} bytes, too short for the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const exactHeaderLength = view.getBigUint64(0, true);
   if (exactHeaderLength > BigInt(MAX_HEADER_BYTES)) fail(`header length ${exactHeaderLength.toString()} exceeds the ${MAX_HEADER_BYTES}-byte bound`);
   const headerLength = Number(exactHeaderLength);
-  if (headerLength > bytes.length - 8) {
+  if (headerLength > fileSize - 8) {
     fail(
-      `header length ${headerLength} exceeds the file size (${bytes.length - 8} bytes after the length prefix); the file is truncated or not safetensors`,
+      `header length ${headerLength} exceeds the file size (${fileSize - 8} bytes after the length prefix); the file is truncated or not safetensors`,
     );
   }
+  if (headerLength > bytes.length - 8) fail(`only ${bytes.length - 8} of the header's ${headerLength} bytes were read`);
 
   // 2. Header text: strict UTF-8, bounded nesting, JSON, an object, no repeated keys.
   let text = '';
@@ -167,7 +170,7 @@ export function parseSafetensorsHeader(bytes: Uint8Array, fileName = '<memory>')
 
   // 3. Entries: metadata, then each tensor's dtype, shape and byte span.
   const bufferStart = 8 + headerLength;
-  const bufferLength = bytes.length - bufferStart;
+  const bufferLength = fileSize - bufferStart;
   let metadata: Record<string, string> = {};
   const infos: SafetensorsEntry[] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {

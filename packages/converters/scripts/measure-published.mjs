@@ -6,13 +6,13 @@
 //   node packages/converters/scripts/measure-published.mjs PRESET [wasm|cpu] [runs]
 //   node packages/converters/scripts/measure-published.mjs --convert FILE.pt PRESET OUT.safetensors
 //   node packages/converters/scripts/measure-published.mjs --load MODEL.safetensors [wasm|cpu] [forward]
-import { readModelFileBytes, fileByteSource, writeFileStreamAtomically } from '@tfjs-diffusion/checkpoints/node';
+import { fileByteSource, writeFileStreamAtomically } from '@tfjs-diffusion/checkpoints/node';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { readTorchCheckpoint } from '@tfjs-diffusion/checkpoints';
 import { createNetwork, parameterShapes } from '@tfjs-diffusion/networks';
-import { pipelineFromBytes } from '@tfjs-diffusion/pipelines';
+import { loadPipeline } from '@tfjs-diffusion/pipelines/node';
 import { convertAdmCheckpointTo, countTorchParameters, planAdmModel, publishedModelFlags } from '../dist/index.js';
 
 const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
@@ -40,12 +40,12 @@ if (process.argv[2] === '--convert') {
 }
 
 if (process.argv[2] === '--load') {
-  // loadPipeline's path: the file's bytes, then the network built decoding one tensor at a time
+  // loadPipeline of a path: the header read, then the network built reading and decoding one tensor at a time
   const [, , , file, backend = 'wasm', forward] = process.argv;
   await tf.setBackend(backend);
   await tf.ready();
   const started = performance.now();
-  const pipeline = pipelineFromBytes({ bytes: await readModelFileBytes(file), name: file }, null);
+  const pipeline = await loadPipeline(file);
   const loadSeconds = (performance.now() - started) / 1000;
   const loadPeak = peak();
   const result = { file, backend, loadSeconds: Number(loadSeconds.toFixed(1)), loadPeakRss: mib(loadPeak) };

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   decodeModelFileTensor,
   readModelFileEntries,
+  type ByteSource,
   type ModelFileEntries,
   type ModelFileMetadata,
   type SafetensorsEntry,
@@ -17,7 +18,11 @@ import {
 import { NETWORK_TYPES, createNetwork, parameterShapes, type ParameterSource } from '@tfjs-diffusion/networks';
 import { createSchedule } from '@tfjs-diffusion/schedules';
 import { generateImages, type GenerateOptions, type GenerateResult } from './generate.js';
-import type { SourceBytes } from './read-source.js';
+/** A model file to build from: its bytes, or a `ByteSource` read tensor by tensor (in Node, the file itself), and a name for errors. */
+export interface ModelFileInput {
+  readonly bytes: Uint8Array | ByteSource;
+  readonly name: string;
+}
 
 /** Options of `loadPipeline`. */
 export interface LoadPipelineOptions {
@@ -67,7 +72,7 @@ function networkField(metadata: ModelFileMetadata): string {
  * `unused()` lists the tensors the network never asked for.
  */
 function fileParameterSource(
-  bytes: Uint8Array,
+  bytes: Uint8Array | ByteSource,
   file: ModelFileEntries,
   entries: Map<string, SafetensorsEntry>,
 ): { source: ParameterSource; unused(): string[] } {
@@ -107,7 +112,7 @@ class UndecodableTensor extends Error {
  * naming the file and the field.
  */
 function buildNetwork<Network extends { dispose(): void }>(
-  bytes: Uint8Array,
+  bytes: Uint8Array | ByteSource,
   file: ModelFileEntries,
   tensors: Map<string, SafetensorsEntry>,
   what: string,
@@ -191,8 +196,8 @@ function describedModel(network: TrainableDiffusionModel, metadata: ModelFileMet
 
 /** A pipeline from model-file bytes (and optional classifier bytes); the shared part of both `loadPipeline`s. */
 export function pipelineFromBytes(
-  denoiser: SourceBytes,
-  classifierSource: SourceBytes | null,
+  denoiser: ModelFileInput,
+  classifierSource: ModelFileInput | null,
   options: Pick<LoadPipelineOptions, 'weights'> = {},
 ): DiffusionPipeline {
   const file = readModelFileEntries(denoiser.bytes, denoiser.name, { expectedShapes: shapesOf(['unet', 'mlp'], 'a denoiser') });

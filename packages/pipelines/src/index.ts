@@ -1,6 +1,6 @@
 // @tfjs-diffusion/pipelines: browser-safe entry (no node: imports). Node adds paths and PNG: './node'.
 export { loadPipeline } from './load-pipeline.js';
-export { pipelineFromBytes, type DiffusionPipeline, type LoadPipelineOptions } from './build-pipeline.js';
+export { pipelineFromBytes, type DiffusionPipeline, type LoadPipelineOptions, type ModelFileInput } from './build-pipeline.js';
 export { generateImages, type GenerateOptions, type GenerateResult, type GenerateStepEvent } from './generate.js';
 export { lowResolutionShape, lowResolutionTiles, lowResolutionValues, type LowResolutionInput } from './low-resolution.js';
 export { readSource, isUrlString, type PipelineSource, type SourceBytes } from './read-source.js';
