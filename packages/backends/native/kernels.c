@@ -2,7 +2,8 @@
 // and batched matrix products on float32 NHWC tensors, as im2col + SGEMM (Chellapilla et al.,
 // "High Performance Convolutional Neural Networks for Document Processing", 2006) on OpenBLAS or,
 // for the convolutions' narrow products on CPUs with AVX-512F, on our own register-tiled SGEMM;
-// plus Sum over contiguous axes and the strided row copies of Concat and SplitV.
+// plus Sum over contiguous axes, the strided row copies of Concat and SplitV, Sigmoid, and
+// GroupNorm fused with its scale, shift and SiLU.
 //
 // Every function works in place on the Float32Arrays it is given (views of the wasm heap or of the
 // cpu backend's arrays): nothing is copied in or out. Shapes come as one Int32Array of parameters
@@ -749,6 +750,150 @@ static napi_value sigmoid(napi_env env, napi_callback_info info) {
   return undefined_value(env);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Group normalization (Wu & He 2018) on NHWC, fused with a per-image, per-channel scale and shift
+// (GroupNorm's affine, AdaGN's (1 + s) and shift folded in by the caller) and an optional SiLU:
+// out = act((x - mean_g) / sqrt(var_g + eps) * gamma + beta), one pass over x for the statistics
+// and one for the output (tf ops take seven full-tensor passes: x^2, two sums, scale, shift,
+// sigmoid, multiply). Each image is computed on its own, with the same operations whatever the batch.
+
+// 1. Per-channel sums of x and x^2 over the image's pixels, in double, pixel after pixel: each
+//    channel's sums see the same additions in the same order whatever the vector width (x^2 of a
+//    float is exact in double, so a fused multiply-add gives the same result as multiply then add).
+VECTOR_CLONES
+static void channel_sums(const float* restrict image, int64_t pixels, int64_t channels, double* restrict sums, double* restrict squares) {
+  for (int64_t c = 0; c < channels; c += 1) sums[c] = squares[c] = 0.0;
+  for (int64_t p = 0; p < pixels; p += 1) {
+    const float* restrict row = image + p * channels;
+    for (int64_t c = 0; c < channels; c += 1) {
+      const double value = (double)row[c];
+      sums[c] += value;
+      squares[c] += value * value;
+    }
+  }
+}
+
+// 2. out = act(x a + b) for per-channel a, b. SiLU: z sigmoid(z) = z / (1 + exp(-z)), exp as in sigmoid_avx512.
+#ifdef HAVE_AVX512_GEMM
+__attribute__((target("avx512f"))) static inline __m512 silu_avx512_vector(__m512 z) {
+  const __m512 lo = _mm512_set1_ps(-87.0f), hi = _mm512_set1_ps(88.0f), log2e = _mm512_set1_ps(1.44269504088896341f);
+  const __m512 c1 = _mm512_set1_ps(0.693359375f), c2 = _mm512_set1_ps(-2.12194440e-4f), one = _mm512_set1_ps(1.0f);
+  __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_sub_ps(_mm512_setzero_ps(), z), lo), hi);
+  __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(v, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(k, c1, v);
+  r = _mm512_fnmadd_ps(k, c2, r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, one));
+  return _mm512_div_ps(z, _mm512_add_ps(one, _mm512_scalef_ps(p, k)));
+}
+// Every value goes through the same vector operations (masked for the last channels of a pixel).
+__attribute__((target("avx512f"))) static void scale_shift_avx512(const float* x, float* out, int64_t pixels, int64_t channels, const float* a,
+                                                                 const float* b, int silu) {
+  for (int64_t p = 0; p < pixels; p += 1) {
+    const float* row = x + p * channels;
+    float* target = out + p * channels;
+    for (int64_t c = 0; c < channels; c += 16) {
+      const __mmask16 mask = channels - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (channels - c)) - 1);
+      __m512 z = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, row + c), _mm512_maskz_loadu_ps(mask, a + c), _mm512_maskz_loadu_ps(mask, b + c));
+      if (silu) z = silu_avx512_vector(z);
+      _mm512_mask_storeu_ps(target + c, mask, z);
+    }
+  }
+}
+#endif
+static void scale_shift_scalar(const float* x, float* out, int64_t pixels, int64_t channels, const float* a, const float* b, int silu) {
+  for (int64_t p = 0; p < pixels; p += 1) {
+    for (int64_t c = 0; c < channels; c += 1) {
+      const float z = x[p * channels + c] * a[c] + b[c];
+      out[p * channels + c] = silu ? z / (1.0f + expf(-z)) : z;
+    }
+  }
+}
+
+// groupNorm(x, gamma, beta, out, [batch, pixels, channels, groups, gammaPerImage, betaPerImage, activation], epsilon):
+// x and out [batch, pixels, channels]; gamma and beta [channels], or [batch, channels] when their
+// flag is 1; activation 0 linear, 1 SiLU. Mean and variance E[x^2] - E[x]^2 (biased, clamped at 0)
+// in double over the pixels and channels of each group; then a = gamma / sqrt(var + eps) and
+// b = beta - mean a per channel, rounded to float, and out = act(x a + b).
+static napi_value group_norm(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 6)) return NULL;
+  size_t x_length, gamma_length, beta_length, out_length;
+  const float* x = float_array(&call, 0, &x_length, 0);
+  const float* gamma = float_array(&call, 1, &gamma_length, 0);
+  const float* beta = float_array(&call, 2, &beta_length, 0);
+  float* out = float_array(&call, 3, &out_length, 0);
+  int32_t* p = int_array(&call, 4, 7);
+  if (call.failed) return NULL;
+  double epsilon = 0;
+  if (napi_get_value_double(env, call.argv[5], &epsilon) != napi_ok || !(epsilon >= 0)) return fail(&call, "tfjs-diffusion native: bad groupNorm epsilon"), NULL;
+  const int64_t batch = p[0], pixels = p[1], channels = p[2], groups = p[3];
+  const int gamma_per_image = p[4] != 0, beta_per_image = p[5] != 0, activation = p[6];
+  if (batch < 0 || pixels < 0 || channels < 1 || groups < 1 || channels % groups != 0 || activation < 0 || activation > 1) {
+    return fail(&call, "tfjs-diffusion native: bad groupNorm parameters"), NULL;
+  }
+  if ((int64_t)x_length < batch * pixels * channels || (int64_t)out_length < batch * pixels * channels ||
+      (int64_t)gamma_length < (gamma_per_image ? batch : 1) * channels || (int64_t)beta_length < (beta_per_image ? batch : 1) * channels) {
+    return fail(&call, "tfjs-diffusion native: groupNorm arrays are shorter than their shapes"), NULL;
+  }
+  if (batch == 0 || pixels == 0) return undefined_value(env);
+  // sums, squares (double) then a, b (float), one block per call
+  double* statistics = (double*)malloc((size_t)channels * (2 * sizeof(double) + 2 * sizeof(float)));
+  if (statistics == NULL) return fail(&call, "tfjs-diffusion native: out of memory"), NULL;
+  double* sums = statistics;
+  double* squares = statistics + channels;
+  float* a = (float*)(statistics + 2 * channels);
+  float* b = a + channels;
+  const int64_t per_group = channels / groups;
+  const double count = (double)pixels * (double)per_group;
+  for (int64_t image = 0; image < batch; image += 1) {
+    const float* source = x + image * pixels * channels;
+    const float* image_gamma = gamma + (gamma_per_image ? image * channels : 0);
+    const float* image_beta = beta + (beta_per_image ? image * channels : 0);
+    channel_sums(source, pixels, channels, sums, squares);
+    for (int64_t g = 0; g < groups; g += 1) {
+      double total = 0, total_squares = 0;
+      for (int64_t c = g * per_group; c < (g + 1) * per_group; c += 1) {
+        total += sums[c];
+        total_squares += squares[c];
+      }
+      const double mean = total / count;
+      double variance = total_squares / count - mean * mean;
+      if (variance < 0) variance = 0;
+      const double inverse = 1.0 / sqrt(variance + epsilon);
+      for (int64_t c = g * per_group; c < (g + 1) * per_group; c += 1) {
+        const double scale = inverse * (double)image_gamma[c];
+        a[c] = (float)scale;
+        b[c] = (float)((double)image_beta[c] - mean * scale);
+      }
+    }
+    float* target = out + image * pixels * channels;
+#ifdef HAVE_AVX512_GEMM
+    if (own_gemm) {
+      scale_shift_avx512(source, target, pixels, channels, a, b, activation == 1);
+      continue;
+    }
+#endif
+    scale_shift_scalar(source, target, pixels, channels, a, b, activation == 1);
+  }
+  free(statistics);
+  return undefined_value(env);
+}
+
+// threadCpuSeconds(): the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID), for measurements
+// that other processes on a loaded machine do not change.
+static napi_value thread_cpu_seconds(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_create_double(env, thread_seconds(), &result);
+  return result;
+}
+
 // copyRows(source, destination, [rows, length, sourceStride, sourceOffset, destinationStride, destinationOffset]):
 // row r's `length` values from source[sourceOffset + r * sourceStride] to destination[destinationOffset
 // + r * destinationStride] (Concat and SplitV on the channel axis: one memcpy per pixel).
@@ -948,6 +1093,8 @@ NAPI_MODULE_INIT() {
       {"setChunk", NULL, set_chunk, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"fmaPeak", NULL, fma_peak, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"sigmoid", NULL, sigmoid, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"groupNorm", NULL, group_norm, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"threadCpuSeconds", NULL, thread_cpu_seconds, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"copyRows", NULL, copy_rows, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"sum", NULL, sum, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"load", NULL, load_blas, NULL, NULL, NULL, napi_default_jsproperty, NULL},

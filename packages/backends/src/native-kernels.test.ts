@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { NATIVE_KERNEL_NAMES, loadNativeKernels, type NativeKernelStatus } from './native-kernels.js';
+import { GROUP_NORM_KERNEL_NAME, NATIVE_KERNEL_NAMES, loadNativeKernels, type NativeKernelStatus } from './native-kernels.js';
 import { selectBackend } from './select-backend.js';
 import { hasNativeKernels, hasTrainingKernels, registerTrainingKernels } from './training-kernels.js';
 import { pseudoRandom } from './test-utils/reference-convolution.js';
@@ -328,6 +328,155 @@ for (const backendName of ['wasm', 'cpu'] as const) {
       expect(tf.memory().numTensors).toBe(tensors);
       expect(tf.engine().backend.numDataIds()).toBe(dataIds);
       tf.dispose([x, filter]);
+    });
+  });
+}
+
+interface GroupNormCase {
+  readonly name: string;
+  readonly x: [number, number, number, number];
+  readonly groups: number;
+  readonly gammaPerImage: boolean;
+  readonly betaPerImage: boolean;
+  readonly activation: 'linear' | 'silu';
+  /** added to x: group statistics far from zero (the kernel sums in double) */
+  readonly offset: number;
+}
+
+const groupNormCases: GroupNormCase[] = [
+  {
+    name: '12 channels, 4 groups, [C] affine, linear',
+    x: [2, 5, 3, 12],
+    groups: 4,
+    gammaPerImage: false,
+    betaPerImage: false,
+    activation: 'linear',
+    offset: 0,
+  },
+  {
+    name: '48 channels, 8 groups, [B, C] affine, SiLU',
+    x: [3, 4, 4, 48],
+    groups: 8,
+    gammaPerImage: true,
+    betaPerImage: true,
+    activation: 'silu',
+    offset: 0,
+  },
+  {
+    name: '20 channels, 5 groups, mixed affine, SiLU, mean 5',
+    x: [2, 6, 6, 20],
+    groups: 5,
+    gammaPerImage: true,
+    betaPerImage: false,
+    activation: 'silu',
+    offset: 5,
+  },
+  { name: '32 channels, 1 group, 1x1 image', x: [2, 1, 1, 32], groups: 1, gammaPerImage: false, betaPerImage: true, activation: 'linear', offset: 0 },
+];
+
+/** act((x - mean) / sqrt(var + eps) * gamma + beta) per image and group, in float64 (two-pass variance). */
+function groupNormReference(
+  x: Float32Array,
+  shape: readonly number[],
+  groups: number,
+  gamma: Float32Array,
+  beta: Float32Array,
+  silu: boolean,
+): Float64Array {
+  const [batch, height, width, channels] = shape as [number, number, number, number];
+  const pixels = height * width;
+  const perGroup = channels / groups;
+  const out = new Float64Array(x.length);
+  for (let b = 0; b < batch; b += 1) {
+    for (let g = 0; g < groups; g += 1) {
+      let total = 0;
+      for (let p = 0; p < pixels; p += 1)
+        for (let c = g * perGroup; c < (g + 1) * perGroup; c += 1) total += x[(b * pixels + p) * channels + c] as number;
+      const mean = total / (pixels * perGroup);
+      let squares = 0;
+      for (let p = 0; p < pixels; p += 1)
+        for (let c = g * perGroup; c < (g + 1) * perGroup; c += 1)
+          squares += (((x[(b * pixels + p) * channels + c] as number) - mean) ** 2) as number;
+      const inverse = 1 / Math.sqrt(squares / (pixels * perGroup) + 1e-5);
+      for (let p = 0; p < pixels; p += 1) {
+        for (let c = g * perGroup; c < (g + 1) * perGroup; c += 1) {
+          const index = (b * pixels + p) * channels + c;
+          const gammaValue = gamma.length === channels ? (gamma[c] as number) : (gamma[b * channels + c] as number);
+          const betaValue = beta.length === channels ? (beta[c] as number) : (beta[b * channels + c] as number);
+          const z = ((x[index] as number) - mean) * inverse * gammaValue + betaValue;
+          out[index] = silu ? z / (1 + Math.exp(-z)) : z;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function runGroupNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, groups: number, activation: string): tf.Tensor {
+  return tf
+    .engine()
+    .runKernel(GROUP_NORM_KERNEL_NAME, { x, gamma, beta }, { groups, epsilon: 1e-5, activation } as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+for (const backendName of ['wasm', 'cpu'] as const) {
+  describeNative(`fused GroupNorm kernel (${GROUP_NORM_KERNEL_NAME}) on ${backendName}`, () => {
+    beforeAll(async () => {
+      await selectBackend(backendName);
+      registerTrainingKernels(backendName);
+    });
+
+    it.each(groupNormCases.map((testCase) => [testCase.name, testCase] as const))('matches a float64 reference to 1e-5: %s', (_, testCase) => {
+      if (tf.getKernel(GROUP_NORM_KERNEL_NAME, backendName) === undefined) {
+        // registered only on CPUs with AVX-512F (as Sigmoid)
+        expect(status.available && status.kernels.includes(GROUP_NORM_KERNEL_NAME)).toBe(false);
+        return;
+      }
+      const [batch, , , channels] = testCase.x;
+      const size = testCase.x.reduce((a, b) => a * b, 1);
+      const x = pseudoRandom(size, 21).map((value, index) => testCase.offset + value * (1 + (index % 7)) * 0.3);
+      const gamma = pseudoRandom((testCase.gammaPerImage ? batch : 1) * channels, 22).map((value) => 1 + value);
+      const beta = pseudoRandom((testCase.betaPerImage ? batch : 1) * channels, 23);
+      const affineShape = (perImage: boolean): number[] => (perImage ? [batch, channels] : [channels]);
+      const before = tf.memory().numTensors;
+      const actual = tf.tidy(
+        () =>
+          runGroupNorm(
+            tf.tensor4d(x, testCase.x),
+            tf.tensor(gamma, affineShape(testCase.gammaPerImage)),
+            tf.tensor(beta, affineShape(testCase.betaPerImage)),
+            testCase.groups,
+            testCase.activation,
+          ).dataSync() as Float32Array,
+      );
+      expect(tf.memory().numTensors).toBe(before);
+      const expected = groupNormReference(x, testCase.x, testCase.groups, gamma, beta, testCase.activation === 'silu');
+      let worst = 0;
+      expected.forEach((value, index) => (worst = Math.max(worst, Math.abs((actual[index] as number) - value))));
+      expect(worst).toBeLessThan(1e-5);
+      expect(Math.max(...Array.from(actual, Math.abs))).toBeGreaterThan(0.5);
+    });
+
+    it('gives an image the same bits alone and in a batch, and refuses groups that do not divide the channels', () => {
+      if (tf.getKernel(GROUP_NORM_KERNEL_NAME, backendName) === undefined) return;
+      const [alone, batched] = tf.tidy(() => {
+        const x = tensor([3, 5, 5, 24], 24);
+        const gamma = tf.add(tensor([3, 24], 25), 1);
+        const beta = tensor([3, 24], 26);
+        const second = (t: tf.Tensor, shape: number[]): tf.Tensor => tf.slice(t, [1, ...shape.map(() => 0)], [1, ...shape]);
+        return [
+          runGroupNorm(second(x, [5, 5, 24]), second(gamma, [24]), second(beta, [24]), 6, 'silu').dataSync() as Float32Array,
+          tf.slice(runGroupNorm(x, gamma, beta, 6, 'silu'), [1, 0, 0, 0], [1, 5, 5, 24]).dataSync() as Float32Array,
+        ];
+      });
+      const bits = (values: Float32Array): number[] => Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length));
+      expect(alone.length).toBe(5 * 5 * 24);
+      expect(bits(alone)).toEqual(bits(batched));
+      expect(() => tf.tidy(() => runGroupNorm(tf.zeros([1, 2, 2, 6]), tf.ones([6]), tf.zeros([6]), 4, 'linear'))).toThrow(
+        /4 groups must divide 6 channels/,
+      );
+      expect(() => tf.tidy(() => runGroupNorm(tf.zeros([1, 2, 2, 6]), tf.ones([5]), tf.zeros([6]), 3, 'linear'))).toThrow(
+        /gamma must be \[6\] or \[1, 6\]/,
+      );
     });
   });
 }

@@ -26,6 +26,10 @@ export interface NativeAddon {
   sum(x: Float32Array, out: Float32Array, parameters: Int32Array): void;
   copyRows(source: Float32Array, destination: Float32Array, parameters: Int32Array): void;
   sigmoid(x: Float32Array, out: Float32Array): void;
+  /** GroupNorm + scale/shift + optional SiLU; parameters [batch, pixels, channels, groups, gammaPerImage, betaPerImage, activation]. */
+  groupNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, out: Float32Array, parameters: Int32Array, epsilon: number): void;
+  /** The calling thread's CPU time in seconds (CLOCK_THREAD_CPUTIME_ID). */
+  threadCpuSeconds(): number;
   /** One core's float32 FMA peak in FLOP/s (AVX-512, per second of thread CPU time); 0 without AVX-512F. */
   fmaPeak(seconds: number): number;
   setChunk(floats: number): number;
@@ -74,8 +78,17 @@ export const NATIVE_KERNEL_NAMES: readonly string[] = [
   SplitV,
 ];
 
+/**
+ * The fused GroupNorm kernel (not a tfjs kernel: @tfjs-diffusion/networks calls it by this name when
+ * the active backend has it, and its own tf ops otherwise). Inputs x [B, H, W, C] float32, gamma and
+ * beta [C] or [B, C]; attributes `groups`, `epsilon`, `activation` ('linear' | 'silu'); output
+ * act((x - mean_g) / sqrt(var_g + epsilon) * gamma + beta), with per-image group statistics.
+ * No gradient is registered: call it only where no gradient is recorded.
+ */
+export const GROUP_NORM_KERNEL_NAME = 'TfjsDiffusionGroupNorm';
+
 /** Kernels the addon adds only on CPUs with AVX-512F (its scalar fallbacks would be slower than tfjs's). */
-export const NATIVE_AVX512_KERNEL_NAMES: readonly string[] = [Sigmoid];
+export const NATIVE_AVX512_KERNEL_NAMES: readonly string[] = [Sigmoid, GROUP_NORM_KERNEL_NAME];
 
 /**
  * Environment variables: TFJS_DIFFUSION_NATIVE=0 turns the addon off; _PATH points at another
@@ -612,5 +625,50 @@ export function nativeSigmoidKernel(addon: NativeAddon) {
       return out;
     };
     return { kernelName: Sigmoid, backendName, kernelFunc, ...keepSetup(replaced) };
+  };
+}
+
+const GROUP_NORM_ACTIVATIONS: Readonly<Record<string, number>> = { linear: 0, silu: 1 };
+
+/**
+ * GROUP_NORM_KERNEL_NAME (group normalization, Wu & He 2018, fused with its per-channel scale and
+ * shift and an optional SiLU) on float32 NHWC tensors: one pass over x for each image's group
+ * statistics (double sums), one for the output. Throws on anything else (the callers check first).
+ */
+export function nativeGroupNormKernel(addon: NativeAddon) {
+  return (backendName: string): KernelConfig => {
+    const kernelFunc: KernelFunc = (args) => {
+      const { backend } = args;
+      const { x, gamma, beta } = args.inputs as Record<string, TensorInfo | undefined>;
+      const { groups, epsilon, activation } = args.attrs as unknown as { groups: number; epsilon: number; activation?: string };
+      const memory = floatMemory(backendName, backend);
+      const code = GROUP_NORM_ACTIVATIONS[activation ?? 'linear'];
+      if (memory === undefined || x === undefined || gamma === undefined || beta === undefined || code === undefined || x.shape.length !== 4) {
+        throw new Error(`${GROUP_NORM_KERNEL_NAME}: needs x [B, H, W, C], gamma, beta and activation 'linear' or 'silu'`);
+      }
+      const [batch, height, width, channels] = x.shape as Shape4;
+      const perImage = (info: TensorInfo, name: string): number => {
+        const size = util.sizeFromShape(info.shape);
+        if (size === channels && info.shape.length <= 1) return 0;
+        if (size === batch * channels && info.shape.length === 2 && info.shape[0] === batch) return 1;
+        throw new Error(`${GROUP_NORM_KERNEL_NAME}: ${name} must be [${channels}] or [${batch}, ${channels}], not [${info.shape.join(', ')}]`);
+      };
+      if (!Number.isInteger(groups) || groups < 1 || channels % groups !== 0) {
+        throw new Error(`${GROUP_NORM_KERNEL_NAME}: ${groups} groups must divide ${channels} channels`);
+      }
+      const parameters = Int32Array.from([batch, height * width, channels, groups, perImage(gamma, 'gamma'), perImage(beta, 'beta'), code]);
+      const out = memory.output([...x.shape]);
+      const outValues = memory.view(out);
+      const xValues = memory.view(x);
+      const gammaValues = memory.view(gamma);
+      const betaValues = memory.view(beta);
+      if (outValues === undefined || xValues === undefined || gammaValues === undefined || betaValues === undefined) {
+        disposeAll(backend, [out]);
+        throw new Error(`${GROUP_NORM_KERNEL_NAME}: x, gamma and beta must be float32`);
+      }
+      addon.groupNorm(xValues, gammaValues, betaValues, outValues, parameters, epsilon);
+      return out;
+    };
+    return { kernelName: GROUP_NORM_KERNEL_NAME, backendName, kernelFunc };
   };
 }

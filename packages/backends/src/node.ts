@@ -5,6 +5,7 @@ export * from './index.js';
 export { selectBackend } from './select-backend.js';
 export { hasNativeKernels, registerTrainingKernels, type RegisterTrainingKernelsOptions } from './training-kernels.js';
 export {
+  GROUP_NORM_KERNEL_NAME,
   NATIVE_AVX512_KERNEL_NAMES,
   NATIVE_ENVIRONMENT,
   NATIVE_KERNEL_NAMES,
@@ -15,6 +16,7 @@ export {
   nativeConv2dKernel,
   nativeKernelStatus,
   nativeConcatKernel,
+  nativeGroupNormKernel,
   nativeSigmoidKernel,
   nativeSplitVKernel,
   nativeSumKernel,

@@ -1,4 +1,5 @@
 import {
+  GROUP_NORM_KERNEL_NAME,
   NATIVE_KERNEL_NAMES,
   nativeBatchMatMulKernel,
   nativeConv2dBackpropFilterKernel,
@@ -6,6 +7,7 @@ import {
   nativeConv2dKernel,
   nativeKernelStatus,
   nativeConcatKernel,
+  nativeGroupNormKernel,
   nativeSigmoidKernel,
   nativeSplitVKernel,
   nativeSumKernel,
@@ -42,6 +44,7 @@ function withNativeKernels(list: readonly KernelFactory[], addon: NativeAddon, n
     Concat: nativeConcatKernel(addon),
     SplitV: nativeSplitVKernel(addon),
     Sigmoid: nativeSigmoidKernel(addon),
+    [GROUP_NORM_KERNEL_NAME]: nativeGroupNormKernel(addon),
   };
   const native = Object.fromEntries(Object.entries(all).filter(([name]) => names.includes(name)));
   const wrapped = list.map((factory): KernelFactory => {
