@@ -251,6 +251,14 @@ def main():
         "--image_size 32 --num_channels 4 --num_res_blocks 1 --num_heads 1 --learn_sigma True --use_scale_shift_norm False "
         "--attention_resolutions 16",
         "--diffusion_steps 1000 --noise_schedule linear --rescale_learned_sigmas False --rescale_timesteps False", seed=5)}
+    # guided-diffusion upsampler structure from flags (sr_create_model_and_diffusion, --large_size /
+    # --small_size; 64 is the smallest large_size it knows): 16 -> 64 pixels, class-conditional
+    cases["guided-upsampler-style"] = {"from": "guided-diffusion", **denoiser_case(
+        out_dir, "guided-upsampler-style", guided,
+        "--attention_resolutions 8 --class_cond True --diffusion_steps 1000 --large_size 64 --small_size 16 --learn_sigma True "
+        "--noise_schedule linear --num_channels 4 --num_heads 1 --num_res_blocks 1 --resblock_updown True --use_fp16 True "
+        "--use_scale_shift_norm True",
+        "", seed=11, super_resolution=True)}
     # guided-diffusion SuperResModel (the upsamplers' class) at 16 pixels: sr_create_model only knows
     # 64..512, so this one is built directly; the test builds the network config by hand
     cases["guided-super-resolution-unit"] = {"from": "guided-diffusion", **super_resolution_case(out_dir, "guided-super-resolution-unit", guided_unet, seed=10)}

@@ -149,4 +149,35 @@ describe('a converted checkpoint samples through the pipeline', () => {
     images.dispose();
     pipeline.dispose();
   });
+
+  it('upsamples through generate({ lowResolution }) with the guided-upsampler-style model converted from its flags (16 -> 64)', async () => {
+    await tf.setBackend('cpu');
+    const fixture = manifest.cases['guided-upsampler-style'] as FixtureCase;
+    const converted = convertAdmCheckpoint({
+      from: fixture.from,
+      modelFlags: `${fixture.modelFlags} ${fixture.extraFlags}`,
+      weights: readTorchWeights(read(fixture.weights)),
+    });
+    expect(converted.plan.kind).toBe('super-resolution');
+    const pipeline = await loadPipeline(converted.bytes);
+    expect(pipeline.dataShape).toEqual([64, 64, 3]);
+    const small = Float32Array.from({ length: 16 * 16 * 3 }, (_, index) => Math.sin(index * 0.37));
+    const other = Float32Array.from(small, (value) => -value);
+    const draw = async (lowResolution: Float32Array[]): Promise<Float32Array> => {
+      const { images } = await pipeline.generate({ labels: [3, 3], lowResolution, steps: 2, seed: 5, batchSize: 1 });
+      expect(images.shape).toEqual([2, 64, 64, 3]);
+      const values = (await images.data()) as Float32Array;
+      images.dispose();
+      return values;
+    };
+    const first = await draw([small, small]);
+    const second = await draw([small, other]);
+    const size = 64 * 64 * 3;
+    expect(Array.from(second.subarray(0, size))).toEqual(Array.from(first.subarray(0, size)));
+    expect(worstDifference(second.subarray(size), first.subarray(size))).toBeGreaterThan(1e-3);
+    await expect(pipeline.generate({ labels: [3], steps: 2 })).rejects.toThrow(
+      /super-resolution model: give lowResolution, one 16x16 image of 3 channels/,
+    );
+    pipeline.dispose();
+  });
 });
