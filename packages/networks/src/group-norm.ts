@@ -1,9 +1,46 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DiffusionError } from '@tfjs-diffusion/core';
+import { isRecordingGradients, silu } from './layer-ops.js';
 import type { GroupNormParameters } from './parameter-store.js';
 
 /** GroupNorm's epsilon, as PyTorch nn.GroupNorm and ADM use. */
 export const GROUP_NORM_EPSILON = 1e-5;
+
+/**
+ * The fused GroupNorm kernel's name. @tfjs-diffusion/backends registers it for cpu and wasm when its
+ * native addon loads (inputs x [B, H, W, C], gamma and beta [C] or [B, C]; attributes groups,
+ * epsilon, activation 'linear' | 'silu'; output act(GroupNorm(x) * gamma + beta)).
+ */
+export const GROUP_NORM_KERNEL = 'TfjsDiffusionGroupNorm';
+
+/** The activation that may follow a normalisation: none, or SiLU (x sigmoid(x)). */
+export type NormActivation = 'linear' | 'silu';
+
+/**
+ * Whether `x` can go through the fused kernel: the active backend registers it, x is float32, and
+ * no gradient is recorded (the kernel has no gradient; under a tape the tf ops below are used, so
+ * training and input gradients see exactly the ops they saw before).
+ */
+export function canFuseGroupNorm(x: tf.Tensor): boolean {
+  return x.dtype === 'float32' && x.rank === 4 && tf.getKernel(GROUP_NORM_KERNEL, tf.getBackend()) !== undefined && !isRecordingGradients();
+}
+
+/** act(GroupNorm(x) * gamma + beta) in one kernel (only where `canFuseGroupNorm(x)`); gamma, beta [C] or [B, C]. */
+export function fusedGroupNorm(
+  x: tf.Tensor4D,
+  groups: number,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  activation: NormActivation,
+  epsilon = GROUP_NORM_EPSILON,
+): tf.Tensor4D {
+  const channels = x.shape[3];
+  if (channels % groups !== 0) {
+    throw new DiffusionError('invalid-argument', `groupNorm: ${groups} groups must divide ${channels} channels`);
+  }
+  const inputs = { x, gamma, beta } as unknown as tf.NamedTensorMap;
+  return tf.engine().runKernel(GROUP_NORM_KERNEL, inputs, { groups, epsilon, activation }) as tf.Tensor4D;
+}
 
 /**
  * Per-sample, per-channel coefficients of group normalization (Wu & He 2018) on NHWC x
@@ -62,7 +99,13 @@ export function groupNorm(
   return scaleAndShift(x, tf.mul(scale, parameters.weight), tf.add(tf.mul(offset, parameters.weight), parameters.bias));
 }
 
-/** GroupNorm with its learned affine parameters, as ADM's `normalization(channels)`. */
-export function applyGroupNorm(x: tf.Tensor4D, parameters: GroupNormParameters): tf.Tensor4D {
-  return groupNorm(x, parameters.groups, parameters);
+/**
+ * GroupNorm with its learned affine parameters, as ADM's `normalization(channels)`, then
+ * `activation` (SiLU: ADM's `normalization` followed by `SiLU()`); one fused kernel where
+ * `canFuseGroupNorm(x)`, else tf ops.
+ */
+export function applyGroupNorm(x: tf.Tensor4D, parameters: GroupNormParameters, activation: NormActivation = 'linear'): tf.Tensor4D {
+  if (canFuseGroupNorm(x)) return fusedGroupNorm(x, parameters.groups, parameters.weight, parameters.bias, activation);
+  const normalized = groupNorm(x, parameters.groups, parameters);
+  return activation === 'silu' ? silu(normalized) : normalized;
 }

@@ -3,7 +3,7 @@ export type { Conv2dParameters, DenseParameters, GroupNormParameters, PointwiseP
 export { loadParameters, mapParameterSource, readParameters, type HasParameters, type ParameterData } from './load-parameters.js';
 export { countParameters } from './count-parameters.js';
 export { timestepEmbedding, timestepEmbeddingValues } from './timestep-embedding.js';
-export { GROUP_NORM_EPSILON, groupNorm } from './group-norm.js';
+export { GROUP_NORM_EPSILON, GROUP_NORM_KERNEL, canFuseGroupNorm, groupNorm, type NormActivation } from './group-norm.js';
 export { adaptiveGroupNorm } from './adaptive-group-norm.js';
 export { qkvAttention, type QkvOrder } from './attention.js';
 export { silu } from './layer-ops.js';

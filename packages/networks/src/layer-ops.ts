@@ -12,7 +12,7 @@ export function applyDense(x: tf.Tensor2D, parameters: DenseParameters): tf.Tens
 }
 
 /** Whether a gradient tape is recording (inside tf.grad, tf.variableGrads, optimizer.minimize). */
-function isRecordingGradients(): boolean {
+export function isRecordingGradients(): boolean {
   return ((tf.engine() as unknown as { state: { gradientDepth?: number } }).state.gradientDepth ?? 0) > 0;
 }
 

@@ -99,7 +99,10 @@ export function createNoiseAwareClassifier(
       // out.3: zero-initialised 1x1 conv after the global average pool, a linear layer
       const linear = parameterStore.conv2d('out.3', channels, resolved.numClasses, 1, true);
       head = (h) =>
-        tf.add(tf.matMul(tf.mean(silu(applyGroupNorm(h, outNorm)), [1, 2]), tf.reshape(linear.weight, [channels, resolved.numClasses])), linear.bias);
+        tf.add(
+          tf.matMul(tf.mean(applyGroupNorm(h, outNorm, 'silu'), [1, 2]), tf.reshape(linear.weight, [channels, resolved.numClasses])),
+          linear.bias,
+        );
     } else {
       const outNorm = parameterStore.groupNorm('out.0', channels, resolved.groupNormGroups);
       const pool = createAttentionPool(parameterStore.scope('out.2'), {
@@ -108,7 +111,7 @@ export function createNoiseAwareClassifier(
         heads: attentionHeads(channels, resolved.numHeads, resolved.numHeadChannels, 'out.2'),
         outChannels: resolved.numClasses,
       });
-      head = (h) => pool.apply(silu(applyGroupNorm(h, outNorm)));
+      head = (h) => pool.apply(applyGroupNorm(h, outNorm, 'silu'));
     }
     return { embedTime, encoder, head, spatialHead };
   });

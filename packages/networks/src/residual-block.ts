@@ -47,19 +47,19 @@ export function createResidualBlock(store: ParameterStore, options: ResidualBloc
     outChannels,
     apply(x, embedding, context) {
       // 1. in_layers: GN, SiLU, (resample both paths), conv
-      let h = resample(silu(applyGroupNorm(x, inNorm)));
+      let h = resample(applyGroupNorm(x, inNorm, 'silu'));
       const input = resample(x);
       h = applyConv2d(h, inConv);
       // 2. the embedding: a linear layer on SiLU(emb), [B, C or 2C]
       const embeddingOut = applyDense(silu(embedding), embeddingLayer);
-      // 3. AdaGN, or add the embedding then GN
+      // 3. AdaGN, or add the embedding then GN; then out_layers' SiLU (fused with the norm)
       if (options.useScaleShiftNorm) {
-        h = adaptiveGroupNorm(h, outNorm, embeddingOut);
+        h = adaptiveGroupNorm(h, outNorm, embeddingOut, 'silu');
       } else {
-        h = applyGroupNorm(tf.add(h, tf.reshape(embeddingOut, [-1, 1, 1, outChannels])), outNorm);
+        h = applyGroupNorm(tf.add(h, tf.reshape(embeddingOut, [-1, 1, 1, outChannels])), outNorm, 'silu');
       }
-      // 4. out_layers: SiLU, dropout, zero-initialised conv
-      h = applyConv2d(context.dropout(silu(h), options.dropout), outConv);
+      // 4. out_layers: dropout, zero-initialised conv
+      h = applyConv2d(context.dropout(h, options.dropout), outConv);
       // 5. residual sum, optionally / sqrt(2)
       const sum: tf.Tensor4D = tf.add(skip ? applyConv2d(input, skip) : input, h);
       return options.rescale ? tf.mul(sum, Math.SQRT1_2) : sum;

@@ -3,7 +3,7 @@ import '@tfjs-diffusion/core/register-gradients';
 import { DiffusionError, createNoiseSource, type ModelOutput, type TrainableDiffusionModel } from '@tfjs-diffusion/core';
 import { createForwardContext } from './forward-context.js';
 import { applyGroupNorm } from './group-norm.js';
-import { applyConv2d, silu } from './layer-ops.js';
+import { applyConv2d } from './layer-ops.js';
 import { checkClassLabels, checkModelInput } from './model-input-validation.js';
 import { type ParameterSource, type ShapeProbe, buildWithStore } from './parameter-store.js';
 import { createUpsample } from './resample.js';
@@ -128,7 +128,7 @@ export function createUNet(config: UNetConfig | Readonly<Record<string, unknown>
           if (input !== skip) tf.dispose([input, skip]);
         }
         // 4. out: GN, SiLU, zero-initialised conv
-        const output = applyConv2d(silu(applyGroupNorm(h, built.outNorm)), built.outConv);
+        const output = applyConv2d(applyGroupNorm(h, built.outNorm, 'silu'), built.outConv);
         if (!learnedVariance) return { prediction: output };
         // 5. learned range: first half the prediction, second half v (raw, as improved-diffusion)
         const [prediction, varianceValues] = tf.split(output, 2, 3);
