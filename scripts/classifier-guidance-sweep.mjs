@@ -11,7 +11,7 @@
 // Uses loadPipeline/generate of @tfjs-diffusion/pipelines (the same path as `sample` and the server)
 // and the evaluation package; runs from the sources (no build), through vite-node and the vite config:
 //   node node_modules/.pnpm/node_modules/vite-node/vite-node.mjs scripts/classifier-guidance-sweep.mjs -- \
-//     --samplers ddim,ddpm --scales 0,1,3,10 --n 100 --steps 25 [--unconditional] [--karras]
+//     --samplers ddim,ddpm --scales 0,1,3,10 --n 100 --steps 25 [--unconditional] [--karras] [--classifier FILE]
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../packages/backends/src/index.ts';
 import { classAccuracy, classifierStatistics, loadEvaluationClassifier, withinClassDiversity } from '../packages/evaluation/src/node.ts';
@@ -29,6 +29,8 @@ const { values } = parseArgs({
     unconditional: { type: 'boolean', default: false },
     karras: { type: 'boolean', default: false },
     backend: { type: 'string', default: 'wasm' },
+    // the noise-aware classifier that steers (the shipped one by default)
+    classifier: { type: 'string', default: 'models/mnist-classifier.safetensors' },
     // writes PREFIX-SAMPLER-sS.png: the samples, 10 per row (row r of the grid: labels 0..9)
     grid: { type: 'string' },
   },
@@ -38,7 +40,7 @@ const steps = Number(values.steps);
 const choice = await selectBackend(values.backend);
 process.stderr.write(`backend ${choice.active}\n`);
 
-const pipeline = await loadPipeline('models/mnist-unet.safetensors', { classifier: 'models/mnist-classifier.safetensors' });
+const pipeline = await loadPipeline('models/mnist-unet.safetensors', { classifier: values.classifier });
 const evaluator = await loadEvaluationClassifier('models/mnist-evaluation-classifier.safetensors');
 const labels = Array.from({ length: n }, (_, index) => index % 10);
 const [height, width, channels] = pipeline.dataShape;
