@@ -136,6 +136,23 @@ describe('Trainer', () => {
     model.dispose();
   });
 
+  it('lets timers run during a long loop: an abort from a timer stops it within a few steps', async () => {
+    const model = createTinyModel(5);
+    const trainer = new Trainer({ model, objective: tinySimpleObjective, schedule, batches: gaussianBatches(6, 8), seed: 7, learningRate: 1e-3 });
+    const controller = new AbortController();
+    let stepsAtAbort = -1;
+    setTimeout(() => {
+      stepsAtAbort = trainer.step;
+      controller.abort(new Error('stopped by a timer'));
+    }, 30);
+    // 1,000,000 steps would take many minutes; without a macrotask turn the timer never fires
+    await expect(trainer.train(1_000_000, undefined, controller.signal)).rejects.toThrow('stopped by a timer');
+    expect(stepsAtAbort).toBeGreaterThan(0);
+    expect(trainer.step).toBe(stepsAtAbort);
+    trainer.dispose();
+    model.dispose();
+  });
+
   it('leaks no tensors over many steps', async () => {
     const model = createTinyModel(3, { numClasses: 3 });
     const trainer = new Trainer({

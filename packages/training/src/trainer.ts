@@ -15,6 +15,14 @@ import { dropClassLabels } from './class-dropout.js';
 import { clipByGlobalNorm, globalNorm } from './gradient-clipping.js';
 import { warmupLearningRate } from './learning-rate.js';
 
+/** The longest the training loop runs without letting the event loop take a turn. */
+const YIELD_EVERY_MS = 50;
+
+/** Resolves after one turn of the event loop (setImmediate in Node, a 0 ms timeout elsewhere). */
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
 /** Where training batches come from. The trainer disposes `x0` after the step. */
 export interface BatchSource {
   next(): { x0: tf.Tensor; classLabels?: Int32Array };
@@ -183,10 +191,19 @@ export class Trainer {
     }
   }
 
-  /** Runs `steps` steps, awaiting `onStep` between them (for progress output and checkpoints). */
+  /**
+   * Runs `steps` steps, awaiting `onStep` between them (for progress output and checkpoints). On cpu
+   * and wasm `data()` resolves at once, so the loop would never leave the microtask queue: it yields
+   * a macrotask turn at least every 50 ms, so that timers, I/O and an abort from a timer run during it.
+   */
   async train(steps: number, onStep?: (result: TrainStepResult) => void | Promise<void>, signal?: AbortSignal): Promise<TrainStepResult | undefined> {
     let last: TrainStepResult | undefined;
+    let yielded = performance.now();
     for (let count = 0; count < steps; count += 1) {
+      if (performance.now() - yielded >= YIELD_EVERY_MS) {
+        await nextMacrotask();
+        yielded = performance.now();
+      }
       signal?.throwIfAborted();
       last = await this.trainStep();
       await onStep?.(last);
