@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// CPU time of one U-Net evaluation with the fused GroupNorm kernel (TfjsDiffusionGroupNorm) and
+// without it (the networks' tf ops), measured load-independently: the calling thread's CPU time
+// (CLOCK_THREAD_CPUTIME_ID, from the native addon) per evaluation, the two variants interleaved
+// (A B, B A, ...) so that a change of load hits both alike. Prints ONE JSON line:
+// {backend, batch, rounds, maxAbsDifference, threadMs: {unfused, fused}, processMs: {...},
+//  medianMs: {...}, ratio, loadBefore, loadAfter}
+//
+// Runs from the built packages (pnpm build first; needs the native addon on an AVX-512 CPU):
+//   node packages/conformance/scripts/group-norm-cpu-time.mjs --backend wasm --batch 32 --rounds 9
+// --evaluations N (default 1) runs only N evaluations of the chosen --variant (fused | unfused) after
+// one warm-up, for instruction counts under valgrind --tool=callgrind (compare N = 1 and N = 3).
+// The network is the `torch-peer` preset (the benchmark's reference U-Net) with random weights.
+import process from 'node:process';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+
+import * as tf from '@tensorflow/tfjs-core';
+import { GROUP_NORM_KERNEL_NAME, nativeKernelStatus, selectBackend } from '@tfjs-diffusion/backends/node';
+import { createUNet, unetPresets } from '@tfjs-diffusion/networks';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'wasm' },
+    batch: { type: 'string', default: '32' },
+    rounds: { type: 'string', default: '9' },
+    evaluations: { type: 'string' },
+    variant: { type: 'string', default: 'fused' },
+  },
+});
+const backend = values.backend;
+const batch = Number(values.batch);
+const rounds = Number(values.rounds);
+
+const choice = await selectBackend(backend);
+console.error(choice.reason);
+const status = nativeKernelStatus();
+const kernel = tf.getKernel(GROUP_NORM_KERNEL_NAME, backend);
+if (status?.available !== true || kernel === undefined) {
+  console.error(`the fused kernel is not registered on ${backend}: ${status?.available === false ? status.reason : 'no AVX-512F'}`);
+  process.exit(1);
+}
+const addon = status.addon;
+const model = createUNet({ ...unetPresets['torch-peer'], seed: 1 });
+// random weights everywhere (ADM zero-initialises output layers)
+for (const variable of model.parameters.values()) {
+  tf.tidy(() => variable.assign(tf.mul(tf.randomNormal(variable.shape, 0, 1, 'float32', 7), 0.2)));
+}
+const x = tf.randomNormal([batch, 32, 32, 1], 0, 1, 'float32', 3);
+const timesteps = tf.tensor1d(Array.from({ length: batch }, (_, index) => (index * 37) % 1000));
+const classLabels = tf.tensor1d(
+  Array.from({ length: batch }, (_, index) => index % 11),
+  'int32',
+);
+const evaluate = () => tf.tidy(() => model.predict({ x, timesteps, condition: { classLabels } }).prediction.dataSync());
+const setFused = (on) => {
+  const registered = tf.getKernel(GROUP_NORM_KERNEL_NAME, backend) !== undefined;
+  if (on && !registered) tf.registerKernel(kernel);
+  if (!on && registered) tf.unregisterKernel(GROUP_NORM_KERNEL_NAME, backend);
+};
+
+if (values.evaluations !== undefined) {
+  setFused(values.variant === 'fused');
+  evaluate();
+  for (let index = 0; index < Number(values.evaluations); index += 1) evaluate();
+  console.log(JSON.stringify({ backend, batch, variant: values.variant, evaluations: Number(values.evaluations) }));
+  process.exit(0);
+}
+
+setFused(false);
+const unfused = evaluate();
+setFused(true);
+const fused = evaluate();
+let maxAbsDifference = 0;
+for (let index = 0; index < fused.length; index += 1) maxAbsDifference = Math.max(maxAbsDifference, Math.abs(fused[index] - unfused[index]));
+const threadMs = { unfused: [], fused: [] };
+const processMs = { unfused: [], fused: [] };
+const loadBefore = loadavg()[0];
+for (let round = 0; round < rounds; round += 1) {
+  for (const variant of round % 2 === 0 ? ['unfused', 'fused'] : ['fused', 'unfused']) {
+    setFused(variant === 'fused');
+    const thread = addon.threadCpuSeconds();
+    const started = process.cpuUsage();
+    evaluate();
+    const used = process.cpuUsage(started);
+    threadMs[variant].push(Math.round((addon.threadCpuSeconds() - thread) * 1e4) / 10);
+    processMs[variant].push(Math.round((used.user + used.system) / 100) / 10);
+  }
+}
+setFused(true);
+const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+const medianMs = { unfused: median(threadMs.unfused), fused: median(threadMs.fused) };
+console.log(
+  JSON.stringify({
+    backend,
+    batch,
+    rounds,
+    maxAbsDifference,
+    threadMs,
+    processMs,
+    medianMs,
+    ratio: Math.round((medianMs.fused / medianMs.unfused) * 1000) / 1000,
+    loadBefore,
+    loadAfter: loadavg()[0],
+  }),
+);
+model.dispose();
+tf.dispose([x, timesteps, classLabels]);
