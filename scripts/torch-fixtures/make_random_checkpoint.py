@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
-"""Writes a real-size checkpoint with random weights, built by the ORIGINAL guided-diffusion code
-from a published flag string, for measuring conversion and loading memory (docs/published-models.md).
-The file is large (ImageNet-64 ADM in float16: ~592 MB): write it outside the repository.
+"""Writes a real-size checkpoint with random weights, built by the ORIGINAL guided-diffusion or
+improved-diffusion code from a published flag string, for measuring conversion and loading memory
+(docs/published-models.md). The files are large (ImageNet-64 ADM in float16: ~592 MB): write them
+outside the repository.
 
     TFJS_DIFFUSION_GUIDED_DIFFUSION=/path/to/guided-diffusion \
     /usr/bin/python3 scripts/torch-fixtures/make_random_checkpoint.py /tmp/64x64_random_f16.pt [--float32] [--flags "..."]
+    ... make_random_checkpoint.py /tmp/64x64_classifier_random_f16.pt --classifier --flags "--image_size 64 --classifier_depth 4"
+    TFJS_DIFFUSION_IMPROVED_DIFFUSION=/path/to/improved-diffusion \
+    /usr/bin/python3 scripts/torch-fixtures/make_random_checkpoint.py /tmp/cifar10_random_f16.pt --improved \
+        --flags "--image_size 32 --num_channels 128 --num_res_blocks 3 --learn_sigma True --dropout 0.3"
 
 The default flags are MODEL_FLAGS of the 64x64 ImageNet model of the guided-diffusion README.
 The weights are PyTorch's default initialisation (zero_module layers stay zero); the storages are
@@ -25,17 +30,24 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--flags", default=G64)
     parser.add_argument("--float32", action="store_true")
+    parser.add_argument("--classifier", action="store_true", help="guided-diffusion's create_classifier from classifier flags")
+    parser.add_argument("--improved", action="store_true", help="improved-diffusion's create_model_and_diffusion")
     options = parser.parse_args()
-    root = os.environ.get("TFJS_DIFFUSION_GUIDED_DIFFUSION")
-    if not root or not os.path.isdir(os.path.join(root, "guided_diffusion")):
-        sys.exit("set TFJS_DIFFUSION_GUIDED_DIFFUSION to a checkout containing guided_diffusion/")
+    variable, package = ("TFJS_DIFFUSION_IMPROVED_DIFFUSION", "improved_diffusion") if options.improved else ("TFJS_DIFFUSION_GUIDED_DIFFUSION", "guided_diffusion")
+    root = os.environ.get(variable)
+    if not root or not os.path.isdir(os.path.join(root, package)):
+        sys.exit(f"set {variable} to a checkout containing {package}/")
     sys.path.insert(0, root)
-    script_util = importlib.import_module("guided_diffusion.script_util")
+    script_util = importlib.import_module(f"{package}.script_util")
+    defaults = script_util.classifier_defaults() if options.classifier else script_util.model_and_diffusion_defaults()
     flag_parser = argparse.ArgumentParser()
-    script_util.add_dict_to_argparser(flag_parser, script_util.model_and_diffusion_defaults())
+    script_util.add_dict_to_argparser(flag_parser, defaults)
     arguments = vars(flag_parser.parse_args(options.flags.split()))
     th.manual_seed(0)
-    model, _ = script_util.create_model_and_diffusion(**arguments)
+    if options.classifier:
+        model = script_util.create_classifier(**arguments)
+    else:
+        model, _ = script_util.create_model_and_diffusion(**arguments)
     state = model.state_dict()
     if not options.float32:
         state = {name: tensor.half() for name, tensor in state.items()}

@@ -10,7 +10,7 @@ import { fileByteSource, writeFileStreamAtomically } from '@tfjs-diffusion/check
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { readTorchCheckpoint } from '@tfjs-diffusion/checkpoints';
+import { decodeModelFileTensor, readModelFileEntries, readTorchCheckpoint } from '@tfjs-diffusion/checkpoints';
 import { createNetwork, parameterShapes } from '@tfjs-diffusion/networks';
 import { loadPipeline } from '@tfjs-diffusion/pipelines/node';
 import { convertAdmCheckpointTo, countTorchParameters, planAdmModel, publishedModelFlags } from '../dist/index.js';
@@ -40,26 +40,46 @@ if (process.argv[2] === '--convert') {
 }
 
 if (process.argv[2] === '--load') {
-  // loadPipeline of a path: the header read, then the network built reading and decoding one tensor at a time
+  // a denoiser: loadPipeline of a path (the header read, then the network built reading and decoding
+  // one tensor at a time); a classifier: the same reading, the network built directly
   const [, , , file, backend = 'wasm', forward] = process.argv;
   await tf.setBackend(backend);
   await tf.ready();
   const started = performance.now();
-  const pipeline = await loadPipeline(file);
+  const source = fileByteSource(file);
+  const entries = readModelFileEntries(source, file);
+  let model;
+  if (entries.metadata.network.type === 'classifier') {
+    const network = createNetwork(entries.metadata.network, {
+      parameterSource: (name) => decodeModelFileTensor(source, entries, entries.tensors.get(name)).data,
+    });
+    model = {
+      shape: entries.metadata.data.shape,
+      labels: false,
+      run: (x, timesteps) => network.logits({ x, timesteps }),
+      dispose: () => network.dispose(),
+    };
+  } else {
+    const pipeline = await loadPipeline(file);
+    model = {
+      shape: pipeline.dataShape,
+      labels: pipeline.conditioning !== null,
+      run: (x, timesteps, labels) => pipeline.model.predict({ x, timesteps, ...(labels ? { condition: { classLabels: labels } } : {}) }).prediction,
+      dispose: () => pipeline.dispose(),
+    };
+  }
+  source.close();
   const loadSeconds = (performance.now() - started) / 1000;
-  const loadPeak = peak();
-  const result = { file, backend, loadSeconds: Number(loadSeconds.toFixed(1)), loadPeakRss: mib(loadPeak) };
+  const result = { file, backend, loadSeconds: Number(loadSeconds.toFixed(1)), loadPeakRss: mib(peak()) };
   if (forward === 'forward') {
-    const [size, , channels] = pipeline.dataShape;
+    const [size, , channels] = model.shape;
     const x = tf.randomNormal([1, size, size, channels]);
     const timesteps = tf.tensor1d([500]);
-    const labels = pipeline.conditioning ? tf.tensor1d([1], 'int32') : null;
+    const labels = model.labels ? tf.tensor1d([1], 'int32') : null;
     const bytesBefore = tf.memory().numBytes;
     const forwardStarted = performance.now();
     // tf.profile: the most tensor bytes alive at once during the forward (weights excluded: they exist before)
-    const profile = await tf.profile(() =>
-      tf.tidy(() => pipeline.model.predict({ x, timesteps, ...(labels ? { condition: { classLabels: labels } } : {}) }).prediction),
-    );
+    const profile = await tf.profile(() => tf.tidy(() => model.run(x, timesteps, labels)));
     const output = profile.result;
     await output.data();
     result.forwardSeconds = Number(((performance.now() - forwardStarted) / 1000).toFixed(1));
@@ -68,7 +88,7 @@ if (process.argv[2] === '--load') {
     tf.dispose([x, timesteps, output, ...(labels ? [labels] : [])]);
   }
   console.log(JSON.stringify(result));
-  pipeline.dispose();
+  model.dispose();
   process.exit(0);
 }
 
