@@ -39,6 +39,7 @@ export {
   TRAINING_TENSOR_PREFIX,
 } from './model-file.js';
 export type { ParsedModelFile, ParseModelFileOptions, ModelFileParts, ModelFileEntries, ModelFileLayoutParts } from './model-file.js';
+export { parseSafetensorsHeaderOf, decodeSafetensorsTensorOf } from './safetensors-source.js';
 export { safetensorsLayout, encodeSafetensorsData, type SafetensorsLayout, type SafetensorsLayoutEntry } from './safetensors-layout.js';
 export { memoryByteSource, type ByteSource } from './torch-byte-source.js';
 export { readZipEntries, type ZipEntry } from './torch-zip.js';

@@ -2,8 +2,6 @@ import { DiffusionError } from '@tfjs-diffusion/core';
 import { modelMetadataEntries, readModelMetadata, type ModelFileMetadata, type ModelFileMetadataInput } from './model-metadata.js';
 import { validateAgainstShapes } from './network-config.js';
 import {
-  decodeSafetensorsTensor,
-  parseSafetensorsHeader,
   serializeSafetensors,
   type HostTensor,
   type ParsedTensor,
@@ -11,7 +9,8 @@ import {
   type SafetensorsHeader,
   type SafetensorsWriteDtype,
 } from './safetensors.js';
-import { MAX_HEADER_BYTES, encodeSafetensorsData, safetensorsLayout, type SafetensorsLayout } from './safetensors-layout.js';
+import { encodeSafetensorsData, safetensorsLayout, type SafetensorsLayout } from './safetensors-layout.js';
+import { decodeSafetensorsTensorOf, parseSafetensorsHeaderOf } from './safetensors-source.js';
 import type { ByteSource } from './torch-byte-source.js';
 
 /** Name prefix of a training checkpoint's EMA weights. */
@@ -170,15 +169,6 @@ const RESERVED_METADATA_KEYS = new Set([
   'trainer',
 ]);
 
-/** The start of a file that holds its safetensors header: the length prefix and as much of the header as the file has (bounded). */
-function headerBytes(source: ByteSource): Uint8Array {
-  if (source.size < 8) return source.read(0, source.size);
-  const prefix = source.read(0, 8);
-  const length = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
-  const wanted = length > BigInt(Math.min(MAX_HEADER_BYTES, source.size - 8)) ? 0 : Number(length);
-  return wanted === 0 ? prefix : source.read(0, 8 + wanted);
-}
-
 /**
  * Steps 1 to 4 of `parseModelFile` (header, metadata, which tensor is what, shapes against the
  * config) without decoding any tensor, so a loader can decode one tensor at a time
@@ -191,7 +181,7 @@ export function readModelFileEntries(
   options: Pick<ParseModelFileOptions, 'expectedShapes'> = {},
 ): ModelFileEntries {
   // 1. Header: layout only, nothing decoded.
-  const header = input instanceof Uint8Array ? parseSafetensorsHeader(input, name) : parseSafetensorsHeader(headerBytes(input), name, input.size);
+  const header = parseSafetensorsHeaderOf(input, name);
   // 2. Metadata: every field, bounded.
   const metadata = readModelMetadata(header.metadata, name);
   const training = metadata.training !== undefined;
@@ -236,10 +226,7 @@ export function readModelFileEntries(
  * with `invalid-checkpoint` naming the file and tensor; from a `ByteSource`, only its bytes are read.
  */
 export function decodeModelFileTensor(input: Uint8Array | ByteSource, file: Pick<ModelFileEntries, 'header'>, entry: SafetensorsEntry): ParsedTensor {
-  if (input instanceof Uint8Array) return decodeSafetensorsTensor(input, file.header, entry, true);
-  const bytes = input.read(file.header.dataStart + entry.begin, entry.end - entry.begin);
-  // the tensor's own bytes, decoded as a file whose data buffer holds only it
-  return decodeSafetensorsTensor(bytes, { ...file.header, dataStart: 0 }, { ...entry, begin: 0, end: entry.end - entry.begin }, true);
+  return decodeSafetensorsTensorOf(input, file.header, entry, true);
 }
 
 /**

@@ -93,4 +93,27 @@ describe('readTorchWeights', () => {
     expect(tensors.get('conv.weight')?.dtype).toBe('F16');
     expect(Array.from(tensors.get('conv.weight')?.read() ?? [])).toEqual(base);
   });
+
+  it('reads .pt and .safetensors from a ByteSource range by range: the header first, then only the tensor read', () => {
+    const bytes = serializeSafetensors(
+      new Map([
+        ['conv.weight', { shape: [2, 3, 4], data: new Float32Array(base) }],
+        ['conv.bias', { shape: [2], data: new Float32Array([0.5, -2]) }],
+      ]),
+      { dtype: 'F16' },
+    );
+    const reads: Array<[number, number]> = [];
+    const inner = memoryByteSource(bytes);
+    const source = { size: inner.size, read: (offset: number, length: number) => (reads.push([offset, length]), inner.read(offset, length)) };
+    const tensors = readTorchWeights(source, 'ranges.safetensors');
+    const headerEnd = reads[reads.length - 1] as [number, number];
+    expect(reads.every(([offset]) => offset === 0)).toBe(true);
+    reads.length = 0;
+    expect(Array.from(tensors.get('conv.bias')?.read() ?? [])).toEqual([0.5, -2]);
+    // conv.bias sorts first: its 4 bytes right after the header
+    expect(reads).toEqual([[headerEnd[1], 4]]);
+    expect(Array.from(tensors.get('conv.weight')?.read() ?? [])).toEqual(base);
+    const pt = readTorchWeights(memoryByteSource(fixture('state-dict.pt')));
+    expect(Array.from(pt.get('conv.weight')?.read() ?? [])).toEqual(base);
+  });
 });

@@ -1,7 +1,7 @@
 import { DiffusionError } from '@tfjs-diffusion/core';
 import { type ByteSource, memoryByteSource } from './torch-byte-source.js';
 import { bfloat16BitsToFloat32, float16BitsToFloat32 } from './float16.js';
-import { decodeSafetensorsTensor, parseSafetensorsHeader } from './safetensors.js';
+import { decodeSafetensorsTensorOf, parseSafetensorsHeaderOf } from './safetensors-source.js';
 import { type PickleValue, type TorchStorageDtype, type TorchTensorReference, unpickleTorch } from './torch-pickle.js';
 import { type ZipEntry, readZipEntries } from './torch-zip.js';
 
@@ -159,22 +159,25 @@ export function readTorchCheckpoint(input: ByteSource | Uint8Array, what = 'chec
 
 /**
  * The tensors of a safetensors file (e.g. a state_dict saved with safetensors' save_file) as
- * `LazyTensor`s under their stored names: the header is validated now, each tensor decoded when read.
+ * `LazyTensor`s under their stored names: the header is validated now, each tensor decoded when
+ * read. From a `ByteSource` (Node: `fileByteSource`), only the header and each tensor read are read.
  */
-export function lazySafetensors(bytes: Uint8Array, what = 'checkpoint'): Map<string, LazyTensor> {
-  const header = parseSafetensorsHeader(bytes, what);
+export function lazySafetensors(input: Uint8Array | ByteSource, what = 'checkpoint'): Map<string, LazyTensor> {
+  const header = parseSafetensorsHeaderOf(input, what);
   const tensors = new Map<string, LazyTensor>();
   for (const entry of header.entries) {
-    tensors.set(entry.name, { dtype: entry.dtype, shape: [...entry.shape], read: () => decodeSafetensorsTensor(bytes, header, entry).data });
+    tensors.set(entry.name, { dtype: entry.dtype, shape: [...entry.shape], read: () => decodeSafetensorsTensorOf(input, header, entry).data });
   }
   return tensors;
 }
 
 /**
  * Reads PyTorch weights from either a `.pt` (zip) or a `.safetensors` file, told apart by their
- * first bytes (a zip starts with "PK"), as lazily decoded tensors by state_dict name.
+ * first bytes (a zip starts with "PK"), as lazily decoded tensors by state_dict name; from a
+ * `ByteSource`, the file is read range by range, never whole.
  */
-export function readTorchWeights(bytes: Uint8Array, what = 'checkpoint'): Map<string, LazyTensor> {
-  if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b) return readTorchCheckpoint(bytes, what);
-  return lazySafetensors(bytes, what);
+export function readTorchWeights(input: Uint8Array | ByteSource, what = 'checkpoint'): Map<string, LazyTensor> {
+  const start = input instanceof Uint8Array ? input.subarray(0, 4) : input.read(0, Math.min(4, input.size));
+  if (start.length >= 4 && start[0] === 0x50 && start[1] === 0x4b) return readTorchCheckpoint(input, what);
+  return lazySafetensors(input, what);
 }

@@ -42,6 +42,29 @@ describe('tfjs-diffusion convert', () => {
     expect(file.metadata.network).toMatchObject({ type: 'unet', useScaleShiftNorm: false, timestepScale: 1 });
   });
 
+  it('converts the same weights from a .safetensors file (read range by range) and names an unreadable input', async () => {
+    const manifest = JSON.parse(readFileSync(join(fixtures, 'fixtures.json'), 'utf8')) as {
+      cases: Record<string, { classifierFlags: string; extraFlags: string }>;
+    };
+    const adaptive = manifest.cases['classifier-adaptive'] as { classifierFlags: string; extraFlags: string };
+    const flags = ['convert', '--from', 'guided-diffusion', '--classifier-flags', `${adaptive.classifierFlags} ${adaptive.extraFlags}`];
+    const directory = temporaryDirectory();
+    const fromPt = await run(...flags, '--input', join(fixtures, 'classifier-adaptive.pt'), '--out', join(directory, 'a.safetensors'));
+    const fromSafetensors = await run(
+      ...flags,
+      '--input',
+      join(fixtures, 'classifier-adaptive.safetensors'),
+      '--out',
+      join(directory, 'b.safetensors'),
+    );
+    expect(fromPt.code, fromPt.stderr).toBe(0);
+    expect(fromSafetensors.code, fromSafetensors.stderr).toBe(0);
+    expect(readFileSync(join(directory, 'b.safetensors'))).toEqual(readFileSync(join(directory, 'a.safetensors')));
+    const missing = await run(...flags, '--input', join(directory, 'absent.pt'), '--out', join(directory, 'c.safetensors'));
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/cannot read --input .*absent\.pt: ENOENT/);
+  });
+
   it('plans a preset without weights, and names unknown flags and presets', async () => {
     const check = await run('convert', '--preset', 'guided-64x64', '--check');
     expect(check.code, check.stderr).toBe(0);

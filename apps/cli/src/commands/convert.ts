@@ -1,5 +1,5 @@
-import { lazySafetensors, readTorchCheckpoint } from '@tfjs-diffusion/checkpoints';
-import { fileByteSource, readModelFileBytes, writeFileStreamAtomically } from '@tfjs-diffusion/checkpoints/node';
+import { readTorchWeights } from '@tfjs-diffusion/checkpoints';
+import { fileByteSource, writeFileStreamAtomically } from '@tfjs-diffusion/checkpoints/node';
 import {
   ADM_SOURCES,
   PUBLISHED_MODELS,
@@ -83,10 +83,15 @@ export const convertCommand: Command = {
       throw new UsageError('give --input CHECKPOINT and --out MODEL.safetensors (or --check to plan only)');
     const dtype = values['dtype'] === undefined ? undefined : choiceOption(values, 'dtype', ['F16', 'F32'] as const, 'F16');
     const started = performance.now();
-    // .pt: read ranges of the file (never the whole file at once); .safetensors: one read, decoded per tensor
-    const source = input.endsWith('.safetensors') ? null : fileByteSource(input);
+    // .pt or .safetensors (told apart by their first bytes): read range by range, never the whole file
+    let source: ReturnType<typeof fileByteSource>;
     try {
-      const weights = source ? readTorchCheckpoint(source, input) : lazySafetensors(await readModelFileBytes(input), input);
+      source = fileByteSource(input);
+    } catch (error) {
+      throw new UsageError(`cannot read --input ${input}: ${(error as Error).message}`);
+    }
+    try {
+      const weights = readTorchWeights(source, input);
       let lastReport = 0;
       // streamed: the header, then each tensor as it is converted (atomically: the file appears when complete)
       const converted = writeFileStreamAtomically(out, (write) =>
@@ -112,7 +117,7 @@ export const convertCommand: Command = {
         `wrote ${out}: ${converted.plan.source} ${converted.plan.kind}, ${converted.parameterCount.toLocaleString('en-US')} parameters, ${converted.dtype}, ${(converted.byteLength / 2 ** 20).toFixed(1)} MiB in ${seconds} s\n`,
       );
     } finally {
-      source?.close();
+      source.close();
     }
   },
 };
