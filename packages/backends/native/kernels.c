@@ -45,7 +45,7 @@ static void* blas_library = NULL;
 #define VECTOR_CLONES
 #endif
 
-#define MAX_ARGS 8
+#define MAX_ARGS 10
 // Floats of the im2col buffer per SGEMM call (default 512 KiB, so that it stays in a core's L2 cache
 // between im2col writing it and SGEMM packing it); setChunk() changes it for measurements.
 static int64_t column_chunk_floats = 1 << 17;
@@ -775,7 +775,8 @@ static void channel_sums(const float* restrict image, int64_t pixels, int64_t ch
 
 // 2. out = act(x a + b) for per-channel a, b. SiLU: z sigmoid(z) = z / (1 + exp(-z)), exp as in sigmoid_avx512.
 #ifdef HAVE_AVX512_GEMM
-__attribute__((target("avx512f"))) static inline __m512 silu_avx512_vector(__m512 z) {
+// exp(-z) for z clamped to [-88, 87], as Cephes' expf: 2^k p(r), |r| <= ln2 / 2.
+__attribute__((target("avx512f"))) static inline __m512 exp_negative_avx512(__m512 z) {
   const __m512 lo = _mm512_set1_ps(-87.0f), hi = _mm512_set1_ps(88.0f), log2e = _mm512_set1_ps(1.44269504088896341f);
   const __m512 c1 = _mm512_set1_ps(0.693359375f), c2 = _mm512_set1_ps(-2.12194440e-4f), one = _mm512_set1_ps(1.0f);
   __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_sub_ps(_mm512_setzero_ps(), z), lo), hi);
@@ -789,7 +790,10 @@ __attribute__((target("avx512f"))) static inline __m512 silu_avx512_vector(__m51
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
   p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, one));
-  return _mm512_div_ps(z, _mm512_add_ps(one, _mm512_scalef_ps(p, k)));
+  return _mm512_scalef_ps(p, k);
+}
+__attribute__((target("avx512f"))) static inline __m512 silu_avx512_vector(__m512 z) {
+  return _mm512_div_ps(z, _mm512_add_ps(_mm512_set1_ps(1.0f), exp_negative_avx512(z)));
 }
 // Every value goes through the same vector operations (masked for the last channels of a pixel).
 __attribute__((target("avx512f"))) static void scale_shift_avx512(const float* x, float* out, int64_t pixels, int64_t channels, const float* a,
@@ -882,6 +886,174 @@ static napi_value group_norm(napi_env env, napi_callback_info info) {
     scale_shift_scalar(source, target, pixels, channels, a, b, activation == 1);
   }
   free(statistics);
+  return undefined_value(env);
+}
+
+// 3. The gradient. With z = x a + b (a = gamma / sd, b = beta - mean a) and y = act(z):
+//    dz = dy act'(z) (SiLU: s (1 + z (1 - s)), s = sigmoid(z)); dbeta = sum_p dz;
+//    dgamma = sum_p dz xhat = (sum_p dz x - mean sum_p dz) / sd; and per group of N values, with
+//    dxhat = dz gamma, S1 = sum dxhat = sum_c gamma dbeta, S2 = sum dxhat xhat = sum_c gamma dgamma:
+//    dx = (dxhat - S1 / N - xhat S2 / N) / sd = A_c dz + B_g x + C_g (Wu & He 2018's backward).
+#ifdef HAVE_AVX512_GEMM
+__attribute__((target("avx512f"))) static void activation_gradient_avx512(const float* x, const float* dy, float* dz, int64_t pixels, int64_t channels,
+                                                                         const float* a, const float* b) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (int64_t p = 0; p < pixels; p += 1) {
+    for (int64_t c = 0; c < channels; c += 16) {
+      const __mmask16 mask = channels - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (channels - c)) - 1);
+      const int64_t at = p * channels + c;
+      const __m512 z = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, x + at), _mm512_maskz_loadu_ps(mask, a + c), _mm512_maskz_loadu_ps(mask, b + c));
+      const __m512 s = _mm512_div_ps(one, _mm512_add_ps(one, exp_negative_avx512(z)));
+      const __m512 derivative = _mm512_mul_ps(s, _mm512_fmadd_ps(z, _mm512_sub_ps(one, s), one));
+      _mm512_mask_storeu_ps(dz + at, mask, _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, dy + at), derivative));
+    }
+  }
+}
+#endif
+static void activation_gradient_scalar(const float* x, const float* dy, float* dz, int64_t pixels, int64_t channels, const float* a, const float* b) {
+  for (int64_t p = 0; p < pixels; p += 1) {
+    for (int64_t c = 0; c < channels; c += 1) {
+      const int64_t at = p * channels + c;
+      const float z = x[at] * a[c] + b[c];
+      const float s = 1.0f / (1.0f + expf(-z));
+      dz[at] = dy[at] * (s * (1.0f + z * (1.0f - s)));
+    }
+  }
+}
+
+// Per-channel sums of dz and dz x over the image's pixels, in double.
+VECTOR_CLONES
+static void channel_dot_sums(const float* restrict dz, const float* restrict x, int64_t pixels, int64_t channels, double* restrict sums,
+                             double* restrict products) {
+  for (int64_t c = 0; c < channels; c += 1) sums[c] = products[c] = 0.0;
+  for (int64_t p = 0; p < pixels; p += 1) {
+    const float* restrict dz_row = dz + p * channels;
+    const float* restrict x_row = x + p * channels;
+    for (int64_t c = 0; c < channels; c += 1) {
+      sums[c] += (double)dz_row[c];
+      products[c] += (double)dz_row[c] * (double)x_row[c];
+    }
+  }
+}
+
+// dx = A_c dz + B_c x + C_c, in place over dz.
+VECTOR_CLONES
+static void input_gradient(float* restrict dx, const float* restrict x, int64_t pixels, int64_t channels, const float* restrict a_coefficient,
+                           const float* restrict b_coefficient, const float* restrict c_coefficient) {
+  for (int64_t p = 0; p < pixels; p += 1) {
+    float* restrict row = dx + p * channels;
+    const float* restrict x_row = x + p * channels;
+    for (int64_t c = 0; c < channels; c += 1) row[c] = a_coefficient[c] * row[c] + b_coefficient[c] * x_row[c] + c_coefficient[c];
+  }
+}
+
+// groupNormGrad(x, gamma, beta, dy, dx, dgamma, dbeta, params, epsilon): the gradient of groupNorm
+// (same params) for its output gradient dy: dx [batch, pixels, channels]; dgamma and dbeta in
+// gamma's and beta's shapes ([channels]: summed over the images in order; [batch, channels]).
+static napi_value group_norm_grad(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 9)) return NULL;
+  size_t x_length, gamma_length, beta_length, dy_length, dx_length, dgamma_length, dbeta_length;
+  const float* x = float_array(&call, 0, &x_length, 0);
+  const float* gamma = float_array(&call, 1, &gamma_length, 0);
+  const float* beta = float_array(&call, 2, &beta_length, 0);
+  const float* dy = float_array(&call, 3, &dy_length, 0);
+  float* dx = float_array(&call, 4, &dx_length, 0);
+  float* dgamma = float_array(&call, 5, &dgamma_length, 0);
+  float* dbeta = float_array(&call, 6, &dbeta_length, 0);
+  int32_t* p = int_array(&call, 7, 7);
+  if (call.failed) return NULL;
+  double epsilon = 0;
+  if (napi_get_value_double(env, call.argv[8], &epsilon) != napi_ok || !(epsilon >= 0)) return fail(&call, "tfjs-diffusion native: bad groupNorm epsilon"), NULL;
+  const int64_t batch = p[0], pixels = p[1], channels = p[2], groups = p[3];
+  const int gamma_per_image = p[4] != 0, beta_per_image = p[5] != 0, activation = p[6];
+  if (batch < 0 || pixels < 0 || channels < 1 || groups < 1 || channels % groups != 0 || activation < 0 || activation > 1) {
+    return fail(&call, "tfjs-diffusion native: bad groupNorm parameters"), NULL;
+  }
+  const int64_t size = batch * pixels * channels;
+  const int64_t gamma_size = (gamma_per_image ? batch : 1) * channels, beta_size = (beta_per_image ? batch : 1) * channels;
+  if ((int64_t)x_length < size || (int64_t)dy_length < size || (int64_t)dx_length < size || (int64_t)gamma_length < gamma_size ||
+      (int64_t)beta_length < beta_size || (int64_t)dgamma_length < gamma_size || (int64_t)dbeta_length < beta_size) {
+    return fail(&call, "tfjs-diffusion native: groupNormGrad arrays are shorter than their shapes"), NULL;
+  }
+  // doubles: sums, squares, dz sums, dz x sums, dgamma and dbeta totals; floats: a, b, A, B, C
+  double* work = (double*)calloc((size_t)channels, 6 * sizeof(double) + 5 * sizeof(float));
+  if (work == NULL) return fail(&call, "tfjs-diffusion native: out of memory"), NULL;
+  double *sums = work, *squares = work + channels, *dz_sums = work + 2 * channels, *dz_x_sums = work + 3 * channels;
+  double *gamma_totals = work + 4 * channels, *beta_totals = work + 5 * channels;
+  float* a = (float*)(work + 6 * channels);
+  float *b = a + channels, *a_coefficient = a + 2 * channels, *b_coefficient = a + 3 * channels, *c_coefficient = a + 4 * channels;
+  const int64_t per_group = channels / groups;
+  const double count = (double)pixels * (double)per_group;
+  for (int64_t image = 0; image < batch && pixels > 0; image += 1) {
+    const float* source = x + image * pixels * channels;
+    const float* image_dy = dy + image * pixels * channels;
+    float* image_dx = dx + image * pixels * channels;
+    const float* image_gamma = gamma + (gamma_per_image ? image * channels : 0);
+    const float* image_beta = beta + (beta_per_image ? image * channels : 0);
+    // 3a. the forward statistics and coefficients, as group_norm computes them
+    channel_sums(source, pixels, channels, sums, squares);
+    for (int64_t g = 0; g < groups; g += 1) {
+      double total = 0, total_squares = 0;
+      for (int64_t c = g * per_group; c < (g + 1) * per_group; c += 1) {
+        total += sums[c];
+        total_squares += squares[c];
+      }
+      const double mean = total / count;
+      double variance = total_squares / count - mean * mean;
+      if (variance < 0) variance = 0;
+      const double inverse = 1.0 / sqrt(variance + epsilon);
+      for (int64_t c = g * per_group; c < (g + 1) * per_group; c += 1) {
+        const double scale = inverse * (double)image_gamma[c];
+        a[c] = (float)scale;
+        b[c] = (float)((double)image_beta[c] - mean * scale);
+      }
+      sums[g * per_group] = mean;  // kept for 3c (the channel sums are no longer needed)
+      squares[g * per_group] = inverse;
+    }
+    // 3b. dz (into dx) and its per-channel sums
+    if (activation == 1) {
+#ifdef HAVE_AVX512_GEMM
+      if (own_gemm) activation_gradient_avx512(source, image_dy, image_dx, pixels, channels, a, b);
+      else
+#endif
+        activation_gradient_scalar(source, image_dy, image_dx, pixels, channels, a, b);
+    } else {
+      memcpy(image_dx, image_dy, (size_t)(pixels * channels) * sizeof(float));
+    }
+    channel_dot_sums(image_dx, source, pixels, channels, dz_sums, dz_x_sums);
+    // 3c. dgamma, dbeta, and the coefficients of dx per group
+    for (int64_t g = 0; g < groups; g += 1) {
+      const double mean = sums[g * per_group], inverse = squares[g * per_group];
+      double s1 = 0, s2 = 0;
+      for (int64_t c = g * per_group; c < (g + 1) * per_group; c += 1) {
+        const double channel_dbeta = dz_sums[c];
+        const double channel_dgamma = inverse * (dz_x_sums[c] - mean * dz_sums[c]);
+        s1 += (double)image_gamma[c] * channel_dbeta;
+        s2 += (double)image_gamma[c] * channel_dgamma;
+        if (gamma_per_image) dgamma[image * channels + c] = (float)channel_dgamma;
+        else gamma_totals[c] += channel_dgamma;
+        if (beta_per_image) dbeta[image * channels + c] = (float)channel_dbeta;
+        else beta_totals[c] += channel_dbeta;
+      }
+      const double b_value = -inverse * inverse * s2 / count;
+      const double c_value = -inverse * s1 / count - mean * b_value;
+      for (int64_t c = g * per_group; c < (g + 1) * per_group; c += 1) {
+        a_coefficient[c] = (float)(inverse * (double)image_gamma[c]);
+        b_coefficient[c] = (float)b_value;
+        c_coefficient[c] = (float)c_value;
+      }
+    }
+    // 3d. dx = A dz + B x + C
+    input_gradient(image_dx, source, pixels, channels, a_coefficient, b_coefficient, c_coefficient);
+  }
+  if (!gamma_per_image)
+    for (int64_t c = 0; c < channels; c += 1) dgamma[c] = (float)gamma_totals[c];
+  if (!beta_per_image)
+    for (int64_t c = 0; c < channels; c += 1) dbeta[c] = (float)beta_totals[c];
+  if (gamma_per_image && pixels == 0) memset(dgamma, 0, (size_t)gamma_size * sizeof(float));
+  if (beta_per_image && pixels == 0) memset(dbeta, 0, (size_t)beta_size * sizeof(float));
+  free(work);
   return undefined_value(env);
 }
 
@@ -1094,6 +1266,7 @@ NAPI_MODULE_INIT() {
       {"fmaPeak", NULL, fma_peak, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"sigmoid", NULL, sigmoid, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"groupNorm", NULL, group_norm, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"groupNormGrad", NULL, group_norm_grad, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"threadCpuSeconds", NULL, thread_cpu_seconds, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"copyRows", NULL, copy_rows, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"sum", NULL, sum, NULL, NULL, NULL, napi_default_jsproperty, NULL},

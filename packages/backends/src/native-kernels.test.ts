@@ -456,6 +456,48 @@ for (const backendName of ['wasm', 'cpu'] as const) {
       expect(Math.max(...Array.from(actual, Math.abs))).toBeGreaterThan(0.5);
     });
 
+    it.each(groupNormCases.map((testCase) => [testCase.name, testCase] as const))(
+      'its gradient (dx, dgamma, dbeta) matches tf ops within 1e-4: %s',
+      (_, testCase) => {
+        if (tf.getKernel(GROUP_NORM_KERNEL_NAME, backendName) === undefined) return;
+        const [batch, height, width, channels] = testCase.x;
+        const size = testCase.x.reduce((a, b) => a * b, 1);
+        const silu = testCase.activation === 'silu';
+        const x = tf.tensor4d(
+          pseudoRandom(size, 31).map((value, index) => testCase.offset + value * (1 + (index % 5)) * 0.4),
+          testCase.x,
+        );
+        const gamma = tf.add(tensor(testCase.gammaPerImage ? [batch, channels] : [channels], 32), 1);
+        const beta = tensor(testCase.betaPerImage ? [batch, channels] : [channels], 33);
+        const dy = tensor(testCase.x, 34);
+        // the same function in tf ops: moments over each image's group, then the affine and SiLU
+        const reference = (input: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor): tf.Tensor => {
+          const grouped = tf.reshape(input, [batch, height * width, testCase.groups, channels / testCase.groups]);
+          const { mean, variance } = tf.moments(grouped, [1, 3], true);
+          const normalized = tf.reshape(tf.div(tf.sub(grouped, mean), tf.sqrt(tf.add(variance, 1e-5))), testCase.x);
+          const affine = (value: tf.Tensor): tf.Tensor => (value.rank === 1 ? value : tf.reshape(value, [batch, 1, 1, channels]));
+          const z = tf.add(tf.mul(normalized, affine(scale)), affine(shift));
+          return silu ? tf.mul(z, tf.sigmoid(z)) : z;
+        };
+        const fused = (input: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor): tf.Tensor =>
+          runGroupNorm(input, scale, shift, testCase.groups, testCase.activation);
+        const before = tf.memory().numTensors;
+        const [actual, expected] = [fused, reference].map((f) =>
+          tf.tidy(() =>
+            tf
+              .grads((input: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor) => tf.sum(tf.mul(f(input, scale, shift), dy)))([x, gamma, beta])
+              .map((gradient) => gradient.dataSync() as Float32Array),
+          ),
+        );
+        expect(tf.memory().numTensors).toBe(before);
+        (expected as Float32Array[]).forEach((values, index) => {
+          expect({ index, error: relativeError((actual as Float32Array[])[index] as Float32Array, values) < 1e-4 }).toEqual({ index, error: true });
+        });
+        expect(Math.max(...Array.from((expected as Float32Array[])[0] as Float32Array, Math.abs))).toBeGreaterThan(1e-3);
+        tf.dispose([x, gamma, beta, dy]);
+      },
+    );
+
     it('gives an image the same bits alone and in a batch, and refuses groups that do not divide the channels', () => {
       if (tf.getKernel(GROUP_NORM_KERNEL_NAME, backendName) === undefined) return;
       const [alone, batched] = tf.tidy(() => {

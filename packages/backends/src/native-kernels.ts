@@ -9,7 +9,12 @@ import {
   SplitV,
   Sum,
   backend_util,
+  engine,
+  getGradient,
+  registerGradient,
   util,
+  type NamedTensorMap,
+  type Tensor,
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
@@ -28,6 +33,18 @@ export interface NativeAddon {
   sigmoid(x: Float32Array, out: Float32Array): void;
   /** GroupNorm + scale/shift + optional SiLU; parameters [batch, pixels, channels, groups, gammaPerImage, betaPerImage, activation]. */
   groupNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, out: Float32Array, parameters: Int32Array, epsilon: number): void;
+  /** groupNorm's gradient for dy: dx, and dgamma, dbeta in gamma's and beta's shapes (same parameters). */
+  groupNormGrad(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    parameters: Int32Array,
+    epsilon: number,
+  ): void;
   /** The calling thread's CPU time in seconds (CLOCK_THREAD_CPUTIME_ID). */
   threadCpuSeconds(): number;
   /** One core's float32 FMA peak in FLOP/s (AVX-512, per second of thread CPU time); 0 without AVX-512F. */
@@ -83,12 +100,15 @@ export const NATIVE_KERNEL_NAMES: readonly string[] = [
  * the active backend has it, and its own tf ops otherwise). Inputs x [B, H, W, C] float32, gamma and
  * beta [C] or [B, C]; attributes `groups`, `epsilon`, `activation` ('linear' | 'silu'); output
  * act((x - mean_g) / sqrt(var_g + epsilon) * gamma + beta), with per-image group statistics.
- * No gradient is registered: call it only where no gradient is recorded.
+ * Its gradient (`registerGroupNormGradient`) runs GROUP_NORM_GRAD_KERNEL_NAME.
  */
 export const GROUP_NORM_KERNEL_NAME = 'TfjsDiffusionGroupNorm';
 
+/** The fused GroupNorm's gradient: inputs x, gamma, beta, dy; the same attributes; outputs [dx, dgamma, dbeta]. */
+export const GROUP_NORM_GRAD_KERNEL_NAME = 'TfjsDiffusionGroupNormGrad';
+
 /** Kernels the addon adds only on CPUs with AVX-512F (its scalar fallbacks would be slower than tfjs's). */
-export const NATIVE_AVX512_KERNEL_NAMES: readonly string[] = [Sigmoid, GROUP_NORM_KERNEL_NAME];
+export const NATIVE_AVX512_KERNEL_NAMES: readonly string[] = [Sigmoid, GROUP_NORM_KERNEL_NAME, GROUP_NORM_GRAD_KERNEL_NAME];
 
 /**
  * Environment variables: TFJS_DIFFUSION_NATIVE=0 turns the addon off; _PATH points at another
@@ -630,6 +650,38 @@ export function nativeSigmoidKernel(addon: NativeAddon) {
 
 const GROUP_NORM_ACTIVATIONS: Readonly<Record<string, number>> = { linear: 0, silu: 1 };
 
+interface GroupNormArguments {
+  readonly memory: FloatMemory;
+  readonly x: TensorInfo;
+  readonly gamma: TensorInfo;
+  readonly beta: TensorInfo;
+  readonly parameters: Int32Array;
+  readonly epsilon: number;
+}
+
+/** The inputs and parameters of GROUP_NORM_KERNEL_NAME and its gradient; throws on anything they do not take. */
+function groupNormArguments(kernelName: string, backendName: string, args: Parameters<KernelFunc>[0]): GroupNormArguments {
+  const { x, gamma, beta } = args.inputs as Record<string, TensorInfo | undefined>;
+  const { groups, epsilon, activation } = args.attrs as unknown as { groups: number; epsilon: number; activation?: string };
+  const memory = floatMemory(backendName, args.backend);
+  const code = GROUP_NORM_ACTIVATIONS[activation ?? 'linear'];
+  if (memory === undefined || x === undefined || gamma === undefined || beta === undefined || code === undefined || x.shape.length !== 4) {
+    throw new Error(`${kernelName}: needs x [B, H, W, C], gamma, beta and activation 'linear' or 'silu'`);
+  }
+  const [batch, height, width, channels] = x.shape as Shape4;
+  const perImage = (info: TensorInfo, name: string): number => {
+    const size = util.sizeFromShape(info.shape);
+    if (size === channels && info.shape.length <= 1) return 0;
+    if (size === batch * channels && info.shape.length === 2 && info.shape[0] === batch) return 1;
+    throw new Error(`${kernelName}: ${name} must be [${channels}] or [${batch}, ${channels}], not [${info.shape.join(', ')}]`);
+  };
+  if (!Number.isInteger(groups) || groups < 1 || channels % groups !== 0) {
+    throw new Error(`${kernelName}: ${groups} groups must divide ${channels} channels`);
+  }
+  const parameters = Int32Array.from([batch, height * width, channels, groups, perImage(gamma, 'gamma'), perImage(beta, 'beta'), code]);
+  return { memory, x, gamma, beta, parameters, epsilon };
+}
+
 /**
  * GROUP_NORM_KERNEL_NAME (group normalization, Wu & He 2018, fused with its per-channel scale and
  * shift and an optional SiLU) on float32 NHWC tensors: one pass over x for each image's group
@@ -638,32 +690,14 @@ const GROUP_NORM_ACTIVATIONS: Readonly<Record<string, number>> = { linear: 0, si
 export function nativeGroupNormKernel(addon: NativeAddon) {
   return (backendName: string): KernelConfig => {
     const kernelFunc: KernelFunc = (args) => {
-      const { backend } = args;
-      const { x, gamma, beta } = args.inputs as Record<string, TensorInfo | undefined>;
-      const { groups, epsilon, activation } = args.attrs as unknown as { groups: number; epsilon: number; activation?: string };
-      const memory = floatMemory(backendName, backend);
-      const code = GROUP_NORM_ACTIVATIONS[activation ?? 'linear'];
-      if (memory === undefined || x === undefined || gamma === undefined || beta === undefined || code === undefined || x.shape.length !== 4) {
-        throw new Error(`${GROUP_NORM_KERNEL_NAME}: needs x [B, H, W, C], gamma, beta and activation 'linear' or 'silu'`);
-      }
-      const [batch, height, width, channels] = x.shape as Shape4;
-      const perImage = (info: TensorInfo, name: string): number => {
-        const size = util.sizeFromShape(info.shape);
-        if (size === channels && info.shape.length <= 1) return 0;
-        if (size === batch * channels && info.shape.length === 2 && info.shape[0] === batch) return 1;
-        throw new Error(`${GROUP_NORM_KERNEL_NAME}: ${name} must be [${channels}] or [${batch}, ${channels}], not [${info.shape.join(', ')}]`);
-      };
-      if (!Number.isInteger(groups) || groups < 1 || channels % groups !== 0) {
-        throw new Error(`${GROUP_NORM_KERNEL_NAME}: ${groups} groups must divide ${channels} channels`);
-      }
-      const parameters = Int32Array.from([batch, height * width, channels, groups, perImage(gamma, 'gamma'), perImage(beta, 'beta'), code]);
+      const { memory, x, gamma, beta, parameters, epsilon } = groupNormArguments(GROUP_NORM_KERNEL_NAME, backendName, args);
       const out = memory.output([...x.shape]);
       const outValues = memory.view(out);
       const xValues = memory.view(x);
       const gammaValues = memory.view(gamma);
       const betaValues = memory.view(beta);
       if (outValues === undefined || xValues === undefined || gammaValues === undefined || betaValues === undefined) {
-        disposeAll(backend, [out]);
+        disposeAll(args.backend, [out]);
         throw new Error(`${GROUP_NORM_KERNEL_NAME}: x, gamma and beta must be float32`);
       }
       addon.groupNorm(xValues, gammaValues, betaValues, outValues, parameters, epsilon);
@@ -671,4 +705,56 @@ export function nativeGroupNormKernel(addon: NativeAddon) {
     };
     return { kernelName: GROUP_NORM_KERNEL_NAME, backendName, kernelFunc };
   };
+}
+
+/**
+ * GROUP_NORM_GRAD_KERNEL_NAME: the fused GroupNorm's gradient for its output gradient dy (Wu & He
+ * 2018's backward, with the SiLU's derivative): [dx, dgamma, dbeta] in three passes over each
+ * image (statistics; dz = dy act'(z) and its channel sums; dx), sums in double.
+ */
+export function nativeGroupNormGradKernel(addon: NativeAddon) {
+  return (backendName: string): KernelConfig => {
+    const kernelFunc: KernelFunc = (args) => {
+      const { memory, x, gamma, beta, parameters, epsilon } = groupNormArguments(GROUP_NORM_GRAD_KERNEL_NAME, backendName, args);
+      const { dy } = args.inputs as Record<string, TensorInfo | undefined>;
+      if (dy === undefined || !util.arraysEqual(dy.shape, x.shape)) throw new Error(`${GROUP_NORM_GRAD_KERNEL_NAME}: dy must have x's shape`);
+      const outputs = [memory.output([...x.shape]), memory.output([...gamma.shape]), memory.output([...beta.shape])];
+      const [dx, dgamma, dbeta] = outputs.map((output) => memory.view(output));
+      const [xValues, gammaValues, betaValues, dyValues] = [x, gamma, beta, dy].map((input) => memory.view(input));
+      if (
+        dx === undefined ||
+        dgamma === undefined ||
+        dbeta === undefined ||
+        xValues === undefined ||
+        gammaValues === undefined ||
+        betaValues === undefined ||
+        dyValues === undefined
+      ) {
+        disposeAll(args.backend, outputs);
+        throw new Error(`${GROUP_NORM_GRAD_KERNEL_NAME}: x, gamma, beta and dy must be float32`);
+      }
+      addon.groupNormGrad(xValues, gammaValues, betaValues, dyValues, dx, dgamma, dbeta, parameters, epsilon);
+      return outputs;
+    };
+    return { kernelName: GROUP_NORM_GRAD_KERNEL_NAME, backendName, kernelFunc };
+  };
+}
+
+/**
+ * Registers GROUP_NORM_KERNEL_NAME's gradient (once; tf.registerGradient is global): one
+ * GROUP_NORM_GRAD_KERNEL_NAME call gives dx, dgamma and dbeta. It is computed when the tape reaches
+ * the kernel, inside the engine's gradient scope, so what an input does not need is disposed with it.
+ */
+export function registerGroupNormGradient(): void {
+  if (getGradient(GROUP_NORM_KERNEL_NAME) !== undefined) return;
+  registerGradient({
+    kernelName: GROUP_NORM_KERNEL_NAME,
+    inputsToSave: ['x', 'gamma', 'beta'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, gamma, beta] = saved as [Tensor, Tensor, Tensor];
+      const inputs = { x, gamma, beta, dy: dy as Tensor } as unknown as NamedTensorMap;
+      const [dx, dgamma, dbeta] = engine().runKernel(GROUP_NORM_GRAD_KERNEL_NAME, inputs, attrs) as Tensor[];
+      return { x: () => dx as Tensor, gamma: () => dgamma as Tensor, beta: () => dbeta as Tensor };
+    },
+  });
 }

@@ -5,6 +5,7 @@ export * from './index.js';
 export { selectBackend } from './select-backend.js';
 export { hasNativeKernels, registerTrainingKernels, type RegisterTrainingKernelsOptions } from './training-kernels.js';
 export {
+  GROUP_NORM_GRAD_KERNEL_NAME,
   GROUP_NORM_KERNEL_NAME,
   NATIVE_AVX512_KERNEL_NAMES,
   NATIVE_ENVIRONMENT,
@@ -16,10 +17,12 @@ export {
   nativeConv2dKernel,
   nativeKernelStatus,
   nativeConcatKernel,
+  nativeGroupNormGradKernel,
   nativeGroupNormKernel,
   nativeSigmoidKernel,
   nativeSplitVKernel,
   nativeSumKernel,
+  registerGroupNormGradient,
   type NativeAddon,
   type NativeKernelStatus,
 } from './native-kernels.js';

@@ -1,4 +1,5 @@
 import {
+  GROUP_NORM_GRAD_KERNEL_NAME,
   GROUP_NORM_KERNEL_NAME,
   NATIVE_KERNEL_NAMES,
   nativeBatchMatMulKernel,
@@ -7,10 +8,12 @@ import {
   nativeConv2dKernel,
   nativeKernelStatus,
   nativeConcatKernel,
+  nativeGroupNormGradKernel,
   nativeGroupNormKernel,
   nativeSigmoidKernel,
   nativeSplitVKernel,
   nativeSumKernel,
+  registerGroupNormGradient,
   type NativeAddon,
 } from './native-kernels.js';
 import {
@@ -45,6 +48,7 @@ function withNativeKernels(list: readonly KernelFactory[], addon: NativeAddon, n
     SplitV: nativeSplitVKernel(addon),
     Sigmoid: nativeSigmoidKernel(addon),
     [GROUP_NORM_KERNEL_NAME]: nativeGroupNormKernel(addon),
+    [GROUP_NORM_GRAD_KERNEL_NAME]: nativeGroupNormGradKernel(addon),
   };
   const native = Object.fromEntries(Object.entries(all).filter(([name]) => names.includes(name)));
   const wrapped = list.map((factory): KernelFactory => {
@@ -77,6 +81,7 @@ export function registerTrainingKernels(backendName: TrainingKernelBackend, opti
   const status = options.native !== false ? nativeKernelStatus() : undefined;
   if (status?.available !== true) return installKernelFactories(backendName, TRAINING_KERNEL_FACTORIES[backendName], new Set());
   const list = withNativeKernels(TRAINING_KERNEL_FACTORIES[backendName], status.addon, status.kernels);
+  if (status.kernels.includes(GROUP_NORM_KERNEL_NAME)) registerGroupNormGradient();
   return installKernelFactories(backendName, list, new Set(status.kernels));
 }
 

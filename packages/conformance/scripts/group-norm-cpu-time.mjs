@@ -3,8 +3,10 @@
 // without it (the networks' tf ops), measured load-independently: the calling thread's CPU time
 // (CLOCK_THREAD_CPUTIME_ID, from the native addon) per evaluation, the two variants interleaved
 // (A B, B A, ...) so that a change of load hits both alike. Prints ONE JSON line:
-// {backend, batch, rounds, maxAbsDifference, threadMs: {unfused, fused}, processMs: {...},
+// {backend, batch, rounds, mode, maxAbsDifference, threadMs: {unfused, fused}, processMs: {...},
 //  medianMs: {...}, ratio, loadBefore, loadAfter}
+// --train measures a training step's forward + backward instead (tf.variableGrads of the MSE to a
+// fixed target, the gradients read back): fused is the kernel and its native gradient.
 //
 // Runs from the built packages (pnpm build first; needs the native addon on an AVX-512 CPU):
 //   node packages/conformance/scripts/group-norm-cpu-time.mjs --backend wasm --batch 32 --rounds 9
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '9' },
     evaluations: { type: 'string' },
     variant: { type: 'string', default: 'fused' },
+    train: { type: 'boolean', default: false },
   },
 });
 const backend = values.backend;
@@ -52,7 +55,17 @@ const classLabels = tf.tensor1d(
   Array.from({ length: batch }, (_, index) => index % 11),
   'int32',
 );
-const evaluate = () => tf.tidy(() => model.predict({ x, timesteps, condition: { classLabels } }).prediction.dataSync());
+const predict = () => model.predict({ x, timesteps, condition: { classLabels } }).prediction;
+const variables = [...model.parameters.values()];
+const target = tf.randomNormal([batch, 32, 32, 1], 0, 1, 'float32', 5);
+const evaluate = values.train
+  ? () =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(predict(), target))), variables);
+        for (const gradient of Object.values(grads)) gradient.dataSync();
+        return Float32Array.from([value.dataSync()[0], ...Object.values(grads).flatMap((gradient) => Array.from(gradient.dataSync().slice(0, 4)))]);
+      })
+  : () => tf.tidy(() => predict().dataSync());
 const setFused = (on) => {
   const registered = tf.getKernel(GROUP_NORM_KERNEL_NAME, backend) !== undefined;
   if (on && !registered) tf.registerKernel(kernel);
@@ -95,6 +108,7 @@ console.log(
     backend,
     batch,
     rounds,
+    mode: values.train ? 'train' : 'eval',
     maxAbsDifference,
     threadMs,
     processMs,
@@ -105,4 +119,4 @@ console.log(
   }),
 );
 model.dispose();
-tf.dispose([x, timesteps, classLabels]);
+tf.dispose([x, timesteps, classLabels, target]);

@@ -7,9 +7,9 @@ import type { GroupNormParameters } from './parameter-store.js';
 export const GROUP_NORM_EPSILON = 1e-5;
 
 /**
- * The fused GroupNorm kernel's name. @tfjs-diffusion/backends registers it for cpu and wasm when its
- * native addon loads (inputs x [B, H, W, C], gamma and beta [C] or [B, C]; attributes groups,
- * epsilon, activation 'linear' | 'silu'; output act(GroupNorm(x) * gamma + beta)).
+ * The fused GroupNorm kernel's name. @tfjs-diffusion/backends registers it (and its gradient) for cpu
+ * and wasm when its native addon loads (inputs x [B, H, W, C], gamma and beta [C] or [B, C];
+ * attributes groups, epsilon, activation 'linear' | 'silu'; output act(GroupNorm(x) * gamma + beta)).
  */
 export const GROUP_NORM_KERNEL = 'TfjsDiffusionGroupNorm';
 
@@ -17,12 +17,17 @@ export const GROUP_NORM_KERNEL = 'TfjsDiffusionGroupNorm';
 export type NormActivation = 'linear' | 'silu';
 
 /**
- * Whether `x` can go through the fused kernel: the active backend registers it, x is float32, and
- * no gradient is recorded (the kernel has no gradient; under a tape the tf ops below are used, so
- * training and input gradients see exactly the ops they saw before).
+ * Whether `x` can go through the fused kernel: x is float32 NHWC, the active backend registers the
+ * kernel, and, when a gradient is recorded, its gradient is registered too (@tfjs-diffusion/backends
+ * registers both; without a gradient the tf ops below are used under a tape).
  */
 export function canFuseGroupNorm(x: tf.Tensor): boolean {
-  return x.dtype === 'float32' && x.rank === 4 && tf.getKernel(GROUP_NORM_KERNEL, tf.getBackend()) !== undefined && !isRecordingGradients();
+  return (
+    x.dtype === 'float32' &&
+    x.rank === 4 &&
+    tf.getKernel(GROUP_NORM_KERNEL, tf.getBackend()) !== undefined &&
+    (!isRecordingGradients() || tf.getGradient(GROUP_NORM_KERNEL) !== undefined)
+  );
 }
 
 /** act(GroupNorm(x) * gamma + beta) in one kernel (only where `canFuseGroupNorm(x)`); gamma, beta [C] or [B, C]. */
