@@ -3,8 +3,10 @@
 // without it (the networks' tf ops), measured load-independently: the calling thread's CPU time
 // (CLOCK_THREAD_CPUTIME_ID, from the native addon) per evaluation, the two variants interleaved
 // (A B, B A, ...) so that a change of load hits both alike. Prints ONE JSON line:
-// {backend, batch, rounds, mode, maxAbsDifference, threadMs: {unfused, fused}, processMs: {...},
+// {backend, batch, rounds, mode, kernel, maxAbsDifference, threadMs: {unfused, fused}, processMs: {...},
 //  medianMs: {...}, ratio, loadBefore, loadAfter}
+// --kernel NAME compares another native kernel instead (e.g. Slice): 'fused' is the native kernel,
+// 'unfused' the one it replaces (this package's or tfjs's).
 // --train measures a training step's forward + backward instead (tf.variableGrads of the MSE to a
 // fixed target, the gradients read back): fused is the kernel and its native gradient.
 //
@@ -18,7 +20,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
-import { GROUP_NORM_KERNEL_NAME, nativeKernelStatus, selectBackend } from '@tfjs-diffusion/backends/node';
+import { GROUP_NORM_KERNEL_NAME, nativeKernelStatus, registerTrainingKernels, selectBackend } from '@tfjs-diffusion/backends/node';
 import { createUNet, unetPresets } from '@tfjs-diffusion/networks';
 
 const { values } = parseArgs({
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     evaluations: { type: 'string' },
     variant: { type: 'string', default: 'fused' },
     train: { type: 'boolean', default: false },
+    kernel: { type: 'string', default: GROUP_NORM_KERNEL_NAME },
   },
 });
 const backend = values.backend;
@@ -38,9 +41,14 @@ const rounds = Number(values.rounds);
 const choice = await selectBackend(backend);
 console.error(choice.reason);
 const status = nativeKernelStatus();
-const kernel = tf.getKernel(GROUP_NORM_KERNEL_NAME, backend);
-if (status?.available !== true || kernel === undefined) {
-  console.error(`the fused kernel is not registered on ${backend}: ${status?.available === false ? status.reason : 'no AVX-512F'}`);
+const kernelName = values.kernel;
+// the kernel the native one replaces (none for the fused GroupNorm), then the native one
+registerTrainingKernels(backend, { native: false });
+const replaced = tf.getKernel(kernelName, backend);
+registerTrainingKernels(backend);
+const kernel = tf.getKernel(kernelName, backend);
+if (status?.available !== true || kernel === undefined || kernel === replaced) {
+  console.error(`no native ${kernelName} on ${backend}: ${status?.available === false ? status.reason : 'not in this addon or no AVX-512F'}`);
   process.exit(1);
 }
 const addon = status.addon;
@@ -67,9 +75,10 @@ const evaluate = values.train
       })
   : () => tf.tidy(() => predict().dataSync());
 const setFused = (on) => {
-  const registered = tf.getKernel(GROUP_NORM_KERNEL_NAME, backend) !== undefined;
-  if (on && !registered) tf.registerKernel(kernel);
-  if (!on && registered) tf.unregisterKernel(GROUP_NORM_KERNEL_NAME, backend);
+  const wanted = on ? kernel : replaced;
+  if (tf.getKernel(kernelName, backend) === wanted) return;
+  if (tf.getKernel(kernelName, backend) !== undefined) tf.unregisterKernel(kernelName, backend);
+  if (wanted !== undefined) tf.registerKernel(wanted);
 };
 
 if (values.evaluations !== undefined) {
@@ -109,6 +118,7 @@ console.log(
     batch,
     rounds,
     mode: values.train ? 'train' : 'eval',
+    kernel: kernelName,
     maxAbsDifference,
     threadMs,
     processMs,
