@@ -31,6 +31,12 @@ export function kernelFlops(kernel: ProfiledKernel): number {
     const shared = a[a.length - 2] === rows ? (a[a.length - 1] as number) : (a[a.length - 2] as number);
     return 2 * product(out) * shared;
   }
+  // @tfjs-diffusion/backends' fused GroupNorm: counted as the two [1, HW] x [HW, C] sums (of x and
+  // x^2) its tf-ops form runs as matrix products, so the count is the same with and without it
+  if (kernel.name === 'TfjsDiffusionGroupNorm') {
+    const x = kernel.inputShapes[0];
+    return x === undefined ? 0 : 4 * product(x);
+  }
   return 0;
 }
 
