@@ -6,7 +6,7 @@ import { BACKEND_OPTION, activateBackend } from '../backend-option.js';
 import { DEFAULT_EVALUATION_CLASSIFIER, requireFile } from '../checkpoint/default-models.js';
 import { UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
-import { SAMPLING_OPTIONS, SAMPLING_USAGE, generateSettings, samplingFiles, samplingSettings } from '../mnist/sampling.js';
+import { SAMPLING_OPTIONS, SAMPLING_USAGE, generateSettings, samplingFiles, samplingSettings } from '../sampling-options.js';
 import { choiceOption, integerOption, seedOption, stringOption } from '../options.js';
 
 export const evalCommand: Command = {

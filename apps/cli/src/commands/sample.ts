@@ -6,7 +6,7 @@ import { loadPipeline, lowResolutionShape, lowResolutionTiles, sampleDenoisingCh
 import { BACKEND_OPTION, activateBackend } from '../backend-option.js';
 import { UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
-import { SAMPLING_OPTIONS, SAMPLING_USAGE, generateSettings, parseClasses, samplingFiles, samplingSettings } from '../mnist/sampling.js';
+import { SAMPLING_OPTIONS, SAMPLING_USAGE, generateSettings, parseClasses, samplingFiles, samplingSettings } from '../sampling-options.js';
 import { integerOption, seedOption, stringOption } from '../options.js';
 
 export const sampleCommand: Command = {

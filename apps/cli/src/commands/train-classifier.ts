@@ -8,7 +8,7 @@ import type { Command } from '../command.js';
 import { commandLine } from '../command-line.js';
 import { jsonFileOption } from '../json-option.js';
 import { createProgress } from '../progress.js';
-import { saveLossPlot } from '../mnist/train-loss-plot.js';
+import { saveLossPlot } from '../loss-plot.js';
 import { choiceOption, integerOption, numberOption, seedOption, stringOption } from '../options.js';
 import { optionsFromUsage } from '../usage-options.js';
 

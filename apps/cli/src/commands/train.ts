@@ -15,7 +15,7 @@ import { UsageError } from '../cli-error.js';
 import type { Command, OptionValues } from '../command.js';
 import { commandLine } from '../command-line.js';
 import { jsonFileOption } from '../json-option.js';
-import { saveLossPlot } from '../mnist/train-loss-plot.js';
+import { saveLossPlot } from '../loss-plot.js';
 import { choiceOption, integerOption, numberOption, seedOption, stringOption } from '../options.js';
 import { createProgress } from '../progress.js';
 import { optionsFromUsage } from '../usage-options.js';

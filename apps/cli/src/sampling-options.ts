@@ -1,10 +1,10 @@
 import { GUIDANCE_NAMES, type GuidanceName } from '@tfjs-diffusion/guidance';
 import type { GenerateWorkerInit, PooledGenerateOptions } from '@tfjs-diffusion/parallel';
 import { ETA_SAMPLERS, KARRAS_SAMPLERS, SAMPLER_NAMES, type SamplerName } from '@tfjs-diffusion/samplers';
-import { DEFAULT_DENOISER, DEFAULT_NOISY_CLASSIFIER, requireFile } from '../checkpoint/default-models.js';
-import { UsageError } from '../cli-error.js';
-import type { OptionValues } from '../command.js';
-import { choiceOption, integerOption, numberOption, stringOption } from '../options.js';
+import { DEFAULT_DENOISER, DEFAULT_NOISY_CLASSIFIER, requireFile } from './checkpoint/default-models.js';
+import { UsageError } from './cli-error.js';
+import type { OptionValues } from './command.js';
+import { choiceOption, integerOption, numberOption, stringOption } from './options.js';
 
 /** How to sample: sampler, respaced steps, eta, Karras sigmas, guidance. */
 export interface SamplingSettings {
