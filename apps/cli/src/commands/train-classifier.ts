@@ -22,10 +22,10 @@ const USAGE = [
   "  --schedule KIND          linear | cosine: the denoiser's schedule, for noisy (default cosine)",
   '  --timesteps T            (default 1000)',
   '  --config FILE.json       a classifier config (noisy: networks NoiseAwareClassifierConfig) instead of the default',
-  '  --steps N                (default 1500 noisy, 600 evaluation)',
-  '  --batch-size B           (default 32 noisy, 64 evaluation)',
-  '  --learning-rate LR       (default 0.0005 noisy, 0.001 evaluation)',
-  '  --warmup N               (default 50)',
+  '  --steps N                (default 6000 noisy, 600 evaluation)',
+  '  --batch-size B           (default 64)',
+  '  --learning-rate LR       (default 0.001)',
+  '  --warmup N               (default 200 noisy, 50 evaluation)',
   '  --grad-clip C            (default 1)',
   '  --checkpoint-dir DIR     also write step-NNNNNN.safetensors (F32) every --checkpoint-every steps and loss.png',
   '  --checkpoint-every N     (default 500)',
@@ -56,14 +56,14 @@ export const trainClassifierCommand: Command = {
       kind: choiceOption(values, 'schedule', ['linear', 'cosine'] as const, 'cosine'),
       timesteps: integerOption(values, 'timesteps', 1000, 2, 100_000),
     };
-    const steps = integerOption(values, 'steps', noisy ? 1500 : 600, 0);
+    const steps = integerOption(values, 'steps', noisy ? 6000 : 600, 0);
     const checkpointDirectory = stringOption(values, 'checkpoint-dir');
     const seed = seedOption(values);
     const training = {
       steps,
-      batchSize: integerOption(values, 'batch-size', noisy ? 32 : 64, 1, 4096),
-      learningRate: numberOption(values, 'learning-rate', noisy ? 5e-4 : 1e-3, 1e-8, 1),
-      warmup: integerOption(values, 'warmup', 50, 0),
+      batchSize: integerOption(values, 'batch-size', 64, 1, 4096),
+      learningRate: numberOption(values, 'learning-rate', 1e-3, 1e-8, 1),
+      warmup: integerOption(values, 'warmup', noisy ? 200 : 50, 0),
       gradClip: numberOption(values, 'grad-clip', 1, 0),
       seed,
       ...(checkpointDirectory ? { checkpointDirectory, checkpointEvery: integerOption(values, 'checkpoint-every', 500, 1) } : {}),
