@@ -192,6 +192,33 @@ function copyResults(): Float32Array[] {
     results.push(tf.concat([a, a], 0).dataSync() as Float32Array);
     results.push(tf.concat([a, tf.zeros([2, 3, 0, 5]), a], 2).dataSync() as Float32Array);
     results.push(Float32Array.from(tf.concat([tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), tf.tensor2d([5, 6], [2, 1], 'int32')], 1).dataSync()));
+    // Slice: columns of a 2-D view (attention's q, k, v), every axis partial, size -1, whole, empty, rank 1, int32
+    const wide = tensor([40, 24], 16);
+    for (const [begin, size] of [
+      [
+        [0, 8],
+        [-1, 8],
+      ],
+      [
+        [3, 0],
+        [5, 24],
+      ],
+      [
+        [0, 0],
+        [40, 24],
+      ],
+      [
+        [2, 5],
+        [0, 3],
+      ],
+    ] as const) {
+      results.push(tf.slice(wide, [...begin], [...size]).dataSync() as Float32Array);
+    }
+    results.push(tf.slice(a, [1, 1, 1, 2], [1, 2, 3, 2]).dataSync() as Float32Array);
+    results.push(tf.slice(a, [0, 2, 0, 0], [2, 1, -1, -1]).dataSync() as Float32Array);
+    results.push(tf.slice(a, [1, 0, 2, 0], [1, -1, 1, 5]).dataSync() as Float32Array);
+    results.push(tf.slice(tf.range(0, 10), [3], [4]).dataSync() as Float32Array);
+    results.push(Float32Array.from(tf.slice(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32'), [0, 1], [2, 2]).dataSync()));
     for (const [axis, sizes] of [
       [3, [2, 3]],
       [1, [1, 2]],
@@ -272,7 +299,7 @@ for (const backendName of ['wasm', 'cpu'] as const) {
       expect(relativeError(sumNative[index] as Float32Array, sumReference[index] as Float32Array)).toBeLessThan(1e-5);
     });
 
-    it('Concat and SplitV copy exactly, on every axis, float32 and int32', () => {
+    it('Concat, SplitV and Slice copy exactly, on every axis, float32 and int32', () => {
       expect(copyNative.length).toBe(copyReference.length);
       copyNative.forEach((values, index) => expect(Array.from(values)).toEqual(Array.from(copyReference[index] as Float32Array)));
     });

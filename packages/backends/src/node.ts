@@ -20,6 +20,7 @@ export {
   nativeGroupNormGradKernel,
   nativeGroupNormKernel,
   nativeSigmoidKernel,
+  nativeSliceKernel,
   nativeSplitVKernel,
   nativeSumKernel,
   registerGroupNormGradient,

@@ -7,6 +7,8 @@
 //  medianMs: {...}, ratio, loadBefore, loadAfter}
 // --kernel NAME compares another native kernel instead (e.g. Slice): 'fused' is the native kernel,
 // 'unfused' the one it replaces (this package's or tfjs's).
+// --breakdown N instead times every kernel call of N evaluations (or training steps) in thread CPU
+// time, by wrapping the backend's registered kernels, and prints the totals per kernel name.
 // --train measures a training step's forward + backward instead (tf.variableGrads of the MSE to a
 // fixed target, the gradients read back): fused is the kernel and its native gradient.
 //
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     variant: { type: 'string', default: 'fused' },
     train: { type: 'boolean', default: false },
     kernel: { type: 'string', default: GROUP_NORM_KERNEL_NAME },
+    breakdown: { type: 'string' },
   },
 });
 const backend = values.backend;
@@ -80,6 +83,56 @@ const setFused = (on) => {
   if (tf.getKernel(kernelName, backend) !== undefined) tf.unregisterKernel(kernelName, backend);
   if (wanted !== undefined) tf.registerKernel(wanted);
 };
+
+if (values.breakdown !== undefined) {
+  // every kernel of the backend wrapped: thread CPU time per call, summed by kernel name
+  const totals = new Map();
+  const wrapped = tf.getKernelsForBackend(backend).map((config) => {
+    const kernelFunc = (args) => {
+      const started = addon.threadCpuSeconds();
+      try {
+        return config.kernelFunc(args);
+      } finally {
+        const entry = totals.get(config.kernelName) ?? { seconds: 0, calls: 0 };
+        entry.seconds += addon.threadCpuSeconds() - started;
+        entry.calls += 1;
+        totals.set(config.kernelName, entry);
+      }
+    };
+    tf.unregisterKernel(config.kernelName, backend);
+    tf.registerKernel({ ...config, kernelFunc, setupFunc: undefined });
+    return config;
+  });
+  evaluate();
+  totals.clear();
+  const count = Number(values.breakdown);
+  const started = addon.threadCpuSeconds();
+  for (let index = 0; index < count; index += 1) evaluate();
+  const totalMs = ((addon.threadCpuSeconds() - started) * 1000) / count;
+  for (const config of wrapped) {
+    tf.unregisterKernel(config.kernelName, backend);
+    tf.registerKernel(config);
+  }
+  const kernelsMs = Object.fromEntries(
+    [...totals.entries()]
+      .sort((first, second) => second[1].seconds - first[1].seconds)
+      .map(([name, { seconds, calls }]) => [name, { ms: Math.round((seconds * 1e4) / count) / 10, calls: calls / count }]),
+  );
+  const inKernels = ([...totals.values()].reduce((total, entry) => total + entry.seconds, 0) * 1000) / count;
+  console.log(
+    JSON.stringify({
+      backend,
+      batch,
+      mode: values.train ? 'train' : 'eval',
+      evaluations: count,
+      totalMs: Math.round(totalMs * 10) / 10,
+      inKernelsMs: Math.round(inKernels * 10) / 10,
+      kernelsMs,
+      load: loadavg()[0],
+    }),
+  );
+  process.exit(0);
+}
 
 if (values.evaluations !== undefined) {
   setFused(values.variant === 'fused');
