@@ -61,8 +61,10 @@ const TWO_PI_LOW = 2 * Math.PI - TWO_PI_HIGH;
 
 /**
  * The same embedding on the device, for backends without synchronous reads: the arguments t * freqs
- * are reduced to [-pi, pi] with a Cody-Waite split of 2 pi before sin/cos, since WGSL's sin/cos lose
- * ~2e-4 at arguments near 1000 and are accurate near 0. Within ~1e-5 of `timestepEmbeddingValues`.
+ * are reduced to [-pi, pi] with a Cody-Waite split of 2 pi, then sin and cos come from Taylor series
+ * at half the angle and the double-angle formulas, never from the backend's sin/cos (WGSL's on
+ * SwiftShader are off by up to ~2e-4 even on [-pi, pi], e.g. cos(0.1)). Within ~1e-6 of
+ * `timestepEmbeddingValues`.
  */
 export function deviceTimestepEmbedding(timesteps: tf.Tensor1D, dimension: number, maxPeriod: number, scale: number): tf.Tensor2D {
   return tf.tidy(() => {
@@ -77,9 +79,24 @@ export function deviceTimestepEmbedding(timesteps: tf.Tensor1D, dimension: numbe
     // 2. r = args - k (2 pi), k = round(args / 2 pi), with 2 pi = high + low (Cody-Waite)
     const turns = tf.round(tf.div(argumentsTable, 2 * Math.PI));
     const reduced = tf.sub(tf.sub(argumentsTable, tf.mul(turns, TWO_PI_HIGH)), tf.mul(turns, TWO_PI_LOW));
-    // 3. emb = [cos(r), sin(r)], zero column for an odd dimension
-    const parts = [tf.cos(reduced), tf.sin(reduced)];
+    // 3. h = r / 2 in [-pi/2, pi/2]: sin h = h (1 - h^2/(2*3) (1 - h^2/(4*5) (...))) to h^13 and
+    //    cos h = 1 - h^2/(1*2) (1 - h^2/(3*4) (...)) to h^14 (truncation < 1e-9 there)
+    const halfAngle = tf.mul(reduced, 0.5);
+    const halfSquared = tf.square(halfAngle);
+    const sineHalf = tf.mul(halfAngle, nestedTaylorSeries(halfSquared, [2 * 3, 4 * 5, 6 * 7, 8 * 9, 10 * 11, 12 * 13]));
+    const cosineHalf = nestedTaylorSeries(halfSquared, [1 * 2, 3 * 4, 5 * 6, 7 * 8, 9 * 10, 11 * 12, 13 * 14]);
+    // 4. cos r = cos^2 h - sin^2 h, sin r = 2 sin h cos h; emb = [cos r, sin r], zero column for an odd dimension
+    const parts = [tf.sub(tf.square(cosineHalf), tf.square(sineHalf)), tf.mul(tf.mul(sineHalf, cosineHalf), 2)];
     if (dimension % 2 === 1) parts.push(tf.zeros([timesteps.shape[0], 1]));
     return tf.concat(parts, 1) as tf.Tensor2D;
   });
+}
+
+/** 1 - x/d_1 (1 - x/d_2 (... (1 - x/d_n))), Horner's form of the sine and cosine Taylor series. */
+function nestedTaylorSeries(squared: tf.Tensor, denominators: readonly number[]): tf.Tensor {
+  let value: tf.Tensor = tf.onesLike(squared);
+  for (let index = denominators.length - 1; index >= 0; index -= 1) {
+    value = tf.sub(1, tf.mul(tf.mul(squared, 1 / (denominators[index] as number)), value));
+  }
+  return value;
 }
