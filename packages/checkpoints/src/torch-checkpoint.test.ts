@@ -59,6 +59,8 @@ describe('readTorchCheckpoint', () => {
 
   it('names the legacy (pre-1.6) format and truncated or corrupt archives', () => {
     expect(() => readTorchCheckpoint(fixture('legacy.pt'))).toThrow(/not a zip archive.*legacy format/);
+    // readTorchWeights tells a legacy pickle from a safetensors file instead of reading a header length
+    expect(() => readTorchWeights(fixture('legacy.pt'), 'legacy.pt')).toThrow(/not a zip archive.*legacy format/);
     const bytes = fixture('state-dict.pt');
     expect(() => readTorchCheckpoint(bytes.subarray(0, bytes.length - 30))).toThrow(/invalid|zip|outside/);
     // a storage pointing past the end of the file: shrink the file by cutting bytes out of the middle

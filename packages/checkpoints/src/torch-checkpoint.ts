@@ -177,7 +177,11 @@ export function lazySafetensors(input: Uint8Array | ByteSource, what = 'checkpoi
  * `ByteSource`, the file is read range by range, never whole.
  */
 export function readTorchWeights(input: Uint8Array | ByteSource, what = 'checkpoint'): Map<string, LazyTensor> {
-  const start = input instanceof Uint8Array ? input.subarray(0, 4) : input.read(0, Math.min(4, input.size));
+  const start = input instanceof Uint8Array ? input.subarray(0, 9) : input.read(0, Math.min(9, input.size));
   if (start.length >= 4 && start[0] === 0x50 && start[1] === 0x4b) return readTorchCheckpoint(input, what);
+  // a safetensors file: 8-byte header length, then the JSON header's '{'
+  if (start.length === 9 && start[8] === 0x7b) return lazySafetensors(input, what);
+  // a pickle stream (PROTO opcode 0x80): torch.save's legacy (pre-1.6) format, named by readTorchCheckpoint
+  if (start[0] === 0x80) return readTorchCheckpoint(input, what);
   return lazySafetensors(input, what);
 }
