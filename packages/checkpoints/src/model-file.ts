@@ -1,5 +1,11 @@
 import { DiffusionError } from '@tfjs-diffusion/core';
-import { modelMetadataEntries, readModelMetadata, type ModelFileMetadata, type ModelFileMetadataInput } from './model-metadata.js';
+import {
+  MODEL_METADATA_KEYS,
+  modelMetadataEntries,
+  readModelMetadata,
+  type ModelFileMetadata,
+  type ModelFileMetadataInput,
+} from './model-metadata.js';
 import { validateAgainstShapes } from './network-config.js';
 import {
   serializeSafetensors,
@@ -154,20 +160,8 @@ export interface ModelFileEntries {
   readonly extra: Record<string, string>;
 }
 
-const RESERVED_METADATA_KEYS = new Set([
-  'formatVersion',
-  'network',
-  'schedule',
-  'prediction',
-  'variance',
-  'conditioning',
-  'data',
-  'weights',
-  'training',
-  'config',
-  'format',
-  'trainer',
-]);
+/** Keys that are not `extra`: format version 1's, and version 0's config, format and trainer. */
+const RESERVED_METADATA_KEYS = new Set<string>([...MODEL_METADATA_KEYS, 'config', 'format', 'trainer']);
 
 /**
  * Steps 1 to 4 of `parseModelFile` (header, metadata, which tensor is what, shapes against the
