@@ -773,6 +773,32 @@ static void channel_sums(const float* restrict image, int64_t pixels, int64_t ch
   }
 }
 
+// 1b. Per-channel a, b of out = x a + b from one image's channel sums: group mean and 1 / sqrt(var + eps)
+//     in double, folded with gamma and beta. Each group's mean and inverse deviation are left in
+//     sums[first channel] and squares[first channel] (the gradient reads them; the sums are spent).
+static void group_coefficients(double* sums, double* squares, int64_t channels, int64_t groups, double count, double epsilon, const float* gamma,
+                               const float* beta, float* a, float* b) {
+  const int64_t per_group = channels / groups;
+  for (int64_t g = 0; g < groups; g += 1) {
+    double total = 0, total_squares = 0;
+    for (int64_t c = g * per_group; c < (g + 1) * per_group; c += 1) {
+      total += sums[c];
+      total_squares += squares[c];
+    }
+    const double mean = total / count;
+    double variance = total_squares / count - mean * mean;
+    if (variance < 0) variance = 0;
+    const double inverse = 1.0 / sqrt(variance + epsilon);
+    for (int64_t c = g * per_group; c < (g + 1) * per_group; c += 1) {
+      const double scale = inverse * (double)gamma[c];
+      a[c] = (float)scale;
+      b[c] = (float)((double)beta[c] - mean * scale);
+    }
+    sums[g * per_group] = mean;
+    squares[g * per_group] = inverse;
+  }
+}
+
 // 2. out = act(x a + b) for per-channel a, b. SiLU: z sigmoid(z) = z / (1 + exp(-z)), exp as in sigmoid_avx512.
 #ifdef HAVE_AVX512_GEMM
 // exp(-z) for z clamped to [-88, 87], as Cephes' expf: 2^k p(r), |r| <= ln2 / 2.
@@ -860,22 +886,7 @@ static napi_value group_norm(napi_env env, napi_callback_info info) {
     const float* image_gamma = gamma + (gamma_per_image ? image * channels : 0);
     const float* image_beta = beta + (beta_per_image ? image * channels : 0);
     channel_sums(source, pixels, channels, sums, squares);
-    for (int64_t g = 0; g < groups; g += 1) {
-      double total = 0, total_squares = 0;
-      for (int64_t c = g * per_group; c < (g + 1) * per_group; c += 1) {
-        total += sums[c];
-        total_squares += squares[c];
-      }
-      const double mean = total / count;
-      double variance = total_squares / count - mean * mean;
-      if (variance < 0) variance = 0;
-      const double inverse = 1.0 / sqrt(variance + epsilon);
-      for (int64_t c = g * per_group; c < (g + 1) * per_group; c += 1) {
-        const double scale = inverse * (double)image_gamma[c];
-        a[c] = (float)scale;
-        b[c] = (float)((double)image_beta[c] - mean * scale);
-      }
-    }
+    group_coefficients(sums, squares, channels, groups, count, epsilon, image_gamma, image_beta, a, b);
     float* target = out + image * pixels * channels;
 #ifdef HAVE_AVX512_GEMM
     if (own_gemm) {
@@ -993,24 +1004,7 @@ static napi_value group_norm_grad(napi_env env, napi_callback_info info) {
     const float* image_beta = beta + (beta_per_image ? image * channels : 0);
     // 3a. the forward statistics and coefficients, as group_norm computes them
     channel_sums(source, pixels, channels, sums, squares);
-    for (int64_t g = 0; g < groups; g += 1) {
-      double total = 0, total_squares = 0;
-      for (int64_t c = g * per_group; c < (g + 1) * per_group; c += 1) {
-        total += sums[c];
-        total_squares += squares[c];
-      }
-      const double mean = total / count;
-      double variance = total_squares / count - mean * mean;
-      if (variance < 0) variance = 0;
-      const double inverse = 1.0 / sqrt(variance + epsilon);
-      for (int64_t c = g * per_group; c < (g + 1) * per_group; c += 1) {
-        const double scale = inverse * (double)image_gamma[c];
-        a[c] = (float)scale;
-        b[c] = (float)((double)image_beta[c] - mean * scale);
-      }
-      sums[g * per_group] = mean;  // kept for 3c (the channel sums are no longer needed)
-      squares[g * per_group] = inverse;
-    }
+    group_coefficients(sums, squares, channels, groups, count, epsilon, image_gamma, image_beta, a, b);
     // 3b. dz (into dx) and its per-channel sums
     if (activation == 1) {
 #ifdef HAVE_AVX512_GEMM
