@@ -18,6 +18,7 @@ import {
 import { NETWORK_TYPES, createNetwork, parameterShapes, type ParameterSource } from '@tfjs-diffusion/networks';
 import { createSchedule } from '@tfjs-diffusion/schedules';
 import { generateImages, type GenerateOptions, type GenerateResult } from './generate.js';
+import { checkWasmParameterBytes, wasmMemoryError } from './wasm-memory.js';
 /** A model file to build from: its bytes, or a `ByteSource` read tensor by tensor (in Node, the file itself), and a name for errors. */
 export interface ModelFileInput {
   readonly bytes: Uint8Array | ByteSource;
@@ -96,6 +97,13 @@ function fileParameterSource(
     },
     unused: () => [...left.keys()],
   };
+}
+
+/** How many values the header entries hold. */
+function parameterCount(tensors: Map<string, SafetensorsEntry>): number {
+  let count = 0;
+  for (const entry of tensors.values()) count += entry.shape.reduce((product, size) => product * size, 1);
+  return count;
 }
 
 /** A tensor that failed to decode (non-finite values): rethrown as it is, not as a config mismatch. */
@@ -213,12 +221,9 @@ export function pipelineFromBytes(
   if (options.weights === 'ema' && file.emaTensors === null && metadata.weights !== 'ema') {
     throw new DiffusionError('invalid-argument', `loadPipeline: ${file.name} holds no EMA weights (its weights are '${metadata.weights}')`);
   }
-  const network = buildNetwork<TrainableDiffusionModel>(
-    denoiser.bytes,
-    file,
-    useEma ? (file.emaTensors as Map<string, SafetensorsEntry>) : file.tensors,
-    useEma ? 'EMA tensors' : 'tensors',
-  );
+  const chosen = useEma ? (file.emaTensors as Map<string, SafetensorsEntry>) : file.tensors;
+  checkWasmParameterBytes(parameterCount(chosen), file.name);
+  const network = buildNetwork<TrainableDiffusionModel>(denoiser.bytes, file, chosen, useEma ? 'EMA tensors' : 'tensors');
   let classifier: (NoisyClassifier & { dispose(): void }) | null = null;
   try {
     if (classifierSource) {
@@ -232,6 +237,7 @@ export function pipelineFromBytes(
           `${classifierFile.name}: __metadata__.schedule has ${classifierSchedule.timesteps} timesteps, the denoiser ${file.name} ${schedule.trainingTimesteps}`,
         );
       }
+      checkWasmParameterBytes(parameterCount(chosen) + parameterCount(classifierFile.tensors), `${file.name} with ${classifierFile.name}`);
       classifier = buildNetwork<NoisyClassifier & { dispose(): void }>(classifierSource.bytes, classifierFile, classifierFile.tensors, 'tensors');
     }
   } catch (error) {
@@ -251,7 +257,10 @@ export function pipelineFromBytes(
     extra: file.extra,
     classifier,
     parameters: network.parameters,
-    generate: (generateOptions) => generateImages(pipeline, generateOptions),
+    generate: (generateOptions) =>
+      generateImages(pipeline, generateOptions).catch((error: unknown) => {
+        throw wasmMemoryError(error);
+      }),
     dispose() {
       network.dispose();
       classifier?.dispose();

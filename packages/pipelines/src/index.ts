@@ -8,4 +8,5 @@ export { perImageNoiseSource, imageNoiseSeed } from './per-image-noise.js';
 export { tileImages, type TileOptions } from './tile-images.js';
 export { sampleDenoisingChain, chainSteps, type DenoisingChain } from './denoising-chain.js';
 export { toImageData, toRgbaBytes } from './image-data.js';
+export { WASM_PARAMETER_BYTES_LIMIT, checkWasmParameterBytes, wasmMemoryError } from './wasm-memory.js';
 export { savePipeline, hostParameters, type SavePipelineOptions } from './save-pipeline.js';
