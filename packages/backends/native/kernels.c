@@ -650,27 +650,29 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
 // ---------------------------------------------------------------------------------------------
 // Sigmoid (SiLU's gate): 1 / (1 + exp(-x)), exp as in Cephes' expf: 2^k p(r), |r| <= ln2 / 2.
 #ifdef HAVE_AVX512_GEMM
-// 1 / (1 + exp(-x)), exp by Cephes' expf: 2^k * p(r), |r| <= ln2/2, degree-6 polynomial.
-__attribute__((target("avx512f"))) static void sigmoid_avx512(const float* x, float* y, int64_t n) {
+// exp(-z) for z clamped to [-88, 87], as Cephes' expf: 2^k p(r), |r| <= ln2 / 2.
+__attribute__((target("avx512f"))) static inline __m512 exp_negative_avx512(__m512 z) {
   const __m512 lo = _mm512_set1_ps(-87.0f), hi = _mm512_set1_ps(88.0f), log2e = _mm512_set1_ps(1.44269504088896341f);
   const __m512 c1 = _mm512_set1_ps(0.693359375f), c2 = _mm512_set1_ps(-2.12194440e-4f), one = _mm512_set1_ps(1.0f);
-  int64_t i = 0;
-  for (; i < n; i += 16) {
-    __mmask16 mask = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
-    __m512 v = _mm512_sub_ps(_mm512_setzero_ps(), _mm512_maskz_loadu_ps(mask, x + i));
-    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-    __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(v, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(k, c1, v);
-    r = _mm512_fnmadd_ps(k, c2, r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, one));
-    __m512 e = _mm512_scalef_ps(p, k);
-    _mm512_mask_storeu_ps(y + i, mask, _mm512_div_ps(one, _mm512_add_ps(one, e)));
+  __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_sub_ps(_mm512_setzero_ps(), z), lo), hi);
+  __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(v, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(k, c1, v);
+  r = _mm512_fnmadd_ps(k, c2, r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, one));
+  return _mm512_scalef_ps(p, k);
+}
+// 1 / (1 + exp(-x)).
+__attribute__((target("avx512f"))) static void sigmoid_avx512(const float* x, float* y, int64_t n) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 mask = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+    _mm512_mask_storeu_ps(y + i, mask, _mm512_div_ps(one, _mm512_add_ps(one, exp_negative_avx512(_mm512_maskz_loadu_ps(mask, x + i)))));
   }
 }
 #endif
@@ -799,25 +801,8 @@ static void group_coefficients(double* sums, double* squares, int64_t channels, 
   }
 }
 
-// 2. out = act(x a + b) for per-channel a, b. SiLU: z sigmoid(z) = z / (1 + exp(-z)), exp as in sigmoid_avx512.
+// 2. out = act(x a + b) for per-channel a, b. SiLU: z sigmoid(z) = z / (1 + exp(-z)), exp_negative_avx512 above.
 #ifdef HAVE_AVX512_GEMM
-// exp(-z) for z clamped to [-88, 87], as Cephes' expf: 2^k p(r), |r| <= ln2 / 2.
-__attribute__((target("avx512f"))) static inline __m512 exp_negative_avx512(__m512 z) {
-  const __m512 lo = _mm512_set1_ps(-87.0f), hi = _mm512_set1_ps(88.0f), log2e = _mm512_set1_ps(1.44269504088896341f);
-  const __m512 c1 = _mm512_set1_ps(0.693359375f), c2 = _mm512_set1_ps(-2.12194440e-4f), one = _mm512_set1_ps(1.0f);
-  __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_sub_ps(_mm512_setzero_ps(), z), lo), hi);
-  __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(v, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(k, c1, v);
-  r = _mm512_fnmadd_ps(k, c2, r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, one));
-  return _mm512_scalef_ps(p, k);
-}
 __attribute__((target("avx512f"))) static inline __m512 silu_avx512_vector(__m512 z) {
   return _mm512_div_ps(z, _mm512_add_ps(_mm512_set1_ps(1.0f), exp_negative_avx512(z)));
 }
