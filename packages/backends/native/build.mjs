@@ -69,8 +69,19 @@ const flags = [
 
 mkdirSync(outputFolder, { recursive: true });
 const temporary = `${output}.${process.pid}.tmp`;
+// OpenMP (libgomp, which gcc brings) shares a kernel's tiles among the calling thread's kernel
+// threads; without it (a compiler with no OpenMP) the pragmas are ignored and every kernel runs on
+// the calling thread.
+const compile = (extra) =>
+  execFileSync(compiler, [...flags, ...extra, source, ...(process.platform === 'linux' ? ['-ldl'] : []), '-lm', '-o', temporary], { stdio: ['ignore', 'ignore', 'pipe'] });
+let openmp = true;
 try {
-  execFileSync(compiler, [...flags, source, ...(process.platform === 'linux' ? ['-ldl'] : []), '-lm', '-o', temporary], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    compile(['-fopenmp']);
+  } catch {
+    openmp = false;
+    compile(['-Wno-unknown-pragmas']);
+  }
 } catch (error) {
   rmSync(temporary, { force: true });
   const message = String(error?.stderr ?? error?.message ?? error).trim().split('\n').find((line) => /error/i.test(line)) ?? 'compiler failed';
@@ -92,7 +103,7 @@ const size = `${Math.round(statSync(output).size / 1024)} KiB`;
 if (missing === '') {
   const info = addon.info();
   const gemm = info.avx512Gemm ? 'AVX-512 SGEMM on this CPU, ' : '';
-  console.log(`${prefix} built ${output} (${size}; ${gemm}${info.blas.split(' ').slice(0, 2).join(' ')}, core ${info.core})`);
+  console.log(`${prefix} built ${output} (${size}; ${gemm}${openmp ? 'OpenMP, ' : ''}${info.blas.split(' ').slice(0, 2).join(' ')}, core ${info.core})`);
 } else {
   console.log(`${prefix} built ${output} (${size}), but OpenBLAS does not load, so they stay off: ${missing} (Debian: apt-get install libopenblas0)`);
 }

@@ -50,6 +50,9 @@ static void* blas_library = NULL;
 // between im2col writing it and SGEMM packing it); setChunk() changes it for measurements.
 static int64_t column_chunk_floats = 1 << 17;
 
+// Threads of our own kernels for the calling (JavaScript) thread: setThreads sets it, 1 in each worker.
+static __thread int kernel_threads = 1;
+
 // One workspace per thread (each Node worker runs its own kernels).
 static __thread float* workspace = NULL;
 static __thread size_t workspace_floats = 0;
@@ -148,8 +151,11 @@ __attribute__((target("avx512f"))) static void gemm_nn_avx512(int64_t m, int64_t
     }
   }
   const int64_t full = n - n % 16;
+  // Row tiles shared out among the kernel threads when the product is large enough to pay for it.
+  const int threads = m * n * k >= (1 << 20) ? kernel_threads : 1;
   if (full < n) {
     const __mmask16 mask = (__mmask16)((1u << (n - full)) - 1);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
     for (int64_t i0 = 0; i0 < m; i0 += NN_TAIL_ROWS) {
       const int64_t rows = m - i0 < NN_TAIL_ROWS ? m - i0 : NN_TAIL_ROWS;
       nn_tile_tail(rows, k, mask, a + i0 * lda, lda, b + full, ldb, c + i0 * ldc + full, ldc, beta);
@@ -157,7 +163,8 @@ __attribute__((target("avx512f"))) static void gemm_nn_avx512(int64_t m, int64_t
   }
   for (int64_t j0 = 0; j0 < full; ) {
     int64_t nv = (full - j0) / 16; if (nv > 4) nv = 4;
-    int64_t mr = nv == 4 ? 6 : nv == 3 ? 8 : nv == 2 ? 12 : 24;
+    const int64_t mr = nv == 4 ? 6 : nv == 3 ? 8 : nv == 2 ? 12 : 24;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
     for (int64_t i0 = 0; i0 < m; i0 += mr) {
       int64_t rows = m - i0 < mr ? m - i0 : mr;
       const float* at = a + i0 * lda; const float* bt = b + j0; float* ct = c + i0 * ldc + j0;
@@ -201,6 +208,46 @@ __attribute__((target("avx512f"))) static void gemm_tn_avx512(int64_t kdim, int6
     j0 += 16 * nv;
   }
 }
+
+// Direct convolution (no im2col buffer) for NHWC inputs with Cout % 16 == 0: the same register tiles
+// as gemm_nn, whose row i of A is the im2col row of output pixel i read in place: for every filter tap
+// the Cin input values of the pixel it reads (contiguous in NHWC), or a row of zeros where the window
+// leaves the input. The FMAs run in im2col's order (tap by tap, Cin within a tap), so the results are
+// the bits the im2col path gives, without writing and re-reading kh*kw copies of the input.
+#define DIRECT_MAX_TAPS 49
+#define DIRECT_MAX_CIN 8192
+static const float direct_zeros[DIRECT_MAX_CIN] __attribute__((aligned(64)));
+#define DEFINE_DIRECT(NV, MR) \
+__attribute__((target("avx512f"), always_inline)) static inline void direct_tile_##NV##_##MR(int64_t mr, int64_t taps, int64_t cin, const float* const* rows, const float* b, int64_t ldb, float* c, int64_t ldc) { \
+  __m512 acc[MR][NV]; \
+  _Pragma("GCC unroll 24") for (int i = 0; i < MR; i++) _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) acc[i][j] = _mm512_setzero_ps(); \
+  for (int64_t t = 0; t < taps; t++) { \
+    const float* r[MR]; \
+    _Pragma("GCC unroll 24") for (int i = 0; i < MR; i++) r[i] = rows[t * MR + i]; \
+    const float* bt = b + t * cin * ldb; \
+    for (int64_t p = 0; p < cin; p++) { \
+      __m512 bv[NV]; \
+      _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) bv[j] = _mm512_loadu_ps(bt + p * ldb + 16 * j); \
+      _Pragma("GCC unroll 24") for (int i = 0; i < MR; i++) { \
+        if (i < mr) { __m512 av = _mm512_set1_ps(r[i][p]); \
+        _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]); } \
+      } \
+    } \
+  } \
+  _Pragma("GCC unroll 24") for (int i = 0; i < MR; i++) if (i < mr) _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) \
+    _mm512_storeu_ps(c + i * ldc + 16 * j, acc[i][j]); \
+} \
+/* full tiles: mr is the constant MR, so the row checks compile away */ \
+__attribute__((target("avx512f"), noinline)) static void direct_full_##NV##_##MR(int64_t taps, int64_t cin, const float* const* rows, const float* b, int64_t ldb, float* c, int64_t ldc) { \
+  direct_tile_##NV##_##MR(MR, taps, cin, rows, b, ldb, c, ldc); \
+} \
+__attribute__((target("avx512f"), noinline)) static void direct_part_##NV##_##MR(int64_t mr, int64_t taps, int64_t cin, const float* const* rows, const float* b, int64_t ldb, float* c, int64_t ldc) { \
+  direct_tile_##NV##_##MR(mr, taps, cin, rows, b, ldb, c, ldc); \
+}
+DEFINE_DIRECT(4, 6)
+DEFINE_DIRECT(3, 8)
+DEFINE_DIRECT(2, 12)
+DEFINE_DIRECT(1, 24)
 #endif
 
 static int own_gemm = 0;  // 1 when the CPU has AVX-512F (and useOwnGemm did not turn it off)
@@ -424,6 +471,67 @@ static void bias_and_activation(float* restrict out, const float* restrict bias,
   }
 }
 
+static int direct_convolution = 1;  // 0: the forward convolutions always go through im2col (setDirect)
+
+#ifdef HAVE_AVX512_GEMM
+// 3a. Direct forward convolution (Cout % 16 == 0): tiles of mr output pixels of one image (a tile
+//     never spans two images); for each, the tap rows of its pixels (the input pixel each filter tap
+//     reads, or zeros), then the register tile over 16*nv output channels. The tiles are shared out
+//     among the calling thread's kernel threads; each is computed the same way whichever thread runs
+//     it, so the results do not depend on the thread count either.
+__attribute__((target("avx512f"))) static void conv_forward_direct(const Geometry* g, const float* x, const float* filter, float* out) {
+  const int64_t cin = g->in_channels, n = g->out_channels;
+  const int64_t taps = g->filter_height * g->filter_width;
+  const int64_t per_image = g->out_height * g->out_width;
+  const int64_t in_image = g->in_height * g->in_width * cin;
+  const int threads = kernel_threads;
+  for (int64_t j0 = 0; j0 < n; ) {
+    int64_t nv = (n - j0) / 16; if (nv > 4) nv = 4;
+    const int64_t mr = nv == 4 ? 6 : nv == 3 ? 8 : nv == 2 ? 12 : 24;
+    const int64_t tiles_per_image = (per_image + mr - 1) / mr;
+    const int64_t tiles = g->batch * tiles_per_image;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && tiles > 1)
+    for (int64_t tile = 0; tile < tiles; tile += 1) {
+      const float* rows[DIRECT_MAX_TAPS * 24];
+      const int64_t b = tile / tiles_per_image;
+      const int64_t first = (tile % tiles_per_image) * mr;
+      const int64_t count = per_image - first < mr ? per_image - first : mr;
+      const float* image = x + b * in_image;
+      for (int64_t r = 0; r < mr; r += 1) {
+        const int64_t pixel = first + (r < count ? r : 0);
+        const int64_t i = pixel / g->out_width, j = pixel % g->out_width;
+        for (int64_t p = 0; p < g->filter_height; p += 1) {
+          const int64_t ih = i * g->stride_height - g->pad_top + p * g->dilation_height;
+          for (int64_t q = 0; q < g->filter_width; q += 1) {
+            const int64_t iw = j * g->stride_width - g->pad_left + q * g->dilation_width;
+            const int inside = r < count && ih >= 0 && ih < g->in_height && iw >= 0 && iw < g->in_width;
+            rows[(p * g->filter_width + q) * mr + r] = inside ? image + (ih * g->in_width + iw) * cin : direct_zeros;
+          }
+        }
+      }
+      const float* bt = filter + j0;
+      float* c = out + (b * per_image + first) * n + j0;
+      if (count == mr) {
+        switch (nv) {
+          case 4: direct_full_4_6(taps, cin, rows, bt, n, c, n); break;
+          case 3: direct_full_3_8(taps, cin, rows, bt, n, c, n); break;
+          case 2: direct_full_2_12(taps, cin, rows, bt, n, c, n); break;
+          default: direct_full_1_24(taps, cin, rows, bt, n, c, n);
+        }
+      } else {
+        switch (nv) {
+          case 4: direct_part_4_6(count, taps, cin, rows, bt, n, c, n); break;
+          case 3: direct_part_3_8(count, taps, cin, rows, bt, n, c, n); break;
+          case 2: direct_part_2_12(count, taps, cin, rows, bt, n, c, n); break;
+          default: direct_part_1_24(count, taps, cin, rows, bt, n, c, n);
+        }
+      }
+    }
+    j0 += 16 * nv;
+  }
+}
+#endif
+
 // 3. Forward convolution: out[B*Ho*Wo, Cout] = im2col(x)[B*Ho*Wo, kh*kw*Cin] W[kh*kw*Cin, Cout],
 //    one SGEMM per chunk of rows (a 1x1 stride-1 convolution is one SGEMM on x itself).
 static int conv_forward(const Geometry* g, const float* x, const float* filter, const float* bias, float* out, int activation) {
@@ -448,6 +556,14 @@ static int conv_forward(const Geometry* g, const float* x, const float* filter, 
     bias_and_activation(out, bias, m, n, activation);
     return 1;
   }
+#ifdef HAVE_AVX512_GEMM
+  if (direct_convolution && own_gemm && n % 16 == 0 && g->in_channels >= 16 && g->in_channels <= DIRECT_MAX_CIN &&
+      g->filter_height * g->filter_width <= DIRECT_MAX_TAPS) {
+    conv_forward_direct(g, x, filter, out);
+    bias_and_activation(out, bias, m, n, activation);
+    return 1;
+  }
+#endif
   const int64_t chunk = chunk_rows(per_image, k);
   float* columns = get_workspace((size_t)(chunk * k));
   if (columns == NULL) return 0;
@@ -1134,6 +1250,19 @@ static napi_value set_chunk(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// setDirect(on): whether forward convolutions with Cout % 16 == 0 skip the im2col buffer (the same
+// results, bit for bit; for measurements and tests); returns whether it was on before.
+static napi_value set_direct(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 1)) return NULL;
+  bool on = true;
+  napi_get_value_bool(env, call.argv[0], &on);
+  napi_value result;
+  napi_get_boolean(env, direct_convolution != 0, &result);
+  direct_convolution = on ? 1 : 0;
+  return result;
+}
+
 // setThreads(n): OpenBLAS threads for the whole process; returns the count now in use.
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   Call call;
@@ -1142,6 +1271,7 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   if (napi_get_value_int32(env, call.argv[0], &threads) != napi_ok || threads < 1) return fail(&call, "tfjs-diffusion native: threads must be >= 1"), NULL;
   if (blas_library == NULL) return fail(&call, "tfjs-diffusion native: OpenBLAS is not loaded"), NULL;
   blas_set_threads(threads);
+  kernel_threads = threads;
   napi_value result;
   napi_create_int32(env, blas_get_threads(), &result);
   return result;
@@ -1242,6 +1372,7 @@ NAPI_MODULE_INIT() {
       {"batchMatMul", NULL, batch_mat_mul, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"useOwnGemm", NULL, use_own_gemm, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"setChunk", NULL, set_chunk, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"setDirect", NULL, set_direct, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"fmaPeak", NULL, fma_peak, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"sigmoid", NULL, sigmoid, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"groupNorm", NULL, group_norm, NULL, NULL, NULL, napi_default_jsproperty, NULL},

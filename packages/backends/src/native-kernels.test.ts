@@ -550,6 +550,72 @@ for (const backendName of ['wasm', 'cpu'] as const) {
   });
 }
 
+describeNative('native forward convolution: direct (no im2col buffer) and kernel threads', () => {
+  // Geometries the direct path takes (Cout % 16 == 0, Cin >= 16): strides, dilations, uneven and
+  // explicit padding, every register-tile width (Cout 16, 32, 48, 64, 80) with row remainders.
+  const geometries: number[][] = [
+    // B, H, W, Cin, kh, kw, Cout, Ho, Wo, sh, sw, padTop, padLeft, dh, dw
+    [2, 9, 7, 16, 3, 3, 32, 9, 7, 1, 1, 1, 1, 1, 1],
+    [3, 8, 8, 24, 3, 3, 48, 4, 4, 2, 2, 0, 0, 1, 1],
+    [1, 11, 5, 32, 5, 3, 64, 11, 5, 1, 1, 2, 1, 1, 1],
+    [2, 10, 10, 16, 3, 3, 16, 10, 10, 1, 1, 2, 2, 2, 2],
+    [1, 7, 7, 40, 2, 2, 80, 3, 3, 2, 2, 0, 0, 1, 1],
+    [2, 6, 9, 17, 3, 3, 128, 7, 9, 1, 1, 2, 1, 1, 1],
+  ];
+  const run = (geometry: number[], direct: boolean, threads: number, activation: number): Float32Array => {
+    const addon = (status as Extract<NativeKernelStatus, { available: true }>).addon;
+    const [batch, height, width, cin, kh, kw, cout, outHeight, outWidth] = geometry as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const out = new Float32Array(batch * outHeight * outWidth * cout).fill(Number.NaN);
+    const previousDirect = addon.setDirect(direct);
+    const previousThreads = addon.info().threads;
+    addon.setThreads(threads);
+    try {
+      addon.conv2d(
+        pseudoRandom(batch * height * width * cin, 21),
+        pseudoRandom(kh * kw * cin * cout, 22),
+        pseudoRandom(cout, 23),
+        out,
+        Int32Array.from(geometry),
+        activation,
+      );
+    } finally {
+      addon.setDirect(previousDirect);
+      addon.setThreads(previousThreads);
+    }
+    return out;
+  };
+
+  it.each(geometries.map((geometry) => [geometry.slice(0, 9).join(','), geometry] as const))(
+    '%s: the bits of the im2col path, on 1 and 2 threads',
+    (_, geometry) => {
+      const activation = (geometry[3] as number) % 3; // none, relu, relu6
+      const im2col = run(geometry, false, 1, activation);
+      expect(im2col.some((value) => Number.isNaN(value))).toBe(false);
+      expect(im2col.some((value) => value !== 0)).toBe(true);
+      expect(Array.from(run(geometry, true, 1, activation))).toEqual(Array.from(im2col));
+      expect(Array.from(run(geometry, true, 2, activation))).toEqual(Array.from(im2col));
+      expect(Array.from(run(geometry, false, 2, activation))).toEqual(Array.from(im2col));
+    },
+  );
+
+  it('gives an image the same bits whatever the rest of its batch', () => {
+    const single = [1, 9, 7, 16, 3, 3, 32, 9, 7, 1, 1, 1, 1, 1, 1];
+    const batch = run([2, ...single.slice(1)], true, 2, 0);
+    const first = run(single, true, 1, 0);
+    expect(Array.from(batch.subarray(0, first.length))).toEqual(Array.from(first));
+  });
+});
+
 describe('native kernel status', () => {
   it(inCi ? 'is available in CI' : 'is available, or says why not', () => {
     if (inCi) expect(status).toMatchObject({ available: true });

@@ -52,8 +52,11 @@ export interface NativeAddon {
   /** One core's float32 FMA peak in FLOP/s (AVX-512, per second of thread CPU time); 0 without AVX-512F. */
   fmaPeak(seconds: number): number;
   setChunk(floats: number): number;
+  /** Whether forward convolutions with Cout % 16 == 0 read their input in place instead of through an im2col buffer (the same bits; on by default); returns the previous setting. */
+  setDirect(on: boolean): boolean;
   /** Opens the first OpenBLAS of `libraries` that loads (once per process); returns '' or why none did. */
   load(libraries: readonly string[], threads: number, coretype?: string): string;
+  /** OpenBLAS threads for the process, and the addon's own kernel threads (OpenMP) for the calling thread; returns OpenBLAS's count. */
   setThreads(threads: number): number;
   /** Whether the addon's own AVX-512 SGEMM replaces OpenBLAS's where it applies (only on CPUs with AVX-512F). */
   useOwnGemm(on: boolean): boolean;
@@ -149,8 +152,9 @@ export function nativeKernelStatus(): NativeKernelStatus | undefined {
 /**
  * Loads the native kernel addon (dist/native/tfjs-diffusion-native.node, built by native/build.mjs)
  * once per thread; never throws: when it is missing or fails to load, the status says why.
- * `threads`: OpenBLAS threads for the process (default $TFJS_DIFFUSION_NATIVE_THREADS, else 1 in a
- * worker thread and all cores on the main thread).
+ * `threads`: OpenBLAS threads for the process, and the addon's own kernel threads (OpenMP) for the
+ * calling thread (default $TFJS_DIFFUSION_NATIVE_THREADS, else 1 in a worker thread and all cores on
+ * the main thread).
  */
 export function loadNativeKernels(options: { threads?: number } = {}): Promise<NativeKernelStatus> {
   const holder = globalThis as unknown as Holder;
