@@ -14,6 +14,9 @@ outside the repository.
 The default flags are MODEL_FLAGS of the 64x64 ImageNet model of the guided-diffusion README.
 The weights are PyTorch's default initialisation (zero_module layers stay zero); the storages are
 float16 unless --float32 is given, as the state_dict of a model run with use_fp16.
+--random-zero-parameters STD fills every parameter that is all zeros (the zero_module layers and
+the GroupNorm biases) with normals of that standard deviation, so that a forward pass gives a
+non-trivial output to compare between implementations (the large-images benchmark uses 0.02).
 """
 import argparse
 import importlib
@@ -32,6 +35,7 @@ def main():
     parser.add_argument("--float32", action="store_true")
     parser.add_argument("--classifier", action="store_true", help="guided-diffusion's create_classifier from classifier flags")
     parser.add_argument("--improved", action="store_true", help="improved-diffusion's create_model_and_diffusion")
+    parser.add_argument("--random-zero-parameters", type=float, default=0.0, metavar="STD", help="fill all-zero parameters with N(0, STD^2)")
     options = parser.parse_args()
     variable, package = ("TFJS_DIFFUSION_IMPROVED_DIFFUSION", "improved_diffusion") if options.improved else ("TFJS_DIFFUSION_GUIDED_DIFFUSION", "guided_diffusion")
     root = os.environ.get(variable)
@@ -48,6 +52,11 @@ def main():
         model = script_util.create_classifier(**arguments)
     else:
         model, _ = script_util.create_model_and_diffusion(**arguments)
+    if options.random_zero_parameters > 0:
+        with th.no_grad():
+            for parameter in model.parameters():
+                if not parameter.any():
+                    parameter.normal_(0.0, options.random_zero_parameters)
     state = model.state_dict()
     if not options.float32:
         state = {name: tensor.half() for name, tensor in state.items()}
