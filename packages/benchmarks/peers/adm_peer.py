@@ -15,8 +15,8 @@ AttentionBlock's gradient checkpointing (on whatever the flags say) is bypassed:
 it only wraps the same forward, and torch.onnx cannot trace it.
 
 Timing prints one JSON line: the median wall seconds of --iterations forwards after --warmup
-untimed ones, the process CPU seconds per forward (all threads), the max RSS (getrusage) and a
-summary of the last output; --output writes that output as little-endian float32, NCHW. One batch
+untimed ones, the process CPU seconds per forward (all threads), the max RSS (getrusage; also
+before and after loading the model) and a summary of the last output; --output writes that output as little-endian float32, NCHW. One batch
 size per process, so the max RSS is that batch size's. INPUT.json holds {batch, channels, size,
 x: base64 float32 NCHW, timesteps: [...], labels: [...] | null}; without it the input is seeded
 normals, timesteps 0..999 and labels 0..999.
@@ -143,13 +143,14 @@ def main():
     if options.batch < 1 or options.threads < 1 or options.iterations < 1 or options.warmup < 0:
         sys.exit("adm_peer.py: --batch, --threads and --iterations must be at least 1, --warmup at least 0")
     th.set_num_threads(options.threads)
+    rss_before_load = max_rss_mib()
     started = time.perf_counter()
     model, arguments = build_model(options.guided_diffusion, options.flags, options.checkpoint)
     load_seconds = time.perf_counter() - started
     parameters = sum(parameter.numel() for parameter in model.parameters())
     if options.export_onnx:
         seconds = export_onnx(model, arguments, options.export_onnx, arguments["class_cond"])
-        print(json.dumps({"peer": "pytorch", "torch": th.__version__, "onnx": options.export_onnx, "opset": ONNX_OPSET,
+        print(json.dumps({"peer": "pytorch", "version": th.__version__, "onnx": options.export_onnx, "opset": ONNX_OPSET,
                           "bytes": os.path.getsize(options.export_onnx), "parameters": parameters,
                           "export_s": round(seconds, 3), "max_rss_mib": round(max_rss_mib(), 1)}))
         return
@@ -170,7 +171,7 @@ def main():
         output.numpy().astype("<f4").tofile(options.output)
     print(json.dumps({
         "peer": "pytorch",
-        "torch": th.__version__,
+        "version": th.__version__,
         "threads": th.get_num_threads(),
         "batch": options.batch,
         "iterations": options.iterations,
@@ -180,6 +181,7 @@ def main():
         "wall_s": [round(wall, 4) for wall in walls],
         "wall_s_per_forward": round(statistics.median(walls), 4),
         "cpu_s_per_forward": round(cpu_seconds / options.iterations, 4),
+        "max_rss_before_load_mib": round(rss_before_load, 1),
         "max_rss_after_load_mib": round(rss_after_load, 1),
         "max_rss_mib": round(max_rss_mib(), 1),
         "output": output_summary(output),

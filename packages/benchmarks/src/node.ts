@@ -9,3 +9,26 @@ export { ortPeerMissing, parseOrtPeerOutput, runOrtPeer, type OrtPeerFigures } f
 export { PEER_ENVIRONMENT, ortFolder, peerFolder, repositoryRoot, torchPeerScript } from './peer-folder.js';
 export { benchBatch, runBench, type BenchOptions, type BenchResult } from './run-bench.js';
 export { PEER_PYTHON, parsePeerOutput, runTorchPeer, torchAvailable, type PeerFigures } from './torch-peer.js';
+export { benchLargeImages, largeImagesInput, type LargeImagesReport } from './bench-large-images.js';
+export {
+  maxAbsDifference,
+  readFloat32File,
+  readLargeImagesInput,
+  summariseOutput,
+  writeFloat32File,
+  writeLargeImagesInput,
+  type LargeImagesInput,
+  type OutputSummary,
+} from './large-images-files.js';
+export { parseForwardLine, type ForwardFigures } from './large-images-line.js';
+export { ADM_PEER_SCRIPT } from './large-images-processes.js';
+export {
+  GUIDED_DIFFUSION_ENVIRONMENT,
+  LARGE_IMAGE_ARCHITECTURES,
+  largeImagesSettings,
+  parseBatchSizes,
+  type BenchLargeImagesOptions,
+  type LargeImagesArchitecture,
+  type LargeImagesSettings,
+} from './large-images-settings.js';
+export type { LargeImagesBatch, OutputDifference, PeerRatio, RunnerFigures } from './large-images-summary.js';

@@ -1,0 +1,93 @@
+import type { OutputSummary } from './large-images-files.js';
+import type { ForwardFigures } from './large-images-line.js';
+
+/** One runner's figures at one batch size, as the report prints them. */
+export interface RunnerFigures {
+  /** The 1-minute load average just before this runner started. */
+  readonly loadAverage: number;
+  readonly version: string;
+  readonly threads: number;
+  /** Median wall seconds per forward. */
+  readonly wallSeconds: number;
+  readonly wallSecondsEach: readonly number[];
+  /** Process CPU seconds (all threads) per forward. */
+  readonly cpuSeconds: number;
+  /** The process's max RSS (MiB): the peak memory of loading the model and running the forwards at this batch size. */
+  readonly peakMiB: number;
+  /** Max RSS before loading the model (the runtime alone) and right after. */
+  readonly rssBeforeLoadMiB: number;
+  readonly rssAfterLoadMiB: number;
+  readonly loadSeconds: number;
+  /** FLOPs of one forward at this batch size / wallSeconds, in GFLOP/s. */
+  readonly gflops: number;
+  readonly output: OutputSummary;
+}
+
+/** How a peer's output compares with ours on the same input. */
+export interface OutputDifference {
+  readonly maxAbs: number;
+  /** maxAbs / the largest |value| of the peer's output. */
+  readonly relative: number;
+}
+
+/** Ours against one peer: speed = peer wall / ours wall, cpu = peer CPU / ours CPU (above 1: ours faster or cheaper), memory = ours peak / peer peak. */
+export interface PeerRatio {
+  readonly speed: number;
+  readonly cpu: number;
+  readonly memory: number;
+}
+
+/** One batch size of the report. */
+export interface LargeImagesBatch {
+  readonly batch: number;
+  /** FLOPs of one forward at this batch size (our kernels' shapes, 2 per multiply-add). */
+  readonly flops: number;
+  readonly ours: RunnerFigures & {
+    readonly backend: string;
+    readonly nativeThreads: number;
+    readonly threadCpuSeconds?: number;
+    /** tf.profile's peak of live tensor bytes (weights included) and the weights alone, MiB. */
+    readonly tensorPeakMiB: number;
+    readonly weightsMiB: number;
+  };
+  readonly pytorch?: RunnerFigures & { readonly difference: OutputDifference };
+  readonly onnxruntime?: RunnerFigures & { readonly difference: OutputDifference };
+  readonly ratio: { readonly pytorch?: PeerRatio; readonly onnxruntime?: PeerRatio };
+  /** A peer that was found but failed at this batch size, with its error. */
+  readonly failed?: Readonly<Record<string, string>>;
+}
+
+const round = (value: number, digits: number): number => Number(value.toFixed(digits));
+const significant = (value: number): number => (value === 0 || !Number.isFinite(value) ? value : Number(value.toPrecision(3)));
+
+/** A runner's JSON-line figures as report figures: GFLOP/s from the forward's FLOPs and the median wall time. */
+export function runnerFigures(figures: ForwardFigures, loadAverage: number, flops: number): RunnerFigures {
+  return {
+    loadAverage: round(loadAverage, 2),
+    version: figures.version,
+    threads: figures.threads,
+    wallSeconds: figures.wallSecondsPerForward,
+    wallSecondsEach: figures.wallSeconds,
+    cpuSeconds: figures.cpuSecondsPerForward,
+    peakMiB: round(figures.maxRssMiB, 1),
+    rssBeforeLoadMiB: round(figures.maxRssBeforeLoadMiB, 1),
+    rssAfterLoadMiB: round(figures.maxRssAfterLoadMiB, 1),
+    loadSeconds: figures.loadSeconds,
+    gflops: round(flops / figures.wallSecondsPerForward / 1e9, 2),
+    output: figures.output,
+  };
+}
+
+/** The max abs difference of two outputs and its size relative to the peer's largest value. */
+export function outputDifference(maxAbs: number, peerMaxAbs: number): OutputDifference {
+  return { maxAbs: significant(maxAbs), relative: significant(peerMaxAbs > 0 ? maxAbs / peerMaxAbs : maxAbs) };
+}
+
+/** Ours against a peer measured at the same batch size (see PeerRatio). */
+export function peerRatio(ours: RunnerFigures, peer: RunnerFigures): PeerRatio {
+  return {
+    speed: round(peer.wallSeconds / ours.wallSeconds, 3),
+    cpu: round(peer.cpuSeconds / ours.cpuSeconds, 3),
+    memory: round(ours.peakMiB / peer.peakMiB, 3),
+  };
+}
