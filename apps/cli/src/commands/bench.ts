@@ -1,14 +1,62 @@
 // The cpu backend: FLOPs are counted on the main thread, which has no backend of its own when the benchmark runs in workers.
 import '@tensorflow/tfjs-backend-cpu';
-import { PEER_ENVIRONMENT, benchRounds, findPeers, measureMachinePeak } from '@tfjs-diffusion/benchmarks/node';
+import {
+  GUIDED_DIFFUSION_ENVIRONMENT,
+  LARGE_IMAGE_ARCHITECTURES,
+  PEER_ENVIRONMENT,
+  benchLargeImages,
+  benchRounds,
+  findPeers,
+  measureMachinePeak,
+  parseBatchSizes,
+} from '@tfjs-diffusion/benchmarks/node';
 import { BACKEND_NAMES, DiffusionError } from '@tfjs-diffusion/core';
 import { BACKEND_OPTION, activateBackend } from '../backend-option.js';
 import { UsageError } from '../cli-error.js';
-import type { Command } from '../command.js';
-import { integerOption, seedOption, stringOption } from '../options.js';
+import type { Command, CommandIo, OptionValues } from '../command.js';
+import { choiceOption, integerOption, seedOption, stringOption } from '../options.js';
 
 /** Backends benchmarked in worker threads (one replica per core); the others run on the main thread. */
 const WORKER_BACKENDS = ['wasm', 'cpu'];
+
+/** Options of the U-Net benchmark only, and of the large-images benchmark (--architecture) only. */
+const UNET_ONLY = ['workers', 'rounds', 'batch', 'profile', 'peers', 'peer-script'];
+const LARGE_IMAGES_ONLY = ['batch-sizes', 'checkpoint', 'model-file', 'guided-diffusion', 'onnx-model'];
+
+/** The large-images benchmark (bench --architecture NAME): parses its options, runs benchLargeImages, prints its JSON object. */
+async function runLargeImages(values: OptionValues, io: CommandIo, architecture: string): Promise<void> {
+  const misplaced = UNET_ONLY.filter((name) => values[name] !== undefined);
+  if (misplaced.length > 0) throw new UsageError(`--${misplaced[0]} is an option of the U-Net benchmark, not of --architecture`);
+  const checkpoint = stringOption(values, 'checkpoint');
+  if (checkpoint === undefined) throw new UsageError('--architecture needs --checkpoint FILE (a float32 .pt from make_random_checkpoint.py)');
+  const backend = stringOption(values, 'backend');
+  const seed = seedOption(values);
+  if (typeof seed !== 'number') throw new UsageError(`--seed must be an integer with --architecture, got '${seed}'`);
+  try {
+    const report = await benchLargeImages({
+      architecture: choiceOption(values, 'architecture', Object.keys(LARGE_IMAGE_ARCHITECTURES), architecture),
+      checkpoint,
+      ...optional('modelFile', stringOption(values, 'model-file')),
+      ...optional('guidedDiffusion', stringOption(values, 'guided-diffusion')),
+      ...optional('ortDir', stringOption(values, 'ort-dir')),
+      ...optional('onnxModel', stringOption(values, 'onnx-model')),
+      ...optional('batchSizes', values['batch-sizes'] === undefined ? undefined : parseBatchSizes(String(values['batch-sizes']))),
+      ...optional('backend', backend === undefined ? undefined : choiceOption(values, 'backend', ['wasm', 'cpu'] as const, 'wasm')),
+      threads: integerOption(values, 'peer-threads', 2, 1, 256),
+      iterations: integerOption(values, 'iterations', 3, 1, 1000),
+      warmup: integerOption(values, 'warmup', 1, 0, 1000),
+      seed,
+      skipPeers: values['skip-peer'] === true,
+      log: (line) => io.stderr(`${line}\n`),
+    });
+    io.stdout(`${JSON.stringify(report)}\n`);
+  } catch (error) {
+    throw error instanceof DiffusionError && error.code === 'invalid-argument' ? new UsageError(error.message) : error;
+  }
+}
+
+const optional = <Key extends string, Value>(key: Key, value: Value | undefined): Partial<Record<Key, Value>> =>
+  (value === undefined ? {} : { [key]: value }) as Partial<Record<Key, Value>>;
 
 export const benchCommand: Command = {
   name: 'bench',
@@ -37,6 +85,19 @@ export const benchCommand: Command = {
     '  --skip-peer           run no peer',
     '  --seed S              (default 0)',
     '  --json                one JSON object per backend per line (the only output format)',
+    '',
+    'Large images (issue 14): one forward of an ADM U-Net from one float32 guided-diffusion checkpoint in',
+    "ours (wasm + native kernels, main thread), PyTorch (guided-diffusion's UNetModel) and onnxruntime-node",
+    '(its ONNX export), per batch size, each in its own process: wall and CPU s, peak memory, GFLOP/s, ratios',
+    "and the max abs difference of each peer's output from ours on the same input; one JSON object:",
+    `  --architecture NAME   ${Object.keys(LARGE_IMAGE_ARCHITECTURES).join(' | ')}`,
+    '  --checkpoint FILE     the state_dict .pt (scripts/torch-fixtures/make_random_checkpoint.py --float32)',
+    '  --batch-sizes LIST    comma-separated (default 1,4)',
+    '  --model-file FILE     our converted model (default: the checkpoint with .safetensors; converted when missing or older)',
+    `  --guided-diffusion DIR  a checkout of openai/guided-diffusion for PyTorch (default: $${GUIDED_DIFFUSION_ENVIRONMENT})`,
+    '  --ort-dir DIR         as above; the model is DIR/model/NAME.onnx unless --onnx-model FILE (exported when missing or older)',
+    "  --peer-threads N      PyTorch and onnxruntime-node threads (default 2); ours: the native kernels' default",
+    '  --iterations N, --warmup N, --seed S, --skip-peer, --backend wasm|cpu (defaults 3, 1, 0, off, wasm)',
   ].join('\n'),
   options: {
     workers: { type: 'string' },
@@ -52,9 +113,19 @@ export const benchCommand: Command = {
     'skip-peer': { type: 'boolean' },
     seed: { type: 'string' },
     json: { type: 'boolean' },
+    architecture: { type: 'string' },
+    'batch-sizes': { type: 'string' },
+    checkpoint: { type: 'string' },
+    'model-file': { type: 'string' },
+    'guided-diffusion': { type: 'string' },
+    'onnx-model': { type: 'string' },
     ...BACKEND_OPTION,
   },
   async run(values, io) {
+    const architecture = stringOption(values, 'architecture');
+    if (architecture !== undefined) return runLargeImages(values, io, architecture);
+    const largeOnly = LARGE_IMAGES_ONLY.filter((name) => values[name] !== undefined);
+    if (largeOnly.length > 0) throw new UsageError(`--${largeOnly[0]} belongs to the large-images benchmark: give --architecture NAME too`);
     const requested = stringOption(values, 'backend');
     if (requested !== undefined && !(BACKEND_NAMES as readonly string[]).includes(requested)) {
       throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}, got '${requested}'`);
