@@ -7,7 +7,13 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { GROUP_NORM_KERNEL_NAME, NATIVE_KERNEL_NAMES, loadNativeKernels, type NativeKernelStatus } from './native-kernels.js';
+import {
+  CONV2D_RESIDUAL_KERNEL_NAME,
+  GROUP_NORM_KERNEL_NAME,
+  NATIVE_KERNEL_NAMES,
+  loadNativeKernels,
+  type NativeKernelStatus,
+} from './native-kernels.js';
 import { selectBackend } from './select-backend.js';
 import { hasNativeKernels, hasTrainingKernels, registerTrainingKernels } from './training-kernels.js';
 import { pseudoRandom } from './test-utils/reference-convolution.js';
@@ -546,6 +552,74 @@ for (const backendName of ['wasm', 'cpu'] as const) {
       expect(() => tf.tidy(() => runGroupNorm(tf.zeros([1, 2, 2, 6]), tf.ones([5]), tf.zeros([6]), 3, 'linear'))).toThrow(
         /gamma must be \[6\] or \[1, 6\]/,
       );
+    });
+  });
+}
+
+for (const backendName of ['wasm', 'cpu'] as const) {
+  describeNative(`${CONV2D_RESIDUAL_KERNEL_NAME} and GroupNorm with scaleShift on ${backendName}`, () => {
+    beforeAll(async () => {
+      await selectBackend(backendName);
+      registerTrainingKernels(backendName);
+    });
+
+    it.each([
+      ['3x3, 32 -> 32 (direct)', [2, 6, 7, 32], 3, 32],
+      ['3x3, 16 -> 21 (im2col, masked tail)', [2, 5, 6, 16], 3, 21],
+      ['1x1, 24 -> 48 (one SGEMM)', [3, 4, 5, 24], 1, 48],
+    ] as const)('%s: the bits of tf.add(residual, tf.fused.conv2d(...)), no tensor left', (_, shape, size, outChannels) => {
+      const before = tf.memory().numTensors;
+      const [fused, separate] = tf.tidy(() => {
+        const x = tensor([...shape], 31) as tf.Tensor4D;
+        const filter = tensor([size, size, shape[3], outChannels], 32) as tf.Tensor4D;
+        const bias = tensor([outChannels], 33) as tf.Tensor1D;
+        const residual = tensor([shape[0], shape[1], shape[2], outChannels], 34);
+        const pad = size === 1 ? 'valid' : 'same';
+        const attributes = { strides: 1, pad, dilations: 1, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap;
+        const output = tf.engine().runKernel(CONV2D_RESIDUAL_KERNEL_NAME, { x, filter, bias, residual }, attributes) as tf.Tensor;
+        return [output.dataSync(), tf.add(residual, tf.fused.conv2d({ x, filter, bias, strides: 1, pad })).dataSync()];
+      });
+      expect(Array.from(fused)).toEqual(Array.from(separate));
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it('refuses a residual of another shape, naming the kernel', () => {
+      tf.tidy(() => {
+        const x = tensor([1, 4, 4, 16], 35) as tf.Tensor4D;
+        const filter = tensor([3, 3, 16, 16], 36) as tf.Tensor4D;
+        const residual = tensor([1, 4, 4, 8], 37);
+        const attributes = { strides: 1, pad: 'same', dilations: 1, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap;
+        expect(() => tf.engine().runKernel(CONV2D_RESIDUAL_KERNEL_NAME, { x, filter, residual }, attributes)).toThrow(CONV2D_RESIDUAL_KERNEL_NAME);
+      });
+    });
+
+    it('GroupNorm with scaleShift [B, 2C] gives the bits of per-image gamma (1 + scale), beta (1 + scale) + shift', () => {
+      if (tf.getKernel(GROUP_NORM_KERNEL_NAME, backendName) === undefined) return; // AVX-512F only, as above
+      const [batch, channels] = [3, 32];
+      const [adaptive, perImage] = tf.tidy(() => {
+        const x = tf.add(tf.mul(tensor([batch, 5, 4, channels], 38), 2), 0.5) as tf.Tensor4D;
+        const gamma = tf.add(tensor([channels], 39), 1);
+        const beta = tensor([channels], 40);
+        const scaleShift = tensor([batch, 2 * channels], 41) as tf.Tensor2D;
+        const attributes = { groups: 8, epsilon: 1e-5, activation: 'silu' } as unknown as tf.NamedAttrMap;
+        const fused = tf.engine().runKernel(GROUP_NORM_KERNEL_NAME, { x, gamma, beta, scaleShift }, attributes) as tf.Tensor;
+        const factor = tf.add(tf.slice(scaleShift, [0, 0], [batch, channels]), 1);
+        const shift = tf.slice(scaleShift, [0, channels], [batch, channels]);
+        const reference = runGroupNorm(x, tf.mul(gamma, factor), tf.add(tf.mul(beta, factor), shift), 8, 'silu');
+        return [fused.dataSync(), reference.dataSync()];
+      });
+      expect(Array.from(adaptive)).toEqual(Array.from(perImage));
+      expect(() =>
+        tf.tidy(() =>
+          tf
+            .engine()
+            .runKernel(
+              GROUP_NORM_KERNEL_NAME,
+              { x: tf.ones([2, 2, 2, 4]), gamma: tf.ones([2, 4]), beta: tf.zeros([4]), scaleShift: tf.zeros([2, 8]) },
+              { groups: 2, epsilon: 1e-5, activation: 'linear' } as unknown as tf.NamedAttrMap,
+            ),
+        ),
+      ).toThrow('with scaleShift [B, 2C], gamma and beta must be [C]');
     });
   });
 }

@@ -26,7 +26,16 @@ import { describeError, importAtRuntime, isNode } from './runtime.js';
 
 /** The Node-API addon built from native/kernels.c (im2col + OpenBLAS SGEMM). */
 export interface NativeAddon {
-  conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array, geometry: Int32Array, activation: number): void;
+  /** out = act(conv(x, filter) + bias), or (conv(x, filter) + bias) + residual (activation 0 only). */
+  conv2d(
+    x: Float32Array,
+    filter: Float32Array,
+    bias: Float32Array | null,
+    out: Float32Array,
+    geometry: Int32Array,
+    activation: number,
+    residual?: Float32Array | null,
+  ): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array): void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   batchMatMul(a: Float32Array, b: Float32Array, out: Float32Array, parameters: Int32Array): void;
@@ -88,6 +97,16 @@ export type NativeKernelStatus =
     }
   | { readonly available: false; readonly reason: string };
 
+/**
+ * A convolution with its residual connection (not a tfjs kernel: @tfjs-diffusion/networks calls it by
+ * this name for a residual block's last convolution when the active backend has it and no gradient
+ * is recorded). Inputs x [B, H, W, Cin], filter [kh, kw, Cin, Cout], bias [Cout] (optional) and
+ * residual (the output's shape), all float32; attributes strides, pad, dilations, dimRoundingMode as
+ * Conv2D's (NHWC); output (conv2d(x, filter) + bias) + residual, added while each output tile is in
+ * registers (the bits of tf.add(residual, tf.fused.conv2d(...)) on the same kernels). No gradient.
+ */
+export const CONV2D_RESIDUAL_KERNEL_NAME = 'TfjsDiffusionConv2DResidual';
+
 /** Kernels the native addon provides, per backend (they replace tfjs's or this package's). */
 export const NATIVE_KERNEL_NAMES: readonly string[] = [
   Conv2D,
@@ -99,13 +118,16 @@ export const NATIVE_KERNEL_NAMES: readonly string[] = [
   Concat,
   SplitV,
   Slice,
+  CONV2D_RESIDUAL_KERNEL_NAME,
 ];
 
 /**
  * The fused GroupNorm kernel (not a tfjs kernel: @tfjs-diffusion/networks calls it by this name when
  * the active backend has it, and its own tf ops otherwise). Inputs x [B, H, W, C] float32, gamma and
  * beta [C] or [B, C]; attributes `groups`, `epsilon`, `activation` ('linear' | 'silu'); output
- * act((x - mean_g) / sqrt(var_g + epsilon) * gamma + beta), with per-image group statistics.
+ * act((x - mean_g) / sqrt(var_g + epsilon) * gamma + beta), with per-image group statistics. An
+ * optional input scaleShift [B, 2C] (AdaGN, with gamma and beta [C]) makes the coefficients
+ * gamma (1 + scale) and beta (1 + scale) + shift per image; it has no gradient.
  * Its gradient (`registerGroupNormGradient`) runs GROUP_NORM_GRAD_KERNEL_NAME.
  */
 export const GROUP_NORM_KERNEL_NAME = 'TfjsDiffusionGroupNorm';
@@ -316,13 +338,19 @@ function isChannelsLast(dataFormat: string | undefined): boolean {
 }
 
 /** Conv2D and FusedConv2D (bias, linear/relu/relu6) as im2col + SGEMM; other cases go to `replaced`. */
-export function nativeConv2dKernel(addon: NativeAddon, kernelName: typeof Conv2D | typeof FusedConv2D) {
+export function nativeConv2dKernel(addon: NativeAddon, kernelName: typeof Conv2D | typeof FusedConv2D | typeof CONV2D_RESIDUAL_KERNEL_NAME) {
   return (backendName: string, replaced?: KernelConfig): KernelConfig => {
-    const fallback = delegate(kernelName, backendName, replaced);
+    const fallback: KernelFunc =
+      kernelName === CONV2D_RESIDUAL_KERNEL_NAME
+        ? () => {
+            throw new Error(`${CONV2D_RESIDUAL_KERNEL_NAME} takes float32 NHWC x, filter, bias and a residual of the output's shape`);
+          }
+        : delegate(kernelName, backendName, replaced);
     const kernelFunc: KernelFunc = (args) => {
       const { inputs, backend } = args;
       const attrs = args.attrs as unknown as ConvAttributes;
-      const { x, filter, bias, preluActivationWeights } = inputs as Record<string, TensorInfo | undefined>;
+      const { x, filter, bias, preluActivationWeights, residual } = inputs as Record<string, TensorInfo | undefined>;
+      const withResidual = kernelName === CONV2D_RESIDUAL_KERNEL_NAME;
       const memory = floatMemory(backendName, backend);
       const activation = ACTIVATIONS[attrs.activation ?? 'linear'];
       if (
@@ -350,7 +378,7 @@ export function nativeConv2dKernel(addon: NativeAddon, kernelName: typeof Conv2D
         'channelsLast',
       );
       // wasm's XNNPACK is faster when each window holds a few values (the U-Net's 1-channel stem: 0.6 ms against 1.3)
-      if (backendName === 'wasm' && info.inChannels < 4) return fallback(args);
+      if (backendName === 'wasm' && info.inChannels < 4 && !withResidual) return fallback(args);
       if (
         bias != null &&
         (bias.dtype !== 'float32' ||
@@ -359,16 +387,29 @@ export function nativeConv2dKernel(addon: NativeAddon, kernelName: typeof Conv2D
       ) {
         return fallback(args);
       }
+      if (
+        withResidual &&
+        (residual == null || activation !== 0 || !util.arraysEqual(residual.shape, info.outShape) || residual.dtype !== 'float32')
+      ) {
+        return fallback(args);
+      }
       const out = memory.output([...info.outShape]);
       const outValues = memory.view(out);
       const xValues = memory.view(x);
       const filterValues = memory.view(filter);
       const biasValues = bias == null ? null : memory.view(bias);
-      if (outValues === undefined || xValues === undefined || filterValues === undefined || biasValues === undefined) {
+      const residualValues = withResidual && residual != null ? memory.view(residual) : null;
+      if (
+        outValues === undefined ||
+        xValues === undefined ||
+        filterValues === undefined ||
+        biasValues === undefined ||
+        residualValues === undefined
+      ) {
         (backend as { disposeData(dataId: object): void }).disposeData(out.dataId);
         return fallback(args);
       }
-      addon.conv2d(xValues, filterValues, biasValues, outValues, geometryOf(info), activation);
+      addon.conv2d(xValues, filterValues, biasValues, outValues, geometryOf(info), activation, residualValues);
       return out;
     };
     return { kernelName, backendName, kernelFunc, ...keepSetup(replaced) };
@@ -754,20 +795,64 @@ export function nativeGroupNormKernel(addon: NativeAddon) {
   return (backendName: string): KernelConfig => {
     const kernelFunc: KernelFunc = (args) => {
       const { memory, x, gamma, beta, parameters, epsilon } = groupNormArguments(GROUP_NORM_KERNEL_NAME, backendName, args);
+      const { scaleShift } = args.inputs as Record<string, TensorInfo | undefined>;
       const out = memory.output([...x.shape]);
       const outValues = memory.view(out);
       const xValues = memory.view(x);
-      const gammaValues = memory.view(gamma);
-      const betaValues = memory.view(beta);
-      if (outValues === undefined || xValues === undefined || gammaValues === undefined || betaValues === undefined) {
+      let gammaValues = memory.view(gamma);
+      let betaValues = memory.view(beta);
+      const scaleShiftValues = scaleShift === undefined ? null : memory.view(scaleShift);
+      if (
+        outValues === undefined ||
+        xValues === undefined ||
+        gammaValues === undefined ||
+        betaValues === undefined ||
+        scaleShiftValues === undefined
+      ) {
         disposeAll(args.backend, [out]);
-        throw new Error(`${GROUP_NORM_KERNEL_NAME}: x, gamma and beta must be float32`);
+        throw new Error(`${GROUP_NORM_KERNEL_NAME}: x, gamma, beta and scaleShift must be float32`);
+      }
+      if (scaleShiftValues !== null) {
+        // AdaGN (Dhariwal & Nichol 2021): per image, gamma (1 + scale) and beta (1 + scale) + shift
+        const [batch, , , channels] = x.shape as Shape4;
+        if (parameters[4] !== 0 || parameters[5] !== 0 || !util.arraysEqual(scaleShift?.shape ?? [], [batch, 2 * channels])) {
+          disposeAll(args.backend, [out]);
+          throw new Error(`${GROUP_NORM_KERNEL_NAME}: with scaleShift [B, 2C], gamma and beta must be [C]`);
+        }
+        ({ gamma: gammaValues, beta: betaValues } = adaptiveCoefficients(gammaValues, betaValues, scaleShiftValues, batch, channels));
+        parameters[4] = 1;
+        parameters[5] = 1;
       }
       addon.groupNorm(xValues, gammaValues, betaValues, outValues, parameters, epsilon);
       return out;
     };
     return { kernelName: GROUP_NORM_KERNEL_NAME, backendName, kernelFunc };
   };
+}
+
+/**
+ * AdaGN's per-image coefficients from GroupNorm's gamma, beta [C] and scaleShift [B, 2C] (scale the
+ * first half, shift the second): gamma (1 + scale) and beta (1 + scale) + shift, [B, C] each, in
+ * float32 arithmetic (each operation rounded with Math.fround, as tf.add and tf.mul round them).
+ */
+function adaptiveCoefficients(
+  gamma: Float32Array,
+  beta: Float32Array,
+  scaleShift: Float32Array,
+  batch: number,
+  channels: number,
+): { gamma: Float32Array; beta: Float32Array } {
+  const imageGamma = new Float32Array(batch * channels);
+  const imageBeta = new Float32Array(batch * channels);
+  for (let image = 0; image < batch; image += 1) {
+    for (let channel = 0; channel < channels; channel += 1) {
+      const factor = Math.fround((scaleShift[image * 2 * channels + channel] as number) + 1);
+      const shift = scaleShift[image * 2 * channels + channels + channel] as number;
+      imageGamma[image * channels + channel] = Math.fround((gamma[channel] as number) * factor);
+      imageBeta[image * channels + channel] = Math.fround(Math.fround((beta[channel] as number) * factor) + shift);
+    }
+  }
+  return { gamma: imageGamma, beta: imageBeta };
 }
 
 /**

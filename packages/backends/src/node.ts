@@ -5,6 +5,7 @@ export * from './index.js';
 export { selectBackend } from './select-backend.js';
 export { hasNativeKernels, registerTrainingKernels, type RegisterTrainingKernelsOptions } from './training-kernels.js';
 export {
+  CONV2D_RESIDUAL_KERNEL_NAME,
   GROUP_NORM_GRAD_KERNEL_NAME,
   GROUP_NORM_KERNEL_NAME,
   NATIVE_AVX512_KERNEL_NAMES,

@@ -1,4 +1,5 @@
 import {
+  CONV2D_RESIDUAL_KERNEL_NAME,
   GROUP_NORM_GRAD_KERNEL_NAME,
   GROUP_NORM_KERNEL_NAME,
   NATIVE_KERNEL_NAMES,
@@ -41,6 +42,7 @@ function withNativeKernels(list: readonly KernelFactory[], addon: NativeAddon, n
   const all: Record<string, KernelFactory> = {
     Conv2D: nativeConv2dKernel(addon, 'Conv2D'),
     FusedConv2D: nativeConv2dKernel(addon, 'FusedConv2D'),
+    [CONV2D_RESIDUAL_KERNEL_NAME]: nativeConv2dKernel(addon, CONV2D_RESIDUAL_KERNEL_NAME),
     Conv2DBackpropFilter: nativeConv2dBackpropFilterKernel(addon),
     Conv2DBackpropInput: nativeConv2dBackpropInputKernel(addon),
     BatchMatMul: nativeBatchMatMulKernel(addon),

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { countFlops } from './flop-count.js';
+import { countFlops, kernelFlops } from './flop-count.js';
 
 describe('countFlops', () => {
   beforeAll(async () => {
@@ -21,5 +21,12 @@ describe('countFlops', () => {
     expect(flops).toBe(2 * 2 * 6 * 6 * 4 * 27 + 2 * 10 * 7);
     expect(tf.memory().numTensors).toBe(4);
     tf.dispose([image, filter, a, b]);
+  });
+
+  it('counts the fused convolution-with-residual kernel as its convolution', () => {
+    const call = (name: string): number =>
+      kernelFlops({ name, inputShapes: [[2, 8, 8, 16], [3, 3, 16, 32], [32], [2, 8, 8, 32]], outputShapes: [[2, 8, 8, 32]] });
+    expect(call('TfjsDiffusionConv2DResidual')).toBe(2 * 2 * 8 * 8 * 32 * 3 * 3 * 16);
+    expect(call('TfjsDiffusionConv2DResidual')).toBe(call('FusedConv2D'));
   });
 });

@@ -18,7 +18,8 @@ const product = (shape: readonly number[]): number => shape.reduce((total, size)
 export function kernelFlops(kernel: ProfiledKernel): number {
   const out = kernel.outputShapes[0];
   if (out === undefined) return 0;
-  if (kernel.name === 'Conv2D' || kernel.name === 'FusedConv2D') {
+  // TfjsDiffusionConv2DResidual (@tfjs-diffusion/backends): a FusedConv2D whose residual sum is element-wise
+  if (kernel.name === 'Conv2D' || kernel.name === 'FusedConv2D' || kernel.name === 'TfjsDiffusionConv2DResidual') {
     const filter = kernel.inputShapes[1];
     if (filter === undefined || filter.length !== 4) return 0;
     return 2 * product(out) * (filter[0] as number) * (filter[1] as number) * (filter[2] as number);

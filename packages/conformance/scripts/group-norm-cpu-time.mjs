@@ -55,6 +55,8 @@ if (status?.available !== true || kernel === undefined || kernel === replaced) {
   process.exit(1);
 }
 const addon = status.addon;
+// one kernel thread, as in each benchmark worker (thread CPU time would miss the others' share)
+addon.setThreads(1);
 const model = createUNet({ ...unetPresets['torch-peer'], seed: 1 });
 // random weights everywhere (ADM zero-initialises output layers)
 for (const variable of model.parameters.values()) {

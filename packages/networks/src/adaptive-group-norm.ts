@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { canFuseGroupNorm, fusedGroupNorm, groupNormCoefficients, scaleAndShift, type NormActivation } from './group-norm.js';
-import { silu } from './layer-ops.js';
+import { GROUP_NORM_EPSILON, canFuseGroupNorm, fusedGroupNorm, groupNormCoefficients, scaleAndShift, type NormActivation } from './group-norm.js';
+import { isRecordingGradients, silu } from './layer-ops.js';
 import type { GroupNormParameters } from './parameter-store.js';
 
 /**
@@ -18,6 +18,10 @@ export function adaptiveGroupNorm(
   activation: NormActivation = 'linear',
 ): tf.Tensor4D {
   const [batch, , , channels] = x.shape;
+  // Without a tape, the fused kernel takes scaleShift itself (one kernel, not six small ones).
+  if (canFuseGroupNorm(x) && !isRecordingGradients()) {
+    return fusedGroupNorm(x, parameters.groups, parameters.weight, parameters.bias, activation, GROUP_NORM_EPSILON, scaleShift);
+  }
   const factor = tf.add(tf.slice(scaleShift, [0, 0], [batch, channels]), 1);
   const shift = tf.slice(scaleShift, [0, channels], [batch, channels]);
   // ((x scale + offset) gamma + beta) (1 + s) + shift = GN(x) gamma (1 + s) + (beta (1 + s) + shift)

@@ -30,7 +30,11 @@ export function canFuseGroupNorm(x: tf.Tensor): boolean {
   );
 }
 
-/** act(GroupNorm(x) * gamma + beta) in one kernel (only where `canFuseGroupNorm(x)`); gamma, beta [C] or [B, C]. */
+/**
+ * act(GroupNorm(x) * gamma + beta) in one kernel (only where `canFuseGroupNorm(x)`); gamma, beta [C]
+ * or [B, C]. With `scaleShift` [B, 2C] (AdaGN; gamma and beta [C]; no gradient: only without a tape)
+ * the coefficients are gamma (1 + scale) and beta (1 + scale) + shift.
+ */
 export function fusedGroupNorm(
   x: tf.Tensor4D,
   groups: number,
@@ -38,12 +42,13 @@ export function fusedGroupNorm(
   beta: tf.Tensor,
   activation: NormActivation,
   epsilon = GROUP_NORM_EPSILON,
+  scaleShift?: tf.Tensor2D,
 ): tf.Tensor4D {
   const channels = x.shape[3];
   if (channels % groups !== 0) {
     throw new DiffusionError('invalid-argument', `groupNorm: ${groups} groups must divide ${channels} channels`);
   }
-  const inputs = { x, gamma, beta } as unknown as tf.NamedTensorMap;
+  const inputs = (scaleShift === undefined ? { x, gamma, beta } : { x, gamma, beta, scaleShift }) as unknown as tf.NamedTensorMap;
   return tf.engine().runKernel(GROUP_NORM_KERNEL, inputs, { groups, epsilon, activation }) as tf.Tensor4D;
 }
 

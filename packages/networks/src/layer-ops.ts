@@ -43,6 +43,33 @@ export function applyConv2d(x: tf.Tensor4D, parameters: Conv2dParameters, stride
   return tf.fused.conv2d({ x, filter, strides: stride, pad, bias: parameters.bias });
 }
 
+/**
+ * The fused convolution-with-residual kernel's name. @tfjs-diffusion/backends registers it for cpu and
+ * wasm when its native addon loads (inputs x, filter, bias, residual; Conv2D's attributes; output
+ * (conv2d(x, filter) + bias) + residual; no gradient).
+ */
+export const CONV2D_RESIDUAL_KERNEL = 'TfjsDiffusionConv2DResidual';
+
+/**
+ * residual + applyConv2d(x, parameters) (stride 1): one kernel where the backend registers
+ * CONV2D_RESIDUAL_KERNEL and no gradient is recorded (the sum is added while each output tile is in
+ * registers, the same bits as the two ops), tf ops otherwise.
+ */
+export function applyConv2dResidual(x: tf.Tensor4D, parameters: Conv2dParameters, residual: tf.Tensor4D): tf.Tensor4D {
+  if (
+    isRecordingGradients() ||
+    x.dtype !== 'float32' ||
+    residual.dtype !== 'float32' ||
+    tf.getKernel(CONV2D_RESIDUAL_KERNEL, tf.getBackend()) === undefined
+  ) {
+    return tf.add(residual, applyConv2d(x, parameters));
+  }
+  const padding = (parameters.kernelSize - 1) / 2;
+  const inputs = { x, filter: parameters.weight, bias: parameters.bias, residual } as unknown as tf.NamedTensorMap;
+  const attributes = { strides: 1, pad: padding === 0 ? 'valid' : 'same', dilations: 1, dataFormat: 'NHWC' };
+  return tf.engine().runKernel(CONV2D_RESIDUAL_KERNEL, inputs, attributes as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
 /** A 1x1 conv1d over tokens [batch, length, in] -> [batch, length, out], as one matrix product. */
 export function applyPointwise(x: tf.Tensor3D, parameters: PointwiseParameters): tf.Tensor3D {
   const [batch, length, inChannels] = x.shape;

@@ -125,7 +125,8 @@ export function createNoiseAwareClassifier(
       checkModelInput(input.x, input.timesteps, dataShape, 'classifier');
       return tf.tidy(() => {
         const context = createForwardContext(input.training === true, dropoutNoise);
-        const embedding = built.embedTime(input.timesteps);
+        // every residual block's emb_layers begin with SiLU: applied once here, not once per block
+        const activatedEmbedding = silu(built.embedTime(input.timesteps));
         let h = tf.cast(input.x, 'float32') as tf.Tensor4D;
         // spatial heads: the mean over H, W of every block's output, [B, C_i] each
         const pooled: tf.Tensor2D[] = [];
@@ -133,13 +134,13 @@ export function createNoiseAwareClassifier(
         let first = true;
         for (const block of built.encoder.inputBlocks) {
           const input = h;
-          h = tf.tidy(() => block.apply(input, embedding, context));
+          h = tf.tidy(() => block.apply(input, activatedEmbedding, context));
           if (!first) input.dispose();
           first = false;
           if (built.spatialHead) pooled.push(tf.mean(h, [1, 2]));
         }
         const bottom = h;
-        h = tf.tidy(() => built.encoder.middleBlock.apply(bottom, embedding, context));
+        h = tf.tidy(() => built.encoder.middleBlock.apply(bottom, activatedEmbedding, context));
         bottom.dispose();
         if (built.spatialHead) return built.spatialHead(tf.concat([...pooled, tf.mean(h, [1, 2]) as tf.Tensor2D], 1));
         return (built.head as (features: tf.Tensor4D) => tf.Tensor2D)(h);

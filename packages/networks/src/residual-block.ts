@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { adaptiveGroupNorm } from './adaptive-group-norm.js';
 import type { ForwardContext } from './forward-context.js';
 import { applyGroupNorm } from './group-norm.js';
-import { applyConv2d, applyDense, silu } from './layer-ops.js';
+import { applyConv2d, applyConv2dResidual, applyDense } from './layer-ops.js';
 import type { ParameterStore } from './parameter-store.js';
 import { downsampleAverage, upsampleNearest } from './resample.js';
 
@@ -22,7 +22,8 @@ export interface ResidualBlockOptions {
 
 export interface ResidualBlock {
   readonly outChannels: number;
-  apply(x: tf.Tensor4D, embedding: tf.Tensor2D, context: ForwardContext): tf.Tensor4D;
+  /** `activatedEmbedding`: SiLU(emb), computed once per forward pass for every block (ADM's emb_layers start with it). */
+  apply(x: tf.Tensor4D, activatedEmbedding: tf.Tensor2D, context: ForwardContext): tf.Tensor4D;
 }
 
 /**
@@ -45,23 +46,22 @@ export function createResidualBlock(store: ParameterStore, options: ResidualBloc
 
   return {
     outChannels,
-    apply(x, embedding, context) {
+    apply(x, activatedEmbedding, context) {
       // 1. in_layers: GN, SiLU, (resample both paths), conv
       let h = resample(applyGroupNorm(x, inNorm, 'silu'));
       const input = resample(x);
       h = applyConv2d(h, inConv);
-      // 2. the embedding: a linear layer on SiLU(emb), [B, C or 2C]
-      const embeddingOut = applyDense(silu(embedding), embeddingLayer);
+      // 2. the embedding: a linear layer on SiLU(emb) (given activated), [B, C or 2C]
+      const embeddingOut = applyDense(activatedEmbedding, embeddingLayer);
       // 3. AdaGN, or add the embedding then GN; then out_layers' SiLU (fused with the norm)
       if (options.useScaleShiftNorm) {
         h = adaptiveGroupNorm(h, outNorm, embeddingOut, 'silu');
       } else {
         h = applyGroupNorm(tf.add(h, tf.reshape(embeddingOut, [-1, 1, 1, outChannels])), outNorm, 'silu');
       }
-      // 4. out_layers: dropout, zero-initialised conv
-      h = applyConv2d(context.dropout(h, options.dropout), outConv);
-      // 5. residual sum, optionally / sqrt(2)
-      const sum: tf.Tensor4D = tf.add(skip ? applyConv2d(input, skip) : input, h);
+      // 4. out_layers: dropout, zero-initialised conv; 5. the residual sum (one kernel where the
+      //    backend has it), optionally / sqrt(2)
+      const sum = applyConv2dResidual(context.dropout(h, options.dropout), outConv, skip ? applyConv2d(input, skip) : input);
       return options.rescale ? tf.mul(sum, Math.SQRT1_2) : sum;
     },
   };

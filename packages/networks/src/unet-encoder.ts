@@ -8,17 +8,17 @@ import { createResidualBlock, type ResidualBlock } from './residual-block.js';
 import { timestepEmbedding } from './timestep-embedding.js';
 import { type ResolvedUNetBackboneConfig, levelChannels } from './unet-config.js';
 
-/** One entry of ADM's TimestepEmbedSequential: a layer that may use the embedding. */
+/** One entry of ADM's TimestepEmbedSequential: a layer that may use the embedding (given as SiLU(emb)). */
 export interface TimestepLayer {
-  apply(h: tf.Tensor4D, embedding: tf.Tensor2D, context: ForwardContext): tf.Tensor4D;
+  apply(h: tf.Tensor4D, activatedEmbedding: tf.Tensor2D, context: ForwardContext): tf.Tensor4D;
 }
 
 /** Runs layers in order (ADM's TimestepEmbedSequential). */
 export function sequence(layers: readonly TimestepLayer[]): TimestepLayer {
   return {
-    apply(h, embedding, context) {
+    apply(h, activatedEmbedding, context) {
       let output = h;
-      for (const layer of layers) output = layer.apply(output, embedding, context);
+      for (const layer of layers) output = layer.apply(output, activatedEmbedding, context);
       return output;
     },
   };

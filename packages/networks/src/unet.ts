@@ -3,7 +3,7 @@ import '@tfjs-diffusion/core/register-gradients';
 import { DiffusionError, createNoiseSource, type ModelOutput, type TrainableDiffusionModel } from '@tfjs-diffusion/core';
 import { createForwardContext } from './forward-context.js';
 import { applyGroupNorm } from './group-norm.js';
-import { applyConv2d } from './layer-ops.js';
+import { applyConv2d, silu } from './layer-ops.js';
 import { checkClassLabels, checkModelInput } from './model-input-validation.js';
 import { type ParameterSource, type ShapeProbe, buildWithStore } from './parameter-store.js';
 import { createUpsample } from './resample.js';
@@ -106,6 +106,8 @@ export function createUNet(config: UNetConfig | Readonly<Record<string, unknown>
         // 1. emb = time_embed(sinusoidal(t)) [+ label_emb(y)]
         let embedding = built.embedTime(input.timesteps);
         if (built.labelEmbedding && labels) embedding = tf.add(embedding, tf.gather(built.labelEmbedding, labels));
+        // every residual block's emb_layers begin with SiLU: applied once here, not once per block
+        const activatedEmbedding = silu(embedding);
         // 2. down: keep every input block's output for the skip connections
         let h = tf.cast(input.x, 'float32') as tf.Tensor4D;
         if (superResolution) h = tf.concat([h, upsampledLowResolution(input.condition, h.shape[0])], 3);
@@ -114,16 +116,16 @@ export function createUNet(config: UNetConfig | Readonly<Record<string, unknown>
         // holds the skips and one block's activations, not every activation of the network
         for (const block of built.encoder.inputBlocks) {
           const input = h;
-          h = tf.tidy(() => block.apply(input, embedding, context));
+          h = tf.tidy(() => block.apply(input, activatedEmbedding, context));
           skips.push(h);
         }
         const bottom = h;
-        h = tf.tidy(() => built.encoder.middleBlock.apply(bottom, embedding, context));
+        h = tf.tidy(() => built.encoder.middleBlock.apply(bottom, activatedEmbedding, context));
         // 3. up: concatenate [h, skip] on channels (ADM's th.cat([h, hs.pop()], dim=1))
         for (const block of built.outputBlocks) {
           const input = h;
           const skip = skips.pop() as tf.Tensor4D;
-          h = tf.tidy(() => block.apply(tf.concat([input, skip], 3), embedding, context));
+          h = tf.tidy(() => block.apply(tf.concat([input, skip], 3), activatedEmbedding, context));
           // free the consumed activations now (tf.tidy's end would be too late for large images)
           if (input !== skip) tf.dispose([input, skip]);
         }
