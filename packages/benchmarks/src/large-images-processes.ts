@@ -38,20 +38,20 @@ function runProcess(file: string, args: readonly string[], timeoutMs: number): P
   });
 }
 
+/** The runner's error: the last stderr line naming an error (a Python or Node exception), else its last line. */
 function failure(who: string, result: ProcessResult): Error {
-  const lines = result.stderr.trim().split('\n').slice(-3).join(' | ');
-  return new Error(`${who} failed (exit ${result.code}): ${lines}`);
+  const lines = result.stderr.trim().split('\n');
+  const named = lines.filter((line) => /(Error|Exception)\b|^error:|^adm_peer\.py: /.test(line.trim())).pop();
+  return new Error(`${who} failed (exit ${result.code}): ${(named ?? lines[lines.length - 1] ?? '').trim()}`);
 }
-
-// Source-resolution flags (--conditions=@tfjs-diffusion/source) would make a child import .ts files.
-const nodeFlags = (): string[] => process.execArgv.filter((flag) => !flag.startsWith('--conditions') && !flag.startsWith('-C'));
 
 async function runNodeRunner(
   name: 'large-images-ours-runner' | 'large-images-onnxruntime-runner',
   request: object,
   timeoutMs: number,
 ): Promise<ForwardFigures> {
-  const result = await runProcess(process.execPath, [...nodeFlags(), runnerEntry(name), JSON.stringify(request)], timeoutMs);
+  // none of this process's Node flags: source-resolution ones (--conditions @tfjs-diffusion/source under vitest) would make the runner import .ts files
+  const result = await runProcess(process.execPath, [runnerEntry(name), JSON.stringify(request)], timeoutMs);
   if (result.code !== 0) throw failure(name, result);
   return parseForwardLine(result.stdout, name);
 }
