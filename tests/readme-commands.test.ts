@@ -171,6 +171,23 @@ const RULES: readonly Rule[] = [
     },
     timeoutSeconds: 120,
   },
+  // The large-images benchmark (docs/benchmarks.md): the original code, a 1.2 GB checkpoint, minutes of three runtimes.
+  {
+    match: /^git clone https:\/\/github\.com\/openai\/guided-diffusion /,
+    action: 'skip',
+    reason: 'clones the original ADM code for the PyTorch peer (network; outside the repository)',
+  },
+  {
+    match: /^TFJS_DIFFUSION_GUIDED_DIFFUSION=\S+ \/usr\/bin\/python3 scripts\/torch-fixtures\/make_random_checkpoint\.py /,
+    action: 'skip',
+    reason: 'writes a 1.2 GB random-weight checkpoint with the original guided-diffusion code (python3-torch and its checkout)',
+  },
+  {
+    match: /^pnpm -s tfjs-diffusion bench --architecture adm-imagenet-64 /,
+    action: 'skip',
+    reason:
+      'the real-size ADM benchmark: converts and exports a 1.2 GB checkpoint, then times three runtimes at batch 1 and 4 (minutes); parsed by the CLI',
+  },
   {
     match: /tfjs-diffusion (sample|eval|nll|train|train-classifier|toy|bench|convert)\b/,
     action: 'skip',

@@ -7,6 +7,7 @@ import { convertAdmCheckpointTo } from '@tfjs-diffusion/converters';
 import { DiffusionError, createNoiseSource } from '@tfjs-diffusion/core';
 import { maxAbsDifference, readFloat32File, writeLargeImagesInput, type LargeImagesInput } from './large-images-files.js';
 import type { ForwardFigures } from './large-images-line.js';
+import { measureMachinePeak, type MachinePeak } from './machine-peak.js';
 import {
   exportAdmOnnx,
   runOnnxruntimeForwards,
@@ -33,6 +34,8 @@ export interface LargeImagesReport {
   readonly seed: number;
   /** How `flops` is counted. */
   readonly flopsMethod: string;
+  /** The machine's float32 FMA peak for the peers' thread count (measureMachinePeak), when the native addon can measure it. */
+  readonly peak?: MachinePeak;
   /** Each peer not run, with the reason. */
   readonly absent: Readonly<Record<string, string>>;
   readonly batches: readonly LargeImagesBatch[];
@@ -150,6 +153,8 @@ export async function benchLargeImages(options: BenchLargeImagesOptions): Promis
   ensureModelFile(settings, log);
   const shape = modelShape(settings.modelFile);
   const peers = await findLargeImagesPeers(settings, log);
+  const peak = await measureMachinePeak(settings.threads);
+  if (peak === undefined) log('large-images: no AVX-512 peak (the native addon is not built or the CPU lacks AVX-512F); no share of peak');
   const folder = mkdtempSync(join(tmpdir(), 'tfjs-diffusion-large-images-'));
   const batches: LargeImagesBatch[] = [];
   const parameters: { ours: number; pytorch?: number } = { ours: 0 };
@@ -172,7 +177,7 @@ export async function benchLargeImages(options: BenchLargeImagesOptions): Promis
       parameters.ours = oursLine.parameters ?? parameters.ours;
       const oursOutput = readFloat32File(request('ours').output);
       const ours = {
-        ...runnerFigures(oursLine, load, flops),
+        ...runnerFigures(oursLine, load, flops, peak?.gflops),
         backend: String(oursLine.extra['backend']),
         nativeThreads: Number(oursLine.extra['native_threads']),
         ...(typeof oursLine.extra['thread_cpu_s_per_forward'] === 'number' ? { threadCpuSeconds: oursLine.extra['thread_cpu_s_per_forward'] } : {}),
@@ -190,7 +195,7 @@ export async function benchLargeImages(options: BenchLargeImagesOptions): Promis
         log(`large-images: ${name}, ${where} (load ${load.toFixed(2)})`);
         try {
           const line = await run();
-          const figures = runnerFigures(line, load, flops);
+          const figures = runnerFigures(line, load, flops, peak?.gflops);
           if (name === 'pytorch' && line.parameters !== undefined) parameters.pytorch = line.parameters;
           const difference = outputDifference(maxAbsDifference(oursOutput, readFloat32File(request(name).output)), line.output.maxAbs);
           log(
@@ -239,6 +244,7 @@ export async function benchLargeImages(options: BenchLargeImagesOptions): Promis
     warmup: settings.warmup,
     seed: settings.seed,
     flopsMethod: FLOPS_METHOD,
+    ...(peak ? { peak } : {}),
     absent: peers.absent,
     batches,
   };

@@ -69,8 +69,9 @@ describe('large-images runner lines', () => {
   });
 
   it('summarise figures: GFLOP/s from the median wall time, ratios ours/peer, relative differences', () => {
-    const peer = runnerFigures(parseForwardLine(PYTORCH_LINE, 'adm_peer.py'), 1.234, 8.2e11);
-    expect(peer).toMatchObject({ loadAverage: 1.23, wallSeconds: 20.5, cpuSeconds: 40.2, peakMiB: 3100.3, gflops: 40 });
+    const peer = runnerFigures(parseForwardLine(PYTORCH_LINE, 'adm_peer.py'), 1.234, 8.2e11, 400);
+    expect(peer).toMatchObject({ loadAverage: 1.23, wallSeconds: 20.5, cpuSeconds: 40.2, peakMiB: 3100.3, gflops: 40, shareOfPeak: 0.1 });
+    expect(runnerFigures(parseForwardLine(PYTORCH_LINE, 'adm_peer.py'), 1, 8.2e11).shareOfPeak).toBeUndefined();
     const ours = { ...peer, wallSeconds: 10.25, cpuSeconds: 20.1, peakMiB: 1550.15 };
     expect(peerRatio(ours, peer)).toEqual({ speed: 2, cpu: 2, memory: 0.5 });
     expect(outputDifference(3.25e-4, 3.25)).toEqual({ maxAbs: 0.000325, relative: 0.0001 });

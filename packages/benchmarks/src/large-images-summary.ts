@@ -20,6 +20,8 @@ export interface RunnerFigures {
   readonly loadSeconds: number;
   /** FLOPs of one forward at this batch size / wallSeconds, in GFLOP/s. */
   readonly gflops: number;
+  /** gflops / the machine's measured FMA peak for the peers' threads, when measured. */
+  readonly shareOfPeak?: number;
   readonly output: OutputSummary;
 }
 
@@ -60,8 +62,9 @@ export interface LargeImagesBatch {
 const round = (value: number, digits: number): number => Number(value.toFixed(digits));
 const significant = (value: number): number => (value === 0 || !Number.isFinite(value) ? value : Number(value.toPrecision(3)));
 
-/** A runner's JSON-line figures as report figures: GFLOP/s from the forward's FLOPs and the median wall time. */
-export function runnerFigures(figures: ForwardFigures, loadAverage: number, flops: number): RunnerFigures {
+/** A runner's JSON-line figures as report figures: GFLOP/s from the forward's FLOPs and the median wall time, and its share of `peakGflops`. */
+export function runnerFigures(figures: ForwardFigures, loadAverage: number, flops: number, peakGflops?: number): RunnerFigures {
+  const gflops = round(flops / figures.wallSecondsPerForward / 1e9, 2);
   return {
     loadAverage: round(loadAverage, 2),
     version: figures.version,
@@ -73,7 +76,8 @@ export function runnerFigures(figures: ForwardFigures, loadAverage: number, flop
     rssBeforeLoadMiB: round(figures.maxRssBeforeLoadMiB, 1),
     rssAfterLoadMiB: round(figures.maxRssAfterLoadMiB, 1),
     loadSeconds: figures.loadSeconds,
-    gflops: round(flops / figures.wallSecondsPerForward / 1e9, 2),
+    gflops,
+    ...(peakGflops !== undefined && peakGflops > 0 ? { shareOfPeak: round(gflops / peakGflops, 3) } : {}),
     output: figures.output,
   };
 }
