@@ -477,13 +477,36 @@ static void bias_and_activation(float* restrict out, const float* restrict bias,
 
 static int direct_convolution = 1;  // 0: the forward convolutions always go through im2col (setDirect)
 
+// The input offset (in floats, from its image's start) that filter tap t of output pixel r reads,
+// table[r * taps + t], or -1 where the window leaves the input: the same for every image, computed
+// once per call so that the tiles only look their pointers up (no division or bounds test per
+// pixel and tap). NULL when out of memory.
+static int64_t* tap_offsets(const Geometry* g) {
+  const int64_t taps = g->filter_height * g->filter_width;
+  int64_t* table = (int64_t*)malloc((size_t)(g->out_height * g->out_width * taps) * sizeof(int64_t));
+  if (table == NULL) return NULL;
+  int64_t* entry = table;
+  for (int64_t i = 0; i < g->out_height; i += 1) {
+    for (int64_t j = 0; j < g->out_width; j += 1) {
+      for (int64_t p = 0; p < g->filter_height; p += 1) {
+        const int64_t ih = i * g->stride_height - g->pad_top + p * g->dilation_height;
+        for (int64_t q = 0; q < g->filter_width; q += 1) {
+          const int64_t iw = j * g->stride_width - g->pad_left + q * g->dilation_width;
+          *entry++ = ih >= 0 && ih < g->in_height && iw >= 0 && iw < g->in_width ? (ih * g->in_width + iw) * g->in_channels : -1;
+        }
+      }
+    }
+  }
+  return table;
+}
+
 #ifdef HAVE_AVX512_GEMM
 // 3a. Direct forward convolution (Cout % 16 == 0): tiles of mr output pixels of one image (a tile
 //     never spans two images); for each, the tap rows of its pixels (the input pixel each filter tap
 //     reads, or zeros), then the register tile over 16*nv output channels. The tiles are shared out
 //     among the calling thread's kernel threads; each is computed the same way whichever thread runs
 //     it, so the results do not depend on the thread count either.
-__attribute__((target("avx512f"))) static void conv_forward_direct(const Geometry* g, const float* x, const float* filter, const float* bias, const float* residual, float* out) {
+__attribute__((target("avx512f"))) static void conv_forward_direct(const Geometry* g, const float* x, const float* filter, const float* bias, const float* residual, float* out, const int64_t* offsets) {
   const int64_t cin = g->in_channels, n = g->out_channels;
   const int64_t taps = g->filter_height * g->filter_width;
   const int64_t per_image = g->out_height * g->out_width;
@@ -502,16 +525,8 @@ __attribute__((target("avx512f"))) static void conv_forward_direct(const Geometr
       const int64_t count = per_image - first < mr ? per_image - first : mr;
       const float* image = x + b * in_image;
       for (int64_t r = 0; r < mr; r += 1) {
-        const int64_t pixel = first + (r < count ? r : 0);
-        const int64_t i = pixel / g->out_width, j = pixel % g->out_width;
-        for (int64_t p = 0; p < g->filter_height; p += 1) {
-          const int64_t ih = i * g->stride_height - g->pad_top + p * g->dilation_height;
-          for (int64_t q = 0; q < g->filter_width; q += 1) {
-            const int64_t iw = j * g->stride_width - g->pad_left + q * g->dilation_width;
-            const int inside = r < count && ih >= 0 && ih < g->in_height && iw >= 0 && iw < g->in_width;
-            rows[(p * g->filter_width + q) * mr + r] = inside ? image + (ih * g->in_width + iw) * cin : direct_zeros;
-          }
-        }
+        const int64_t* pixel = offsets + (first + (r < count ? r : 0)) * taps;
+        for (int64_t t = 0; t < taps; t += 1) rows[t * mr + r] = r < count && pixel[t] >= 0 ? image + pixel[t] : direct_zeros;
       }
       if (first + mr < per_image) {
         // the next tile's input pixels under the filter's last column, the ones this tile did not read,
@@ -519,14 +534,12 @@ __attribute__((target("avx512f"))) static void conv_forward_direct(const Geometr
         const int64_t next = first + mr;
         const int64_t count_next = per_image - next < mr ? per_image - next : mr;
         for (int64_t r = 0; r < count_next; r += 1) {
-          const int64_t i = (next + r) / g->out_width, j = (next + r) % g->out_width;
-          const int64_t iw = j * g->stride_width - g->pad_left + (g->filter_width - 1) * g->dilation_width;
-          if (iw < 0 || iw >= g->in_width) continue;
-          for (int64_t p = 0; p < g->filter_height; p += 1) {
-            const int64_t ih = i * g->stride_height - g->pad_top + p * g->dilation_height;
-            if (ih < 0 || ih >= g->in_height) continue;
-            const char* line = (const char*)(image + (ih * g->in_width + iw) * cin);
-            for (int64_t offset = 0; offset < cin * 4; offset += 64) _mm_prefetch(line + offset, _MM_HINT_T0);
+          const int64_t* pixel = offsets + (next + r) * taps;
+          for (int64_t p = 1; p <= g->filter_height; p += 1) {
+            const int64_t offset = pixel[p * g->filter_width - 1];
+            if (offset < 0) continue;
+            const char* line = (const char*)(image + offset);
+            for (int64_t byte = 0; byte < cin * 4; byte += 64) _mm_prefetch(line + byte, _MM_HINT_T0);
           }
         }
       }
@@ -551,6 +564,52 @@ __attribute__((target("avx512f"))) static void conv_forward_direct(const Geometr
       }
     }
     j0 += 16 * nv;
+  }
+}
+#endif
+
+#ifdef HAVE_AVX512_GEMM
+// 3b. Direct forward convolution to Cout <= 4 channels (the U-Net's output convolution) with
+//     Cin % 16 == 0: per output pixel and channel, the dot product of its im2col row, read in place
+//     tap by tap (zeros where the window leaves the input), with the packed filter column, 16 lanes
+//     at a time in im2col's order, then the lanes added by _mm512_reduce_add_ps: the bits of
+//     gemm_nn_narrow on the im2col buffer. NARROW_PIXELS pixels at a time, one FMA chain each.
+#define NARROW_PIXELS 8
+__attribute__((target("avx512f"))) static void conv_forward_narrow_direct(const Geometry* g, const float* x, const float* filter, float* out, float* packed, const int64_t* offsets) {
+  const int64_t cin = g->in_channels, n = g->out_channels;
+  const int64_t taps = g->filter_height * g->filter_width;
+  const int64_t k = taps * cin;
+  const int64_t per_image = g->out_height * g->out_width;
+  const int64_t in_image = g->in_height * g->in_width * cin;
+  for (int64_t j = 0; j < n; j++)
+    for (int64_t p = 0; p < k; p++) packed[j * k + p] = filter[p * n + j];
+  const int threads = kernel_threads;
+  const int64_t pixels = g->batch * per_image;
+  const int64_t groups = (pixels + NARROW_PIXELS - 1) / NARROW_PIXELS;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && pixels >= 1024)
+  for (int64_t group = 0; group < groups; group += 1) {
+    const int64_t first = group * NARROW_PIXELS;
+    const int64_t count = pixels - first < NARROW_PIXELS ? pixels - first : NARROW_PIXELS;
+    const float* tap_rows[DIRECT_MAX_TAPS][NARROW_PIXELS];
+    for (int64_t r = 0; r < NARROW_PIXELS; r += 1) {
+      const int64_t row = first + (r < count ? r : 0);
+      const float* image = x + (row / per_image) * in_image;
+      const int64_t* pixel = offsets + (row % per_image) * taps;
+      for (int64_t t = 0; t < taps; t += 1) tap_rows[t][r] = pixel[t] >= 0 ? image + pixel[t] : direct_zeros;
+    }
+    for (int64_t j = 0; j < n; j++) {
+      const float* column = packed + j * k;
+      __m512 acc[NARROW_PIXELS];
+      _Pragma("GCC unroll 8") for (int r = 0; r < NARROW_PIXELS; r++) acc[r] = _mm512_setzero_ps();
+      for (int64_t t = 0; t < taps; t++) {
+        const float* weights = column + t * cin;
+        for (int64_t c = 0; c < cin; c += 16) {
+          const __m512 w = _mm512_loadu_ps(weights + c);
+          _Pragma("GCC unroll 8") for (int r = 0; r < NARROW_PIXELS; r++) acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(tap_rows[t][r] + c), w, acc[r]);
+        }
+      }
+      for (int64_t r = 0; r < count; r++) out[(first + r) * n + j] = _mm512_reduce_add_ps(acc[r]);
+    }
   }
 }
 #endif
@@ -581,11 +640,24 @@ static int conv_forward_products(const Geometry* g, const float* x, const float*
   // for OpenBLAS too, at a fixed thread count).
   const int64_t per_image = g->out_height * g->out_width;
 #ifdef HAVE_AVX512_GEMM
+  if (direct_convolution && own_gemm && n <= NARROW_COLUMNS && g->in_channels % 16 == 0 && g->in_channels <= DIRECT_MAX_CIN &&
+      g->filter_height * g->filter_width <= DIRECT_MAX_TAPS && k >= 64 && k <= 4096) {
+    float packed[NARROW_COLUMNS * 4096];
+    int64_t* offsets = tap_offsets(g);
+    if (offsets == NULL) return 0;
+    conv_forward_narrow_direct(g, x, filter, out, packed, offsets);
+    free(offsets);
+    bias_and_activation(out, bias, m, n, activation);
+    return 2;
+  }
   // (1x1 convolutions too: the same FMAs as the SGEMM on x, without its per-row checks)
   if (direct_convolution && own_gemm && n % 16 == 0 && g->in_channels >= 16 && g->in_channels <= DIRECT_MAX_CIN &&
       g->filter_height * g->filter_width <= DIRECT_MAX_TAPS) {
     // bias (and residual) added in the tiles' registers, in the order below: (conv + bias) + residual
-    conv_forward_direct(g, x, filter, bias, residual, out);
+    int64_t* offsets = tap_offsets(g);
+    if (offsets == NULL) return 0;
+    conv_forward_direct(g, x, filter, bias, residual, out, offsets);
+    free(offsets);
     if (activation != 0) bias_and_activation(out, NULL, m, n, activation);
     return 1;
   }

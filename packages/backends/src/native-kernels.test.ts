@@ -625,8 +625,9 @@ for (const backendName of ['wasm', 'cpu'] as const) {
 }
 
 describeNative('native forward convolution: direct (no im2col buffer) and kernel threads', () => {
-  // Geometries the direct path takes (Cout % 16 == 0, Cin >= 16): strides, dilations, uneven and
-  // explicit padding, every register-tile width (Cout 16, 32, 48, 64, 80) with row remainders.
+  // Geometries the direct paths take (Cout % 16 == 0 and Cin >= 16, or Cout <= 4 and Cin % 16 == 0):
+  // strides, dilations, uneven and explicit padding, every register-tile width (Cout 16, 32, 48, 64,
+  // 80, 128) with row remainders.
   const geometries: number[][] = [
     // B, H, W, Cin, kh, kw, Cout, Ho, Wo, sh, sw, padTop, padLeft, dh, dw
     [2, 9, 7, 16, 3, 3, 32, 9, 7, 1, 1, 1, 1, 1, 1],
@@ -635,6 +636,10 @@ describeNative('native forward convolution: direct (no im2col buffer) and kernel
     [2, 10, 10, 16, 3, 3, 16, 10, 10, 1, 1, 2, 2, 2, 2],
     [1, 7, 7, 40, 2, 2, 80, 3, 3, 2, 2, 0, 0, 1, 1],
     [2, 6, 9, 17, 3, 3, 128, 7, 9, 1, 1, 2, 1, 1, 1],
+    // Cout <= 4 with Cin % 16 == 0: the direct dot products (the U-Net's output convolution), 8 pixels at a time
+    [2, 9, 7, 32, 3, 3, 1, 9, 7, 1, 1, 1, 1, 1, 1],
+    [2, 9, 7, 64, 3, 3, 3, 5, 4, 2, 2, 1, 1, 1, 1],
+    [1, 6, 6, 16, 3, 3, 2, 6, 6, 1, 1, 2, 2, 2, 2],
   ];
   const run = (geometry: number[], direct: boolean, threads: number, activation: number): Float32Array => {
     const addon = (status as Extract<NativeKernelStatus, { available: true }>).addon;
