@@ -651,7 +651,7 @@ static int conv_forward_products(const Geometry* g, const float* x, const float*
     return 2;
   }
   // (1x1 convolutions too: the same FMAs as the SGEMM on x, without its per-row checks)
-  if (direct_convolution && own_gemm && n % 16 == 0 && g->in_channels >= 16 && g->in_channels <= DIRECT_MAX_CIN &&
+  if (direct_convolution && own_gemm && n % 16 == 0 && g->in_channels >= 1 && g->in_channels <= DIRECT_MAX_CIN &&
       g->filter_height * g->filter_width <= DIRECT_MAX_TAPS) {
     // bias (and residual) added in the tiles' registers, in the order below: (conv + bias) + residual
     int64_t* offsets = tap_offsets(g);

@@ -625,7 +625,7 @@ for (const backendName of ['wasm', 'cpu'] as const) {
 }
 
 describeNative('native forward convolution: direct (no im2col buffer) and kernel threads', () => {
-  // Geometries the direct paths take (Cout % 16 == 0 and Cin >= 16, or Cout <= 4 and Cin % 16 == 0):
+  // Geometries the direct paths take (Cout % 16 == 0, or Cout <= 4 and Cin % 16 == 0):
   // strides, dilations, uneven and explicit padding, every register-tile width (Cout 16, 32, 48, 64,
   // 80, 128) with row remainders.
   const geometries: number[][] = [
@@ -636,6 +636,9 @@ describeNative('native forward convolution: direct (no im2col buffer) and kernel
     [2, 10, 10, 16, 3, 3, 16, 10, 10, 1, 1, 2, 2, 2, 2],
     [1, 7, 7, 40, 2, 2, 80, 3, 3, 2, 2, 0, 0, 1, 1],
     [2, 6, 9, 17, 3, 3, 128, 7, 9, 1, 1, 2, 1, 1, 1],
+    // the U-Net's 1-channel stem and an RGB input (Cin 1 and 3)
+    [2, 9, 7, 1, 3, 3, 32, 9, 7, 1, 1, 1, 1, 1, 1],
+    [1, 8, 8, 3, 3, 3, 16, 4, 4, 2, 2, 1, 1, 1, 1],
     // Cout <= 4 with Cin % 16 == 0: the direct dot products (the U-Net's output convolution), 8 pixels at a time
     [2, 9, 7, 32, 3, 3, 1, 9, 7, 1, 1, 1, 1, 1, 1],
     [2, 9, 7, 64, 3, 3, 3, 5, 4, 2, 2, 1, 1, 1, 1],
