@@ -69,6 +69,8 @@ describe('benchLargeImages', () => {
       expect(entry.ours.peakMiB).toBeGreaterThanOrEqual(entry.ours.rssAfterLoadMiB);
       expect(entry.ours.gflops).toBeCloseTo(entry.flops / entry.ours.wallSeconds / 1e9, 1);
       expect(Number.isFinite(entry.ours.output.sum) && entry.ours.output.maxAbs > 0).toBe(true);
+      expect(entry.ours.kernels.length).toBeGreaterThan(3);
+      expect(entry.ours.kernels.map((row) => row.kernel)).toContain('FusedConv2D');
       expect(entry.pytorch).toBeUndefined();
       expect(entry.ratio).toEqual({});
     }

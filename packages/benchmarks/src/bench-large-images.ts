@@ -8,6 +8,7 @@ import { DiffusionError, createNoiseSource } from '@tfjs-diffusion/core';
 import { maxAbsDifference, readFloat32File, writeLargeImagesInput, type LargeImagesInput } from './large-images-files.js';
 import type { ForwardFigures } from './large-images-line.js';
 import { measureMachinePeak, type MachinePeak } from './machine-peak.js';
+import type { ProfileRow } from './profile-table.js';
 import {
   exportAdmOnnx,
   runOnnxruntimeForwards,
@@ -183,6 +184,7 @@ export async function benchLargeImages(options: BenchLargeImagesOptions): Promis
         ...(typeof oursLine.extra['thread_cpu_s_per_forward'] === 'number' ? { threadCpuSeconds: oursLine.extra['thread_cpu_s_per_forward'] } : {}),
         tensorPeakMiB: Number(oursLine.extra['tensor_peak_mib']),
         weightsMiB: Number(oursLine.extra['weights_mib']),
+        kernels: Array.isArray(oursLine.extra['kernels']) ? (oursLine.extra['kernels'] as ProfileRow[]) : [],
       };
       log(`large-images: ours, ${where}: ${ours.wallSeconds} s per forward, ${ours.cpuSeconds} CPU s, peak ${ours.peakMiB} MiB`);
       const failed: Record<string, string> = {};

@@ -10,6 +10,7 @@ import type { BackendName } from '@tfjs-diffusion/core';
 import { loadPipeline } from '@tfjs-diffusion/pipelines/node';
 import { kernelFlops, type ProfiledKernel } from './flop-count.js';
 import { nchwToNhwc, nhwcToNchw, readLargeImagesInput, summariseOutput, writeFloat32File } from './large-images-files.js';
+import { profileRows, type KernelTimes } from './profile-table.js';
 import { median } from './round-summary.js';
 
 interface OursRequest {
@@ -81,6 +82,13 @@ const profile = await tf.profile(() => {
   forward().dispose();
 });
 const flops = profile.kernels.reduce((total, kernel) => total + kernelFlops(kernel as unknown as ProfiledKernel), 0);
+// where the profiled forward's time went, by kernel name (wall milliseconds of each kernel call, summed)
+const kernelTimes: Record<string, { milliseconds: number; calls: number }> = {};
+for (const kernel of profile.kernels) {
+  const entry = (kernelTimes[kernel.name] ??= { milliseconds: 0, calls: 0 });
+  entry.milliseconds += typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0;
+  entry.calls += 1;
+}
 
 const [batch, outputHeight, outputWidth, outputChannels] = outputShape as [number, number, number, number];
 const nchw = nhwcToNchw(values, batch, outputHeight, outputChannels);
@@ -114,5 +122,6 @@ console.log(
     weights_mib: round(weightsBytes / 2 ** 20, 1),
     tensor_peak_mib: round(profile.peakBytes / 2 ** 20, 1),
     flops,
+    kernels: profileRows(kernelTimes as KernelTimes).slice(0, 12),
   }),
 );

@@ -1,5 +1,6 @@
 import type { OutputSummary } from './large-images-files.js';
 import type { ForwardFigures } from './large-images-line.js';
+import type { ProfileRow } from './profile-table.js';
 
 /** One runner's figures at one batch size, as the report prints them. */
 export interface RunnerFigures {
@@ -51,6 +52,8 @@ export interface LargeImagesBatch {
     /** tf.profile's peak of live tensor bytes (weights included) and the weights alone, MiB. */
     readonly tensorPeakMiB: number;
     readonly weightsMiB: number;
+    /** The 12 kernels that took longest in one more (profiled, untimed) forward: wall ms summed by kernel name, calls, share. */
+    readonly kernels: readonly ProfileRow[];
   };
   readonly pytorch?: RunnerFigures & { readonly difference: OutputDifference };
   readonly onnxruntime?: RunnerFigures & { readonly difference: OutputDifference };
