@@ -1334,6 +1334,34 @@ static napi_value copy_rows(napi_env env, napi_callback_info info) {
   return undefined_value(env);
 }
 
+// upsampleNearest(x, out, [rows, width, channels, factorHeight, factorWidth]): nearest-neighbour
+// upsampling by integer factors of NHWC rows (rows = batch * height): output pixel (i, j) is input
+// pixel (i / factorHeight, j / factorWidth), rounded down; values copied, never computed.
+static napi_value upsample_nearest(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 3)) return NULL;
+  size_t source_length, destination_length;
+  const float* source = float_array(&call, 0, &source_length, 0);
+  float* destination = float_array(&call, 1, &destination_length, 0);
+  int32_t* p = int_array(&call, 2, 5);
+  if (call.failed) return NULL;
+  const int64_t rows = p[0], width = p[1], channels = p[2], factor_height = p[3], factor_width = p[4];
+  if (rows < 0 || width < 0 || channels < 0 || factor_height < 1 || factor_width < 1) return fail(&call, "tfjs-diffusion native: bad upsampleNearest parameters"), NULL;
+  const int64_t out_row = width * factor_width * channels;
+  if (rows * width * channels > (int64_t)source_length || rows * factor_height * out_row > (int64_t)destination_length) {
+    return fail(&call, "tfjs-diffusion native: upsampleNearest arrays are shorter than their shapes"), NULL;
+  }
+  for (int64_t r = 0; r < rows; r += 1) {
+    float* first = destination + r * factor_height * out_row;
+    for (int64_t j = 0; j < width; j += 1) {
+      const float* pixel = source + (r * width + j) * channels;
+      for (int64_t f = 0; f < factor_width; f += 1) memcpy(first + (j * factor_width + f) * channels, pixel, (size_t)channels * sizeof(float));
+    }
+    for (int64_t f = 1; f < factor_height; f += 1) memcpy(first + f * out_row, first, (size_t)out_row * sizeof(float));
+  }
+  return undefined_value(env);
+}
+
 // sum(x, out, outer, reduce, inner): out[o, i] = sum_r x[o, r, i] (a Sum over contiguous axes).
 static napi_value sum(napi_env env, napi_callback_info info) {
   Call call;
@@ -1526,6 +1554,7 @@ NAPI_MODULE_INIT() {
       {"groupNormGrad", NULL, group_norm_grad, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"threadCpuSeconds", NULL, thread_cpu_seconds, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"copyRows", NULL, copy_rows, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"upsampleNearest", NULL, upsample_nearest, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"sum", NULL, sum, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"load", NULL, load_blas, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default_jsproperty, NULL},

@@ -194,6 +194,12 @@ function copyResults(): Float32Array[] {
     const a = tensor([2, 3, 4, 5], 13);
     const b = tensor([2, 3, 4, 7], 14);
     results.push(tf.concat([a, b], 3).dataSync() as Float32Array);
+    // ResizeNearestNeighbor: integer factors (native), a non-integer one and alignCorners (fall back), int32
+    results.push(tf.image.resizeNearestNeighbor(a as tf.Tensor4D, [6, 10]).dataSync() as Float32Array);
+    results.push(tf.image.resizeNearestNeighbor(a as tf.Tensor4D, [9, 8]).dataSync() as Float32Array);
+    results.push(tf.image.resizeNearestNeighbor(a as tf.Tensor4D, [5, 7]).dataSync() as Float32Array);
+    results.push(tf.image.resizeNearestNeighbor(a as tf.Tensor4D, [6, 8], true).dataSync() as Float32Array);
+    results.push(Float32Array.from(tf.image.resizeNearestNeighbor(tf.tensor4d([1, 2, 3, 4, 5, 6], [1, 1, 3, 2], 'int32'), [2, 6]).dataSync()));
     results.push(tf.concat([a, tensor([2, 1, 4, 5], 15), a], 1).dataSync() as Float32Array);
     results.push(tf.concat([a, a], 0).dataSync() as Float32Array);
     results.push(tf.concat([a, tf.zeros([2, 3, 0, 5]), a], 2).dataSync() as Float32Array);
@@ -305,7 +311,7 @@ for (const backendName of ['wasm', 'cpu'] as const) {
       expect(relativeError(sumNative[index] as Float32Array, sumReference[index] as Float32Array)).toBeLessThan(1e-5);
     });
 
-    it('Concat, SplitV and Slice copy exactly, on every axis, float32 and int32', () => {
+    it('Concat, SplitV, Slice and ResizeNearestNeighbor copy exactly, on every axis, float32 and int32', () => {
       expect(copyNative.length).toBe(copyReference.length);
       copyNative.forEach((values, index) => expect(Array.from(values)).toEqual(Array.from(copyReference[index] as Float32Array)));
     });

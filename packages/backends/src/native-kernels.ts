@@ -6,6 +6,7 @@ import {
   Conv2DBackpropInput,
   FusedConv2D,
   Sigmoid,
+  ResizeNearestNeighbor,
   Slice,
   SplitV,
   Sum,
@@ -41,6 +42,8 @@ export interface NativeAddon {
   batchMatMul(a: Float32Array, b: Float32Array, out: Float32Array, parameters: Int32Array): void;
   sum(x: Float32Array, out: Float32Array, parameters: Int32Array): void;
   copyRows(source: Float32Array, destination: Float32Array, parameters: Int32Array): void;
+  /** Nearest-neighbour upsampling of NHWC rows by integer factors; parameters [batch * height, width, channels, factorHeight, factorWidth]. */
+  upsampleNearest(source: Float32Array, destination: Float32Array, parameters: Int32Array): void;
   sigmoid(x: Float32Array, out: Float32Array): void;
   /** GroupNorm + scale/shift + optional SiLU; parameters [batch, pixels, channels, groups, gammaPerImage, betaPerImage, activation]. */
   groupNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, out: Float32Array, parameters: Int32Array, epsilon: number): void;
@@ -118,6 +121,7 @@ export const NATIVE_KERNEL_NAMES: readonly string[] = [
   Concat,
   SplitV,
   Slice,
+  ResizeNearestNeighbor,
   CONV2D_RESIDUAL_KERNEL_NAME,
 ];
 
@@ -670,6 +674,43 @@ export function nativeSplitVKernel(addon: NativeAddon) {
       return outputs;
     };
     return { kernelName: SplitV, backendName, kernelFunc, ...keepSetup(replaced) };
+  };
+}
+
+/**
+ * ResizeNearestNeighbor (NHWC, float32 or int32) by integer factors without alignCorners or
+ * halfPixelCenters (a U-Net's 2x upsampling): output (i, j) copies input (i / fh, j / fw), as tfjs
+ * computes it then (floor(i * H / (fh * H)) = floor(i / fh)); other cases go to `replaced`.
+ */
+export function nativeResizeNearestNeighborKernel(addon: NativeAddon) {
+  return (backendName: string, replaced?: KernelConfig): KernelConfig => {
+    const fallback = delegate(ResizeNearestNeighbor, backendName, replaced);
+    const kernelFunc: KernelFunc = (args) => {
+      const { backend } = args;
+      const { images } = args.inputs as Record<string, TensorInfo | undefined>;
+      const { size, alignCorners, halfPixelCenters } = args.attrs as unknown as {
+        size: [number, number];
+        alignCorners: boolean;
+        halfPixelCenters: boolean;
+      };
+      const memory = floatMemory(backendName, backend);
+      if (memory === undefined || images === undefined || images.shape.length !== 4 || alignCorners || halfPixelCenters) return fallback(args);
+      if (images.dtype !== 'float32' && images.dtype !== 'int32') return fallback(args);
+      const [batch, height, width, channels] = images.shape as Shape4;
+      const [newHeight, newWidth] = size;
+      if (height === 0 || width === 0 || newHeight % height !== 0 || newWidth % width !== 0 || newHeight === 0 || newWidth === 0)
+        return fallback(args);
+      const out = memory.output([batch, newHeight, newWidth, channels], images.dtype);
+      const source = memory.words(images);
+      const target = memory.words(out);
+      if (source === undefined || target === undefined) {
+        disposeAll(backend, [out]);
+        return fallback(args);
+      }
+      addon.upsampleNearest(source, target, Int32Array.from([batch * height, width, channels, newHeight / height, newWidth / width]));
+      return out;
+    };
+    return { kernelName: ResizeNearestNeighbor, backendName, kernelFunc, ...keepSetup(replaced) };
   };
 }
 

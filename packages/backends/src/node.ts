@@ -21,6 +21,7 @@ export {
   nativeGroupNormGradKernel,
   nativeGroupNormKernel,
   nativeSigmoidKernel,
+  nativeResizeNearestNeighborKernel,
   nativeSliceKernel,
   nativeSplitVKernel,
   nativeSumKernel,

@@ -23,6 +23,26 @@ describe('resampling', () => {
     x.dispose();
   });
 
+  it('upsamples odd shapes by copying input (i / 2, j / 2), with and without a tape', () => {
+    const x = randomTensor([2, 3, 5, 3], 'odd');
+    const values = x.dataSync();
+    const expected = new Float32Array(2 * 6 * 10 * 3);
+    for (let b = 0; b < 2; b += 1)
+      for (let i = 0; i < 6; i += 1)
+        for (let j = 0; j < 10; j += 1)
+          for (let c = 0; c < 3; c += 1) expected[((b * 6 + i) * 10 + j) * 3 + c] = values[((b * 3 + (i >> 1)) * 5 + (j >> 1)) * 3 + c] as number;
+    const plain = tf.tidy(() => Array.from(upsampleNearest(x as tf.Tensor4D).dataSync()));
+    let taped: number[] = [];
+    tf.grad((input: tf.Tensor) => {
+      const up = upsampleNearest(input as tf.Tensor4D);
+      taped = Array.from(up.dataSync());
+      return tf.sum(up);
+    })(x).dispose();
+    expect(plain).toEqual(Array.from(expected));
+    expect(taped).toEqual(Array.from(expected));
+    x.dispose();
+  });
+
   it('has a working gradient for nearest upsampling', () => {
     const x = randomTensor([2, 3, 3, 2], 'up');
     expect(gradientsAgree(compareInputGradient((input) => projectToScalar(upsampleNearest(input as tf.Tensor4D), 'up-w'), x))).toBe(true);

@@ -1,13 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyConv2d } from './layer-ops.js';
+import { applyConv2d, isRecordingGradients } from './layer-ops.js';
 import type { ParameterStore } from './parameter-store.js';
 
 /**
- * Nearest-neighbour 2x upsampling on NHWC (PyTorch F.interpolate(scale_factor=2, mode='nearest')),
- * written with concat and reshape so its gradient exists on every backend.
+ * Nearest-neighbour 2x upsampling on NHWC (PyTorch F.interpolate(scale_factor=2, mode='nearest')):
+ * without a tape, one ResizeNearestNeighbor kernel (output pixel (i, j) copies input (i / 2, j / 2),
+ * rounded down: the same values); under a tape, concat and reshape, whose gradients exist on every
+ * backend.
  */
 export function upsampleNearest(x: tf.Tensor4D): tf.Tensor4D {
   const [batch, height, width, channels] = x.shape;
+  if (!isRecordingGradients()) return tf.image.resizeNearestNeighbor(x, [2 * height, 2 * width], false, false);
   // 1. repeat each column: [B, H, W, 1, C] twice along axis 3 -> [B, H, 2W, C]
   const columns = tf.reshape(x, [batch, height, width, 1, channels]);
   const wide = tf.reshape(tf.concat([columns, columns], 3), [batch, height, 1, 2 * width * channels]);
