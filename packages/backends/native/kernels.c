@@ -217,11 +217,14 @@ __attribute__((target("avx512f"))) static void gemm_tn_avx512(int64_t kdim, int6
 // the bits the im2col path gives, without writing and re-reading kh*kw copies of the input.
 #define DIRECT_MAX_TAPS 49
 #define DIRECT_MAX_CIN 8192
+// Bytes of filter a block of taps may hold (of a core's 1 MiB L2 on current x86 server cores); setDirectBlock changes it.
+static int64_t direct_filter_block_bytes = 384 * 1024;
 static const float direct_zeros[DIRECT_MAX_CIN] __attribute__((aligned(64)));
 #define DEFINE_DIRECT(NV, MR) \
-__attribute__((target("avx512f"), always_inline)) static inline void direct_tile_##NV##_##MR(int64_t mr, int64_t taps, int64_t cin, const float* const* rows, const float* b, int64_t ldb, float* c, int64_t ldc, const float* bias, const float* residual) { \
+__attribute__((target("avx512f"), always_inline)) static inline void direct_tile_##NV##_##MR(int64_t mr, int64_t taps, int64_t cin, const float* const* rows, const float* b, int64_t ldb, float* c, int64_t ldc, const float* bias, const float* residual, int resume) { \
   __m512 acc[MR][NV]; \
-  _Pragma("GCC unroll 24") for (int i = 0; i < MR; i++) _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) acc[i][j] = _mm512_setzero_ps(); \
+  _Pragma("GCC unroll 24") for (int i = 0; i < MR; i++) _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) \
+    acc[i][j] = resume && i < mr ? _mm512_loadu_ps(c + i * ldc + 16 * j) : _mm512_setzero_ps(); \
   for (int64_t t = 0; t < taps; t++) { \
     const float* r[MR]; \
     _Pragma("GCC unroll 24") for (int i = 0; i < MR; i++) r[i] = rows[t * MR + i]; \
@@ -242,11 +245,11 @@ __attribute__((target("avx512f"), always_inline)) static inline void direct_tile
     _mm512_storeu_ps(c + i * ldc + 16 * j, v); } \
 } \
 /* full tiles: mr is the constant MR, so the row checks compile away */ \
-__attribute__((target("avx512f"), noinline)) static void direct_full_##NV##_##MR(int64_t taps, int64_t cin, const float* const* rows, const float* b, int64_t ldb, float* c, int64_t ldc, const float* bias, const float* residual) { \
-  direct_tile_##NV##_##MR(MR, taps, cin, rows, b, ldb, c, ldc, bias, residual); \
+__attribute__((target("avx512f"), noinline)) static void direct_full_##NV##_##MR(int64_t taps, int64_t cin, const float* const* rows, const float* b, int64_t ldb, float* c, int64_t ldc, const float* bias, const float* residual, int resume) { \
+  direct_tile_##NV##_##MR(MR, taps, cin, rows, b, ldb, c, ldc, bias, residual, resume); \
 } \
-__attribute__((target("avx512f"), noinline)) static void direct_part_##NV##_##MR(int64_t mr, int64_t taps, int64_t cin, const float* const* rows, const float* b, int64_t ldb, float* c, int64_t ldc, const float* bias, const float* residual) { \
-  direct_tile_##NV##_##MR(mr, taps, cin, rows, b, ldb, c, ldc, bias, residual); \
+__attribute__((target("avx512f"), noinline)) static void direct_part_##NV##_##MR(int64_t mr, int64_t taps, int64_t cin, const float* const* rows, const float* b, int64_t ldb, float* c, int64_t ldc, const float* bias, const float* residual, int resume) { \
+  direct_tile_##NV##_##MR(mr, taps, cin, rows, b, ldb, c, ldc, bias, residual, resume); \
 }
 DEFINE_DIRECT(4, 6)
 DEFINE_DIRECT(3, 8)
@@ -517,6 +520,14 @@ __attribute__((target("avx512f"))) static void conv_forward_direct(const Geometr
     const int64_t mr = nv == 4 ? 6 : nv == 3 ? 8 : nv == 2 ? 14 : 24;
     const int64_t tiles_per_image = (per_image + mr - 1) / mr;
     const int64_t tiles = g->batch * tiles_per_image;
+    // K blocked by whole taps so that a block of the filter (taps x Cin x 16 nv floats) stays in L2
+    // while every tile streams it; a tile resumes its sums from the stored partial ones, which
+    // keeps the order of its FMAs (and so its bits) whatever the blocking.
+    int64_t chunk = direct_filter_block_bytes / (cin * 64 * nv);
+    if (chunk < 1) chunk = 1;
+    for (int64_t t0 = 0; t0 < taps; t0 += chunk) {
+    const int64_t chunk_taps = taps - t0 < chunk ? taps - t0 : chunk;
+    const int resume = t0 > 0, last = t0 + chunk_taps == taps;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && tiles > 1)
     for (int64_t tile = 0; tile < tiles; tile += 1) {
       const float* rows[DIRECT_MAX_TAPS * 24];
@@ -543,25 +554,27 @@ __attribute__((target("avx512f"))) static void conv_forward_direct(const Geometr
           }
         }
       }
-      const float* bt = filter + j0;
+      const float* bt = filter + t0 * cin * n + j0;
+      const float* const* chunk_rows = rows + t0 * mr;
       float* c = out + (b * per_image + first) * n + j0;
-      const float* tile_bias = bias == NULL ? NULL : bias + j0;
-      const float* tile_residual = residual == NULL ? NULL : residual + (b * per_image + first) * n + j0;
+      const float* tile_bias = bias == NULL || !last ? NULL : bias + j0;
+      const float* tile_residual = residual == NULL || !last ? NULL : residual + (b * per_image + first) * n + j0;
       if (count == mr) {
         switch (nv) {
-          case 4: direct_full_4_6(taps, cin, rows, bt, n, c, n, tile_bias, tile_residual); break;
-          case 3: direct_full_3_8(taps, cin, rows, bt, n, c, n, tile_bias, tile_residual); break;
-          case 2: direct_full_2_14(taps, cin, rows, bt, n, c, n, tile_bias, tile_residual); break;
-          default: direct_full_1_24(taps, cin, rows, bt, n, c, n, tile_bias, tile_residual);
+          case 4: direct_full_4_6(chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume); break;
+          case 3: direct_full_3_8(chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume); break;
+          case 2: direct_full_2_14(chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume); break;
+          default: direct_full_1_24(chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume);
         }
       } else {
         switch (nv) {
-          case 4: direct_part_4_6(count, taps, cin, rows, bt, n, c, n, tile_bias, tile_residual); break;
-          case 3: direct_part_3_8(count, taps, cin, rows, bt, n, c, n, tile_bias, tile_residual); break;
-          case 2: direct_part_2_14(count, taps, cin, rows, bt, n, c, n, tile_bias, tile_residual); break;
-          default: direct_part_1_24(count, taps, cin, rows, bt, n, c, n, tile_bias, tile_residual);
+          case 4: direct_part_4_6(count, chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume); break;
+          case 3: direct_part_3_8(count, chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume); break;
+          case 2: direct_part_2_14(count, chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume); break;
+          default: direct_part_1_24(count, chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume);
         }
       }
+    }
     }
     j0 += 16 * nv;
   }
@@ -1451,6 +1464,18 @@ static napi_value set_direct(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// setDirectBlock(bytes): the filter bytes a block of taps of the direct convolution may hold (for
+// tests and measurements; the bits do not depend on it); returns the previous value.
+static napi_value set_direct_block(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 1)) return NULL;
+  int32_t bytes = 0;
+  napi_value result;
+  napi_create_int32(env, (int32_t)direct_filter_block_bytes, &result);
+  if (napi_get_value_int32(env, call.argv[0], &bytes) == napi_ok && bytes >= 1) direct_filter_block_bytes = bytes;
+  return result;
+}
+
 // setThreads(n): OpenBLAS threads for the whole process; returns the count now in use.
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   Call call;
@@ -1561,6 +1586,7 @@ NAPI_MODULE_INIT() {
       {"useOwnGemm", NULL, use_own_gemm, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"setChunk", NULL, set_chunk, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"setDirect", NULL, set_direct, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"setDirectBlock", NULL, set_direct_block, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"fmaPeak", NULL, fma_peak, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"sigmoid", NULL, sigmoid, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"groupNorm", NULL, group_norm, NULL, NULL, NULL, napi_default_jsproperty, NULL},

@@ -693,6 +693,14 @@ describeNative('native forward convolution: direct (no im2col buffer) and kernel
       expect(Array.from(run(geometry, true, 1, activation))).toEqual(Array.from(im2col));
       expect(Array.from(run(geometry, true, 2, activation))).toEqual(Array.from(im2col));
       expect(Array.from(run(geometry, false, 2, activation))).toEqual(Array.from(im2col));
+      // the filter in blocks of one tap (sums resumed from the stored partial ones)
+      const addon = (status as Extract<NativeKernelStatus, { available: true }>).addon;
+      const previousBlock = addon.setDirectBlock(1);
+      try {
+        expect(Array.from(run(geometry, true, 2, activation))).toEqual(Array.from(im2col));
+      } finally {
+        addon.setDirectBlock(previousBlock);
+      }
     },
   );
 

@@ -66,6 +66,8 @@ export interface NativeAddon {
   setChunk(floats: number): number;
   /** Whether forward convolutions with Cout % 16 == 0 read their input in place instead of through an im2col buffer (the same bits; on by default); returns the previous setting. */
   setDirect(on: boolean): boolean;
+  /** The filter bytes a block of taps of the direct convolution may hold (default 384 KiB; the results do not depend on it); returns the previous value. */
+  setDirectBlock(bytes: number): number;
   /** Opens the first OpenBLAS of `libraries` that loads (once per process); returns '' or why none did. */
   load(libraries: readonly string[], threads: number, coretype?: string): string;
   /** OpenBLAS threads for the process, and the addon's own kernel threads (OpenMP) for the calling thread; returns OpenBLAS's count. */
