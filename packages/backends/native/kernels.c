@@ -1006,6 +1006,60 @@ static napi_value sigmoid(napi_env env, napi_callback_info info) {
   return undefined_value(env);
 }
 
+// softmax(x, out, [rows, length]): each row's exp(x - max) / sum, over contiguous rows (attention's
+// logits); AVX-512 only (exp as above), rows shared out among the kernel threads. Each row is
+// computed alone, the same way whatever the other rows and the thread count.
+#ifdef HAVE_AVX512_GEMM
+__attribute__((target("avx512f"))) static void softmax_rows_avx512(const float* x, float* out, int64_t rows, int64_t length) {
+  const int threads = rows * length >= (1 << 16) ? kernel_threads : 1;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t r = 0; r < rows; r += 1) {
+    const float* row = x + r * length;
+    float* target = out + r * length;
+    __m512 largest = _mm512_set1_ps(-INFINITY);
+    for (int64_t i = 0; i < length; i += 16) {
+      const __mmask16 mask = length - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (length - i)) - 1);
+      largest = _mm512_mask_max_ps(largest, mask, largest, _mm512_maskz_loadu_ps(mask, row + i));
+    }
+    const __m512 top = _mm512_set1_ps(_mm512_reduce_max_ps(largest));
+    __m512 total = _mm512_setzero_ps();
+    for (int64_t i = 0; i < length; i += 16) {
+      const __mmask16 mask = length - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (length - i)) - 1);
+      // 1. exp(x - max) = exp(-(max - x)), each term <= 1
+      const __m512 term = _mm512_maskz_mov_ps(mask, exp_negative_avx512(_mm512_sub_ps(top, _mm512_maskz_loadu_ps(mask, row + i))));
+      total = _mm512_add_ps(total, term);
+      _mm512_mask_storeu_ps(target + i, mask, term);
+    }
+    // 2. divided by their sum
+    const __m512 scale = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(total));
+    for (int64_t i = 0; i < length; i += 16) {
+      const __mmask16 mask = length - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (length - i)) - 1);
+      _mm512_mask_storeu_ps(target + i, mask, _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, target + i), scale));
+    }
+  }
+}
+#endif
+
+static napi_value softmax(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!start(&call, env, info, 3)) return NULL;
+  size_t x_length, out_length;
+  const float* x = float_array(&call, 0, &x_length, 0);
+  float* out = float_array(&call, 1, &out_length, 0);
+  int32_t* p = int_array(&call, 2, 2);
+  if (call.failed) return NULL;
+  const int64_t rows = p[0], length = p[1];
+  if (rows < 0 || length < 1) return fail(&call, "tfjs-diffusion native: bad softmax parameters"), NULL;
+  if ((int64_t)x_length < rows * length || (int64_t)out_length < rows * length) return fail(&call, "tfjs-diffusion native: softmax arrays are shorter than their shapes"), NULL;
+#ifdef HAVE_AVX512_GEMM
+  if (own_gemm) {
+    softmax_rows_avx512(x, out, rows, length);
+    return undefined_value(env);
+  }
+#endif
+  return fail(&call, "tfjs-diffusion native: softmax needs AVX-512F"), NULL;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Group normalization (Wu & He 2018) on NHWC, fused with a per-image, per-channel scale and shift
 // (GroupNorm's affine, AdaGN's (1 + s) and shift folded in by the caller) and an optional SiLU:
@@ -1589,6 +1643,7 @@ NAPI_MODULE_INIT() {
       {"setDirectBlock", NULL, set_direct_block, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"fmaPeak", NULL, fma_peak, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"sigmoid", NULL, sigmoid, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"softmax", NULL, softmax, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"groupNorm", NULL, group_norm, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"groupNormGrad", NULL, group_norm_grad, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"threadCpuSeconds", NULL, thread_cpu_seconds, NULL, NULL, NULL, napi_default_jsproperty, NULL},

@@ -252,6 +252,16 @@ function sigmoidResults(): Float32Array {
   });
 }
 
+/** Softmax over the last axis: attention-sized rows, a masked tail, large logits, one long row. */
+function softmaxResults(): Float32Array[] {
+  return tf.tidy(() => [
+    tf.softmax(tf.mul(tensor([3, 7, 256], 17), 8)).dataSync() as Float32Array,
+    tf.softmax(tf.mul(tensor([5, 17], 18), 100)).dataSync() as Float32Array,
+    tf.softmax(tf.tensor2d([80, -80, 0, 1e-3, 88, 87.9], [2, 3])).dataSync() as Float32Array,
+    tf.softmax(tensor([1, 3000], 19)).dataSync() as Float32Array,
+  ]);
+}
+
 function matMulResults(testCase: MatMulCase): Float32Array {
   return tf.tidy(() => tf.matMul(tensor(testCase.a, 5), tensor(testCase.b, 6), testCase.transposeA, testCase.transposeB).dataSync() as Float32Array);
 }
@@ -268,6 +278,8 @@ for (const backendName of ['wasm', 'cpu'] as const) {
     let copyReference: Float32Array[] = [];
     let sigmoidNative: Float32Array = new Float32Array();
     let sigmoidReference: Float32Array = new Float32Array();
+    let softmaxNative: Float32Array[] = [];
+    let softmaxReference: Float32Array[] = [];
 
     beforeAll(async () => {
       const choice = await selectBackend(backendName);
@@ -278,6 +290,7 @@ for (const backendName of ['wasm', 'cpu'] as const) {
       for (const testCase of sumCases) sumNative.push(sumResults(testCase));
       copyNative = copyResults();
       sigmoidNative = sigmoidResults();
+      softmaxNative = softmaxResults();
       // the same cases with this package's JavaScript/wasm kernels and tfjs's
       registerTrainingKernels(backendName, { native: false });
       expect(hasNativeKernels(backendName)).toBe(false);
@@ -287,6 +300,7 @@ for (const backendName of ['wasm', 'cpu'] as const) {
       for (const testCase of sumCases) sumReference.push(sumResults(testCase));
       copyReference = copyResults();
       sigmoidReference = sigmoidResults();
+      softmaxReference = softmaxResults();
       registerTrainingKernels(backendName);
       expect(hasNativeKernels(backendName)).toBe(true);
     });
@@ -314,6 +328,20 @@ for (const backendName of ['wasm', 'cpu'] as const) {
     it('Concat, SplitV, Slice and ResizeNearestNeighbor copy exactly, on every axis, float32 and int32', () => {
       expect(copyNative.length).toBe(copyReference.length);
       copyNative.forEach((values, index) => expect(Array.from(values)).toEqual(Array.from(copyReference[index] as Float32Array)));
+    });
+
+    it('Softmax matches to 1e-6 and each row sums to 1', () => {
+      expect(softmaxNative.length).toBe(softmaxReference.length);
+      softmaxNative.forEach((values, index) => {
+        const reference = softmaxReference[index] as Float32Array;
+        expect(values.length).toBe(reference.length);
+        let worst = 0;
+        values.forEach((value, position) => (worst = Math.max(worst, Math.abs(value - (reference[position] as number)))));
+        expect(worst).toBeLessThan(1e-6);
+      });
+      const rows = softmaxNative[0] as Float32Array;
+      for (let row = 0; row < 21; row += 1)
+        expect(Math.abs(rows.subarray(row * 256, (row + 1) * 256).reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-5);
     });
 
     it('Sigmoid matches to 1e-6', () => {

@@ -8,6 +8,7 @@ import {
   Sigmoid,
   ResizeNearestNeighbor,
   Slice,
+  Softmax,
   SplitV,
   Sum,
   backend_util,
@@ -45,6 +46,8 @@ export interface NativeAddon {
   /** Nearest-neighbour upsampling of NHWC rows by integer factors; parameters [batch * height, width, channels, factorHeight, factorWidth]. */
   upsampleNearest(source: Float32Array, destination: Float32Array, parameters: Int32Array): void;
   sigmoid(x: Float32Array, out: Float32Array): void;
+  /** Softmax over contiguous rows; parameters [rows, length] (AVX-512 only). */
+  softmax(x: Float32Array, out: Float32Array, parameters: Int32Array): void;
   /** GroupNorm + scale/shift + optional SiLU; parameters [batch, pixels, channels, groups, gammaPerImage, betaPerImage, activation]. */
   groupNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, out: Float32Array, parameters: Int32Array, epsilon: number): void;
   /** groupNorm's gradient for dy: dx, and dgamma, dbeta in gamma's and beta's shapes (same parameters). */
@@ -142,7 +145,7 @@ export const GROUP_NORM_KERNEL_NAME = 'TfjsDiffusionGroupNorm';
 export const GROUP_NORM_GRAD_KERNEL_NAME = 'TfjsDiffusionGroupNormGrad';
 
 /** Kernels the addon adds only on CPUs with AVX-512F (its scalar fallbacks would be slower than tfjs's). */
-export const NATIVE_AVX512_KERNEL_NAMES: readonly string[] = [Sigmoid, GROUP_NORM_KERNEL_NAME, GROUP_NORM_GRAD_KERNEL_NAME];
+export const NATIVE_AVX512_KERNEL_NAMES: readonly string[] = [Sigmoid, Softmax, GROUP_NORM_KERNEL_NAME, GROUP_NORM_GRAD_KERNEL_NAME];
 
 /**
  * Environment variables: TFJS_DIFFUSION_NATIVE=0 turns the addon off; _PATH points at another
@@ -792,6 +795,35 @@ export function nativeSigmoidKernel(addon: NativeAddon) {
       return out;
     };
     return { kernelName: Sigmoid, backendName, kernelFunc, ...keepSetup(replaced) };
+  };
+}
+
+/** Softmax over the last axis of float32 tensors (attention's weights) in AVX-512 on CPUs that have it, rows shared out among the kernel threads. */
+export function nativeSoftmaxKernel(addon: NativeAddon) {
+  return (backendName: string, replaced?: KernelConfig): KernelConfig => {
+    const fallback = delegate(Softmax, backendName, replaced);
+    const kernelFunc: KernelFunc = (args) => {
+      const { backend } = args;
+      const { logits } = args.inputs as Record<string, TensorInfo | undefined>;
+      const { dim } = args.attrs as unknown as { dim: number | number[] };
+      const memory = floatMemory(backendName, backend);
+      if (memory === undefined || logits === undefined || logits.dtype !== 'float32' || logits.shape.length === 0) return fallback(args);
+      const rank = logits.shape.length;
+      const axis = Array.isArray(dim) ? (dim.length === 1 ? (dim[0] as number) : Number.NaN) : dim;
+      if (axis !== -1 && axis !== rank - 1) return fallback(args);
+      const length = logits.shape[rank - 1] as number;
+      if (length === 0) return fallback(args);
+      const out = memory.output([...logits.shape]);
+      const outValues = memory.view(out);
+      const values = memory.view(logits);
+      if (outValues === undefined || values === undefined) {
+        disposeAll(backend, [out]);
+        return fallback(args);
+      }
+      addon.softmax(values, outValues, Int32Array.from([util.sizeFromShape(logits.shape) / length, length]));
+      return out;
+    };
+    return { kernelName: Softmax, backendName, kernelFunc, ...keepSetup(replaced) };
   };
 }
 

@@ -21,6 +21,7 @@ export {
   nativeGroupNormGradKernel,
   nativeGroupNormKernel,
   nativeSigmoidKernel,
+  nativeSoftmaxKernel,
   nativeResizeNearestNeighborKernel,
   nativeSliceKernel,
   nativeSplitVKernel,

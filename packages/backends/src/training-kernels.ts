@@ -12,6 +12,7 @@ import {
   nativeGroupNormGradKernel,
   nativeGroupNormKernel,
   nativeSigmoidKernel,
+  nativeSoftmaxKernel,
   nativeResizeNearestNeighborKernel,
   nativeSliceKernel,
   nativeSplitVKernel,
@@ -53,6 +54,7 @@ function withNativeKernels(list: readonly KernelFactory[], addon: NativeAddon, n
     Slice: nativeSliceKernel(addon),
     ResizeNearestNeighbor: nativeResizeNearestNeighborKernel(addon),
     Sigmoid: nativeSigmoidKernel(addon),
+    Softmax: nativeSoftmaxKernel(addon),
     [GROUP_NORM_KERNEL_NAME]: nativeGroupNormKernel(addon),
     [GROUP_NORM_GRAD_KERNEL_NAME]: nativeGroupNormGradKernel(addon),
   };

@@ -33,8 +33,11 @@ export function qkvAttention(qkv: tf.Tensor3D, heads: number, order: QkvOrder): 
     const tokens = tf.reshape(part, [batch, length, heads, headChannels]);
     return heads === 1 ? tf.reshape(tokens, [batch, 1, length, headChannels]) : tf.transpose(tokens, [0, 2, 1, 3]);
   }) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-  // 2. weights = softmax(q k^T / sqrt(d)) over the keys
-  const logits = tf.mul(tf.matMul(query, key, false, true), 1 / Math.sqrt(headChannels));
+  // 2. weights = softmax(q k^T / sqrt(d)) over the keys, with q and k each scaled by d^(-1/4) first
+  //    as ADM's QKVAttention does ("more stable with f16 than dividing afterwards"; and an [L, d]
+  //    scale rather than an [L, L] one)
+  const scale = 1 / Math.sqrt(Math.sqrt(headChannels));
+  const logits = tf.matMul(tf.mul(query, scale), tf.mul(key, scale), false, true);
   const weights = tf.softmax(logits, -1);
   // 3. a = weights v, back to [B, L, heads * d]
   const attended = tf.matMul(weights, value);
