@@ -84,7 +84,7 @@ static void free_workspace(void* unused) {
 #define HAVE_AVX512_GEMM 1
 // C[M,N] = (beta ? C : 0) + A[M,K] B[K,N]; row-major; register tiles over N % 16 == 0 columns.
 #define DEFINE_NN(NV, MR) \
-__attribute__((target("avx512f"))) static inline void nn_tile_##NV##_##MR(int64_t mr, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int beta) { \
+__attribute__((target("avx512f"), always_inline)) static inline void nn_tile_body_##NV##_##MR(int64_t mr, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int beta) { \
   __m512 acc[MR][NV]; \
   _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) acc[i][j] = _mm512_setzero_ps(); \
   for (int64_t p = 0; p < k; p++) { \
@@ -98,6 +98,11 @@ __attribute__((target("avx512f"))) static inline void nn_tile_##NV##_##MR(int64_
   _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) if (i < mr) _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) { \
     float* out = c + i * ldc + 16 * j; \
     _mm512_storeu_ps(out, beta ? _mm512_add_ps(_mm512_loadu_ps(out), acc[i][j]) : acc[i][j]); } \
+} \
+/* full tiles get mr as the constant MR, so the row checks compile away */ \
+__attribute__((target("avx512f"), noinline)) static void nn_tile_##NV##_##MR(int64_t mr, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int beta) { \
+  if (mr == MR) nn_tile_body_##NV##_##MR(MR, k, a, lda, b, ldb, c, ldc, beta); \
+  else nn_tile_body_##NV##_##MR(mr, k, a, lda, b, ldb, c, ldc, beta); \
 }
 DEFINE_NN(4, 6)
 DEFINE_NN(3, 8)
@@ -831,6 +836,24 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
   return undefined_value(env);
 }
 
+// out[K, N] = source[N, K]^T in blocks of 64 source rows x 8 source columns: the 8 target rows a
+// block writes are usually 4 KiB apart (one L1 set), so only 8 of them at a time fit the cache's
+// ways; blocks shared among the kernel threads. A copy: the same values whatever the order.
+static void transpose_into(const float* source, int64_t rows, int64_t columns, float* target) {
+  const int threads = rows * columns >= (1 << 16) ? kernel_threads : 1;
+  const int64_t row_blocks = (rows + 63) / 64;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t block = 0; block < row_blocks; block += 1) {
+    const int64_t r0 = block * 64, r1 = r0 + 64 < rows ? r0 + 64 : rows;
+    for (int64_t c0 = 0; c0 < columns; c0 += 8) {
+      const int64_t c1 = c0 + 8 < columns ? c0 + 8 : columns;
+      for (int64_t r = r0; r < r1; r += 1)
+        for (int64_t c = c0; c < c1; c += 1) target[c * rows + r] = source[r * columns + c];
+    }
+  }
+}
+
+
 // batchMatMul(a, b, out, params [batch, batchA, batchB, M, N, K, transposeA, transposeB], bias | null, activation)
 // out[i] = op(a[i or 0]) op(b[i or 0]); a is [M, K] (or [K, M] transposed), b is [K, N] (or [N, K]).
 static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
@@ -863,8 +886,7 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
       // b^T packed once ([K, N] row-major), so that our row-independent SGEMM takes the stacked rows
       float* packed = get_workspace((size_t)(k * n));
       if (packed == NULL) return fail(&call, "tfjs-diffusion native: out of memory"), NULL;
-      for (int64_t row = 0; row < n; row += 1)
-        for (int64_t column = 0; column < k; column += 1) packed[column * n + row] = b[row * k + column];
+      transpose_into(b, n, k, packed);
       gemm_nn(batch * m, n, k, a, k, packed, n, out, n, 0);
     } else if (transpose_b) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(batch * m), (int)n, (int)k, 1.0f, a, (int)k, b, (int)k, 0.0f, out, (int)n);
@@ -886,8 +908,7 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
         if (packed == NULL || batch_b != 1) {
           packed = get_workspace((size_t)(k * n));
           if (packed == NULL) return fail(&call, "tfjs-diffusion native: out of memory"), NULL;
-          for (int64_t row = 0; row < n; row += 1)
-            for (int64_t column = 0; column < k; column += 1) packed[column * n + row] = right[row * k + column];
+          transpose_into(right, n, k, packed);
         }
         gemm_nn(m, n, k, left, k, packed, n, out + i * m * n, n, 0);
         continue;
