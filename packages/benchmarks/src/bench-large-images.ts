@@ -128,11 +128,15 @@ async function findLargeImagesPeers(settings: LargeImagesSettings, log: (line: s
     absent['onnxruntime'] = `${model} is missing or older than the checkpoint, and exporting it needs the PyTorch peer (${absent['pytorch']})`;
   else {
     log(`large-images: exporting ${model} with adm_peer.py --export-onnx`);
-    const exported = await exportAdmOnnx(pytorch, model, settings.timeoutMs);
-    log(
-      `large-images: exported ${model} (${String(exported['bytes'])} bytes, opset ${String(exported['opset'])}) in ${String(exported['export_s'])} s`,
-    );
-    onnxruntime = { model, ortDir: ortDir.folder };
+    try {
+      const exported = await exportAdmOnnx(pytorch, model, settings.timeoutMs);
+      log(
+        `large-images: exported ${model} (${String(exported['bytes'])} bytes, opset ${String(exported['opset'])}) in ${String(exported['export_s'])} s`,
+      );
+      onnxruntime = { model, ortDir: ortDir.folder };
+    } catch (error) {
+      absent['onnxruntime'] = `the ONNX export failed: ${(error as Error).message}`;
+    }
   }
   for (const [peer, reason] of Object.entries(absent)) log(`peer: ${peer} absent: ${reason}`);
   return { ...(pytorch ? { pytorch } : {}), ...(onnxruntime ? { onnxruntime } : {}), absent };
