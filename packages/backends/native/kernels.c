@@ -52,6 +52,13 @@ static int64_t column_chunk_floats = 1 << 17;
 
 // Threads of our own kernels for the calling (JavaScript) thread: setThreads sets it, 1 in each worker.
 static __thread int kernel_threads = 1;
+// Work (multiply-adds, or elements for the copies and the softmax) below which a kernel stays on the
+// calling thread: a parallel region costs a thread wake-up, and far more when the other cores are
+// busy (another process, a test runner's other file): then the region waits until the OS runs its
+// second thread. At 32 M multiply-adds (~0.2 ms on one core) that wait is paid rarely and amortised.
+#define PARALLEL_MIN_MACS (1LL << 25)
+#define PARALLEL_MIN_ELEMENTS (1LL << 21)
+static int threads_for(int64_t work, int64_t minimum) { return work >= minimum ? kernel_threads : 1; }
 
 // One workspace per thread (each Node worker runs its own kernels).
 static __thread float* workspace = NULL;
@@ -157,7 +164,7 @@ __attribute__((target("avx512f"))) static void gemm_nn_avx512(int64_t m, int64_t
   }
   const int64_t full = n - n % 16;
   // Row tiles shared out among the kernel threads when the product is large enough to pay for it.
-  const int threads = m * n * k >= (1 << 20) ? kernel_threads : 1;
+  const int threads = threads_for(m * n * k, PARALLEL_MIN_MACS);
   if (full < n) {
     const __mmask16 mask = (__mmask16)((1u << (n - full)) - 1);
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
@@ -519,7 +526,7 @@ __attribute__((target("avx512f"))) static void conv_forward_direct(const Geometr
   const int64_t taps = g->filter_height * g->filter_width;
   const int64_t per_image = g->out_height * g->out_width;
   const int64_t in_image = g->in_height * g->in_width * cin;
-  const int threads = kernel_threads;
+  const int threads = threads_for(g->batch * per_image * taps * cin * n, PARALLEL_MIN_MACS);
   for (int64_t j0 = 0; j0 < n; ) {
     int64_t nv = (n - j0) / 16; if (nv > 4) nv = 4;
     const int64_t mr = nv == 4 ? 6 : nv == 3 ? 8 : nv == 2 ? 14 : 24;
@@ -601,10 +608,10 @@ __attribute__((target("avx512f"))) static void conv_forward_narrow_direct(const 
   const int64_t in_image = g->in_height * g->in_width * cin;
   for (int64_t j = 0; j < n; j++)
     for (int64_t p = 0; p < k; p++) packed[j * k + p] = filter[p * n + j];
-  const int threads = kernel_threads;
   const int64_t pixels = g->batch * per_image;
+  const int threads = threads_for(pixels * k * n, PARALLEL_MIN_MACS);
   const int64_t groups = (pixels + NARROW_PIXELS - 1) / NARROW_PIXELS;
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && pixels >= 1024)
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
   for (int64_t group = 0; group < groups; group += 1) {
     const int64_t first = group * NARROW_PIXELS;
     const int64_t count = pixels - first < NARROW_PIXELS ? pixels - first : NARROW_PIXELS;
@@ -840,7 +847,7 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
 // block writes are usually 4 KiB apart (one L1 set), so only 8 of them at a time fit the cache's
 // ways; blocks shared among the kernel threads. A copy: the same values whatever the order.
 static void transpose_into(const float* source, int64_t rows, int64_t columns, float* target) {
-  const int threads = rows * columns >= (1 << 16) ? kernel_threads : 1;
+  const int threads = threads_for(rows * columns, PARALLEL_MIN_ELEMENTS);
   const int64_t row_blocks = (rows + 63) / 64;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
   for (int64_t block = 0; block < row_blocks; block += 1) {
@@ -1032,7 +1039,7 @@ static napi_value sigmoid(napi_env env, napi_callback_info info) {
 // computed alone, the same way whatever the other rows and the thread count.
 #ifdef HAVE_AVX512_GEMM
 __attribute__((target("avx512f"))) static void softmax_rows_avx512(const float* x, float* out, int64_t rows, int64_t length) {
-  const int threads = rows * length >= (1 << 16) ? kernel_threads : 1;
+  const int threads = threads_for(rows * length, PARALLEL_MIN_ELEMENTS / 8);
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
   for (int64_t r = 0; r < rows; r += 1) {
     const float* row = x + r * length;

@@ -216,6 +216,12 @@ async function load(requestedThreads: number | undefined): Promise<NativeKernelS
         reason: `${path} was not built (needs gcc and libopenblas-dev; run node native/build.mjs in @tfjs-diffusion/backends)`,
       };
     }
+    // The addon's OpenMP threads sleep between kernels instead of spinning (libgomp reads this when
+    // the addon loads it), so they leave the cores to other work: workers, other processes.
+    const environmentVariables = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    if (isMainThread && environmentVariables !== undefined && environmentVariables['OMP_WAIT_POLICY'] === undefined) {
+      environmentVariables['OMP_WAIT_POLICY'] = 'PASSIVE';
+    }
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
     const fromEnvironment = Number.parseInt(environment(NATIVE_ENVIRONMENT.threads) ?? '', 10);
     const cores = availableParallelism?.() ?? cpus().length;
