@@ -1522,16 +1522,19 @@ static napi_value use_own_gemm(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// setChunk(floats): the im2col buffer size per SGEMM call (for measurements); returns the old one.
-static napi_value set_chunk(napi_env env, napi_callback_info info) {
+// A size setting's setter: sets it from the one argument when that is at least `minimum`; returns the old value.
+static napi_value set_size_setting(napi_env env, napi_callback_info info, int64_t* setting, int32_t minimum) {
   Call call;
   if (!start(&call, env, info, 1)) return NULL;
-  int32_t floats = 0;
+  int32_t value = 0;
   napi_value result;
-  napi_create_int32(env, (int32_t)column_chunk_floats, &result);
-  if (napi_get_value_int32(env, call.argv[0], &floats) == napi_ok && floats >= 1024) column_chunk_floats = floats;
+  napi_create_int32(env, (int32_t)*setting, &result);
+  if (napi_get_value_int32(env, call.argv[0], &value) == napi_ok && value >= minimum) *setting = value;
   return result;
 }
+
+// setChunk(floats): the im2col buffer size per SGEMM call (for measurements); returns the old one.
+static napi_value set_chunk(napi_env env, napi_callback_info info) { return set_size_setting(env, info, &column_chunk_floats, 1024); }
 
 // setDirect(on): whether forward convolutions with Cout % 16 == 0 skip the im2col buffer (the same
 // results, bit for bit; for measurements and tests); returns whether it was on before.
@@ -1548,15 +1551,7 @@ static napi_value set_direct(napi_env env, napi_callback_info info) {
 
 // setDirectBlock(bytes): the filter bytes a block of taps of the direct convolution may hold (for
 // tests and measurements; the bits do not depend on it); returns the previous value.
-static napi_value set_direct_block(napi_env env, napi_callback_info info) {
-  Call call;
-  if (!start(&call, env, info, 1)) return NULL;
-  int32_t bytes = 0;
-  napi_value result;
-  napi_create_int32(env, (int32_t)direct_filter_block_bytes, &result);
-  if (napi_get_value_int32(env, call.argv[0], &bytes) == napi_ok && bytes >= 1) direct_filter_block_bytes = bytes;
-  return result;
-}
+static napi_value set_direct_block(napi_env env, napi_callback_info info) { return set_size_setting(env, info, &direct_filter_block_bytes, 1); }
 
 // setThreads(n): OpenBLAS threads for the whole process; returns the count now in use.
 static napi_value set_threads(napi_env env, napi_callback_info info) {
