@@ -71,6 +71,7 @@ describe('benchLargeImages', () => {
       expect(Number.isFinite(entry.ours.output.sum) && entry.ours.output.maxAbs > 0).toBe(true);
       expect(entry.ours.kernels.length).toBeGreaterThan(3);
       expect(entry.ours.kernels.map((row) => row.kernel)).toContain('FusedConv2D');
+      expect(entry.ours.kernels.some((row) => row.kernel.endsWith('__op'))).toBe(false);
       expect(entry.pytorch).toBeUndefined();
       expect(entry.ratio).toEqual({});
     }

@@ -85,6 +85,8 @@ const flops = profile.kernels.reduce((total, kernel) => total + kernelFlops(kern
 // where the profiled forward's time went, by kernel name (wall milliseconds of each kernel call, summed)
 const kernelTimes: Record<string, { milliseconds: number; calls: number }> = {};
 for (const kernel of profile.kernels) {
+  // 'fusedConv2d__op' and the like are the scopes of ops with a custom gradient, around the kernel itself: not counted twice
+  if (kernel.name.endsWith('__op')) continue;
   const entry = (kernelTimes[kernel.name] ??= { milliseconds: 0, calls: 0 });
   entry.milliseconds += typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0;
   entry.calls += 1;
