@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { readLargeImagesInput, summariseOutput, writeFloat32File } from './large-images-files.js';
+import { maxRssMiB, processCpuSeconds, round } from './large-images-process-figures.js';
 import { median } from './round-summary.js';
 
 interface OnnxruntimeRequest {
@@ -33,13 +34,6 @@ interface OrtModule {
   readonly Tensor: new (type: string, data: Float32Array | BigInt64Array, dims: readonly number[]) => OrtTensor;
   readonly InferenceSession: { create(path: string, options: Record<string, unknown>): Promise<OrtSession> };
 }
-
-const maxRssMiB = (): number => process.resourceUsage().maxRSS / 1024;
-const processCpuSeconds = (): number => {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1e6;
-};
-const round = (value: number, digits: number): number => Number(value.toFixed(digits));
 
 const request = JSON.parse(process.argv[2] ?? '{}') as OnnxruntimeRequest;
 const rssBeforeLoad = maxRssMiB();

@@ -10,6 +10,7 @@ import type { BackendName } from '@tfjs-diffusion/core';
 import { loadPipeline } from '@tfjs-diffusion/pipelines/node';
 import { kernelFlops, type ProfiledKernel } from './flop-count.js';
 import { nchwToNhwc, nhwcToNchw, readLargeImagesInput, summariseOutput, writeFloat32File } from './large-images-files.js';
+import { maxRssMiB, processCpuSeconds, round } from './large-images-process-figures.js';
 import { profileRows, type KernelTimes } from './profile-table.js';
 import { median } from './round-summary.js';
 
@@ -21,13 +22,6 @@ interface OursRequest {
   readonly warmup: number;
   readonly backend: BackendName;
 }
-
-const maxRssMiB = (): number => process.resourceUsage().maxRSS / 1024;
-const processCpuSeconds = (): number => {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1e6;
-};
-const round = (value: number, digits: number): number => Number(value.toFixed(digits));
 
 const request = JSON.parse(process.argv[2] ?? '{}') as OursRequest;
 const rssBeforeLoad = maxRssMiB();
