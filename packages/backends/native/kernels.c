@@ -80,6 +80,23 @@ static void free_workspace(void* unused) {
 }
 
 
+// target[C, R] = source[R, C]^T (source rows `stride` apart) in blocks of 64 source rows x 8 source columns: the 8 target rows a
+// block writes are usually 4 KiB apart (one L1 set), so only 8 of them at a time fit the cache's
+// ways; blocks shared among the kernel threads. A copy: the same values whatever the order.
+static void transpose_into(const float* source, int64_t rows, int64_t columns, int64_t stride, float* target) {
+  const int threads = threads_for(rows * columns, PARALLEL_MIN_ELEMENTS);
+  const int64_t row_blocks = (rows + 63) / 64;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t block = 0; block < row_blocks; block += 1) {
+    const int64_t r0 = block * 64, r1 = r0 + 64 < rows ? r0 + 64 : rows;
+    for (int64_t c0 = 0; c0 < columns; c0 += 8) {
+      const int64_t c1 = c0 + 8 < columns ? c0 + 8 : columns;
+      for (int64_t r = r0; r < r1; r += 1)
+        for (int64_t c = c0; c < c1; c += 1) target[c * rows + r] = source[r * stride + c];
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // AVX-512 SGEMM for the convolutions' narrow products (N = Cout or Cin, a multiple of 16): register
 // tiles of MR rows x NV*16 columns (Goto & van de Geijn, "Anatomy of high-performance matrix
@@ -131,6 +148,7 @@ __attribute__((target("avx512f"))) static inline void nn_tile_tail(int64_t mr, i
     _mm512_mask_storeu_ps(out, mask, beta ? _mm512_add_ps(_mm512_maskz_loadu_ps(mask, out), acc[i]) : acc[i]);
   }
 }
+
 // Every row of C is computed by the same sequence of FMAs (p = 0 .. k-1, in order) whatever m and
 // the row's position: a row's result does not depend on the other rows of the product.
 // Narrow products (N <= 4, e.g. a convolution to 1 or 2 output channels): each C[i, j] as a dot
@@ -138,8 +156,7 @@ __attribute__((target("avx512f"))) static inline void nn_tile_tail(int64_t mr, i
 // added in a fixed tree; the same operations for every row whatever m.
 #define NARROW_COLUMNS 4
 __attribute__((target("avx512f"))) static void gemm_nn_narrow(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int beta, float* packed) {
-  for (int64_t j = 0; j < n; j++)
-    for (int64_t p = 0; p < k; p++) packed[j * k + p] = b[p * ldb + j];
+  transpose_into(b, k, n, ldb, packed);
   const int64_t whole = k - k % 16;
   const __mmask16 rest = (__mmask16)((1u << (k - whole)) - 1);
   for (int64_t i = 0; i < m; i++) {
@@ -229,8 +246,6 @@ __attribute__((target("avx512f"))) static void gemm_tn_avx512(int64_t kdim, int6
 // the bits the im2col path gives, without writing and re-reading kh*kw copies of the input.
 #define DIRECT_MAX_TAPS 49
 #define DIRECT_MAX_CIN 8192
-// Bytes of filter a block of taps may hold (of a core's 1 MiB L2 on current x86 server cores); setDirectBlock changes it.
-static int64_t direct_filter_block_bytes = 384 * 1024;
 static const float direct_zeros[DIRECT_MAX_CIN] __attribute__((aligned(64)));
 #define DEFINE_DIRECT(NV, MR) \
 __attribute__((target("avx512f"), always_inline)) static inline void direct_tile_##NV##_##MR(int64_t mr, int64_t taps, int64_t cin, const float* const* rows, const float* b, int64_t ldb, float* c, int64_t ldc, const float* bias, const float* residual, int resume) { \
@@ -490,6 +505,8 @@ static void bias_and_activation(float* restrict out, const float* restrict bias,
   }
 }
 
+// Bytes of filter a block of taps may hold (of a core's 1 MiB L2 on current x86 server cores); setDirectBlock changes it.
+static int64_t direct_filter_block_bytes = 384 * 1024;
 static int direct_convolution = 1;  // 0: the forward convolutions always go through im2col (setDirect)
 
 // The input offset (in floats, from its image's start) that filter tap t of output pixel r reads,
@@ -606,8 +623,7 @@ __attribute__((target("avx512f"))) static void conv_forward_narrow_direct(const 
   const int64_t k = taps * cin;
   const int64_t per_image = g->out_height * g->out_width;
   const int64_t in_image = g->in_height * g->in_width * cin;
-  for (int64_t j = 0; j < n; j++)
-    for (int64_t p = 0; p < k; p++) packed[j * k + p] = filter[p * n + j];
+  transpose_into(filter, k, n, n, packed);
   const int64_t pixels = g->batch * per_image;
   const int threads = threads_for(pixels * k * n, PARALLEL_MIN_MACS);
   const int64_t groups = (pixels + NARROW_PIXELS - 1) / NARROW_PIXELS;
@@ -843,22 +859,6 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
   return undefined_value(env);
 }
 
-// out[K, N] = source[N, K]^T in blocks of 64 source rows x 8 source columns: the 8 target rows a
-// block writes are usually 4 KiB apart (one L1 set), so only 8 of them at a time fit the cache's
-// ways; blocks shared among the kernel threads. A copy: the same values whatever the order.
-static void transpose_into(const float* source, int64_t rows, int64_t columns, float* target) {
-  const int threads = threads_for(rows * columns, PARALLEL_MIN_ELEMENTS);
-  const int64_t row_blocks = (rows + 63) / 64;
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (int64_t block = 0; block < row_blocks; block += 1) {
-    const int64_t r0 = block * 64, r1 = r0 + 64 < rows ? r0 + 64 : rows;
-    for (int64_t c0 = 0; c0 < columns; c0 += 8) {
-      const int64_t c1 = c0 + 8 < columns ? c0 + 8 : columns;
-      for (int64_t r = r0; r < r1; r += 1)
-        for (int64_t c = c0; c < c1; c += 1) target[c * rows + r] = source[r * columns + c];
-    }
-  }
-}
 
 
 // batchMatMul(a, b, out, params [batch, batchA, batchB, M, N, K, transposeA, transposeB], bias | null, activation)
@@ -893,7 +893,7 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
       // b^T packed once ([K, N] row-major), so that our row-independent SGEMM takes the stacked rows
       float* packed = get_workspace((size_t)(k * n));
       if (packed == NULL) return fail(&call, "tfjs-diffusion native: out of memory"), NULL;
-      transpose_into(b, n, k, packed);
+      transpose_into(b, n, k, k, packed);
       gemm_nn(batch * m, n, k, a, k, packed, n, out, n, 0);
     } else if (transpose_b) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(batch * m), (int)n, (int)k, 1.0f, a, (int)k, b, (int)k, 0.0f, out, (int)n);
@@ -915,7 +915,7 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
         if (packed == NULL || batch_b != 1) {
           packed = get_workspace((size_t)(k * n));
           if (packed == NULL) return fail(&call, "tfjs-diffusion native: out of memory"), NULL;
-          transpose_into(right, n, k, packed);
+          transpose_into(right, n, k, k, packed);
         }
         gemm_nn(m, n, k, left, k, packed, n, out + i * m * n, n, 0);
         continue;
@@ -1085,6 +1085,8 @@ static napi_value softmax(napi_env env, napi_callback_info info) {
     return undefined_value(env);
   }
 #endif
+  (void)x;
+  (void)out;
   return fail(&call, "tfjs-diffusion native: softmax needs AVX-512F"), NULL;
 }
 
