@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DiffusionError } from '@tfjs-diffusion/core';
 import { handleRequest, type ReplicaSlot } from './replica-handler.js';
 import { transferables, type ReplicaReplies, type ReplicaRequest, type ReplyMessage } from './worker-protocol.js';
+import { workerExecArgv } from './worker-exec-argv.js';
 
 /** Something that runs replica requests: a worker thread or the calling thread. */
 export interface ReplicaHost {
@@ -30,9 +31,7 @@ export function defaultWorkerUrl(): URL {
 
 /** A replica in a worker thread (its own tfjs engine and backend). */
 export function createWorkerHost(workerUrl: URL): ReplicaHost {
-  // Source-resolution flags (--conditions=@tfjs-diffusion/source) would make the worker import .ts files.
-  const execArgv = process.execArgv.filter((flag) => !flag.startsWith('--conditions') && !flag.startsWith('-C'));
-  const worker = new Worker(workerUrl, { execArgv });
+  const worker = new Worker(workerUrl, { execArgv: workerExecArgv() });
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   let nextId = 0;
   let failure: Error | undefined;

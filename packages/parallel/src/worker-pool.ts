@@ -3,6 +3,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DiffusionError } from '@tfjs-diffusion/core';
 import { transferables } from './worker-protocol.js';
+import { workerExecArgv } from './worker-exec-argv.js';
 
 /** What a pool worker runs: made once per worker by the handler module's `createJobHandler(init)`. */
 export interface JobHandler<Job, Result> {
@@ -65,9 +66,7 @@ class PoolWorker {
   private failure: Error | undefined;
 
   constructor(url: URL) {
-    // Source-resolution flags (--conditions=@tfjs-diffusion/source) would make the worker import .ts files.
-    const execArgv = process.execArgv.filter((flag) => !flag.startsWith('--conditions') && !flag.startsWith('-C'));
-    this.worker = new Worker(url, { execArgv });
+    this.worker = new Worker(url, { execArgv: workerExecArgv() });
     this.worker.on('message', (reply: PoolReply) => {
       const waiting = this.pending.get(reply.id);
       if (!waiting) return;
