@@ -23,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 // CBLAS constants (cblas.h, identical in every implementation).
 enum { CblasRowMajor = 101 };
@@ -655,6 +658,184 @@ __attribute__((target("avx512f"))) static void conv_forward_narrow_direct(const 
 }
 #endif
 
+#ifdef HAVE_AVX512_GEMM
+// 3c. Winograd F(2x2, 3x3) forward convolution (Lavin & Gray, "Fast Algorithms for Convolutional
+//     Neural Networks", CVPR 2016, eq. 7-8), for 3x3 stride-1 undilated convolutions with
+//     Cin % 16 == 0 and Cout % 16 == 0: Y = A^T [(G g G^T) . (B^T d B)] A for each 2x2 output tile,
+//     16 multiplications per input/output channel pair instead of 36. The products over Cin of the
+//     16 transformed elements are 16 small matrix products, on the direct convolution's register
+//     tiles (the tile rows are transformed input tiles, read in place). Results are within float32
+//     rounding of the direct convolution (not the same bits; setWinograd(false) turns this off).
+//     Each output tile is computed the same way whatever the batch, the block of tiles it falls in
+//     and the thread that runs it, so an image's result depends on neither the rest of its batch nor
+//     the thread count; the choice of this path depends only on the geometry, never on the batch.
+static int winograd_convolution = 1;  // 0: 3x3 convolutions use the direct (or im2col) path (setWinograd)
+#define WINOGRAD_MIN_TILES 16         // per image: smaller images (under 7x7 outputs) stay direct
+
+// Tiles per block of the Winograd convolution: the block's transformed inputs (16 x tiles x Cin
+// floats) about 256 KiB, so that they and the products stay in L2 while the filter streams by.
+static int64_t winograd_block_tiles(int64_t cin) {
+  const int64_t tiles = 4096 / cin;
+  return tiles < 24 ? 24 : tiles > 168 ? 168 : tiles;
+}
+
+// The distance between two transformed elements' matrices: a whole number of cache lines plus one,
+// so that the 16 matrices of a tile do not all fall in the same L1 set (power-of-two strides do).
+static int64_t winograd_stride(int64_t floats) { return (floats + 15) / 16 * 16 + 16; }
+
+static int winograd_applies(const Geometry* g) {
+  return winograd_convolution && own_gemm && g->filter_height == 3 && g->filter_width == 3 && g->stride_height == 1 && g->stride_width == 1 &&
+         g->dilation_height == 1 && g->dilation_width == 1 && g->in_channels % 16 == 0 && g->in_channels <= DIRECT_MAX_CIN &&
+         g->out_channels % 16 == 0 && ((g->out_height + 1) / 2) * ((g->out_width + 1) / 2) >= WINOGRAD_MIN_TILES;
+}
+
+// 1. U[xi][ci][co] = (G g G^T)[xi] for every filter g = w[:, :, ci, co] (HWIO), 16 output channels at a time.
+__attribute__((target("avx512f"))) static void winograd_filter(const float* filter, int64_t cin, int64_t cout, float* u, int threads) {
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t ci = 0; ci < cin; ci++) {
+    const __m512 half = _mm512_set1_ps(0.5f);
+    for (int64_t co = 0; co < cout; co += 16) {
+      __m512 w[3][3], gw[4][3];
+      for (int p = 0; p < 3; p++)
+        for (int q = 0; q < 3; q++) w[p][q] = _mm512_loadu_ps(filter + ((p * 3 + q) * cin + ci) * cout + co);
+      for (int q = 0; q < 3; q++) {  // G g: rows g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2
+        const __m512 outer = _mm512_add_ps(w[0][q], w[2][q]);
+        gw[0][q] = w[0][q];
+        gw[1][q] = _mm512_mul_ps(_mm512_add_ps(outer, w[1][q]), half);
+        gw[2][q] = _mm512_mul_ps(_mm512_sub_ps(outer, w[1][q]), half);
+        gw[3][q] = w[2][q];
+      }
+      for (int r = 0; r < 4; r++) {  // (G g) G^T: the same on the columns
+        const __m512 outer = _mm512_add_ps(gw[r][0], gw[r][2]);
+        const __m512 row[4] = {gw[r][0], _mm512_mul_ps(_mm512_add_ps(outer, gw[r][1]), half), _mm512_mul_ps(_mm512_sub_ps(outer, gw[r][1]), half), gw[r][2]};
+        for (int c = 0; c < 4; c++) _mm512_storeu_ps(u + ((r * 4 + c) * cin + ci) * cout + co, row[c]);
+      }
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) static void winograd_convolution_tiles(const Geometry* g, const float* x, const float* u, const float* bias, const float* residual, float* out, float* buffers, int threads) {
+  const int64_t cin = g->in_channels, cout = g->out_channels;
+  const int64_t tiles_high = (g->out_height + 1) / 2, tiles_wide = (g->out_width + 1) / 2;
+  const int64_t per_image = tiles_high * tiles_wide, tiles = g->batch * per_image;
+  const int64_t block = winograd_block_tiles(cin);
+  const int64_t blocks = (tiles + block - 1) / block;
+  const int64_t v_stride = winograd_stride(block * cin), m_stride = winograd_stride(block * 64);
+  const int64_t buffer_floats = 16 * (v_stride + m_stride);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && blocks > 1)
+  for (int64_t block_index = 0; block_index < blocks; block_index++) {
+#ifdef _OPENMP
+    float* v = buffers + omp_get_thread_num() * buffer_floats;
+#else
+    float* v = buffers;
+#endif
+    float* m = v + 16 * v_stride;
+    const int64_t first_tile = block_index * block;
+    const int64_t count = tiles - first_tile < block ? tiles - first_tile : block;
+    // 2. V[xi][t][ci] = (B^T d B)[xi] for each input tile d (4x4 pixels at (2 ti - pad, 2 tj - pad); zeros outside)
+    for (int64_t t = 0; t < count; t++) {
+      const int64_t tile = first_tile + t, image = tile / per_image, ti = (tile % per_image) / tiles_wide, tj = tile % tiles_wide;
+      const float* pixels[4][4];
+      for (int r = 0; r < 4; r++) {
+        const int64_t ih = 2 * ti - g->pad_top + r;
+        for (int c = 0; c < 4; c++) {
+          const int64_t iw = 2 * tj - g->pad_left + c;
+          pixels[r][c] = ih >= 0 && ih < g->in_height && iw >= 0 && iw < g->in_width ? x + ((image * g->in_height + ih) * g->in_width + iw) * cin : direct_zeros;
+        }
+      }
+      for (int64_t ci = 0; ci < cin; ci += 16) {
+        __m512 db[4][4];
+        for (int r = 0; r < 4; r++) {  // d B
+          const __m512 d0 = _mm512_loadu_ps(pixels[r][0] + ci), d1 = _mm512_loadu_ps(pixels[r][1] + ci);
+          const __m512 d2 = _mm512_loadu_ps(pixels[r][2] + ci), d3 = _mm512_loadu_ps(pixels[r][3] + ci);
+          db[r][0] = _mm512_sub_ps(d0, d2);
+          db[r][1] = _mm512_add_ps(d1, d2);
+          db[r][2] = _mm512_sub_ps(d2, d1);
+          db[r][3] = _mm512_sub_ps(d1, d3);
+        }
+        for (int c = 0; c < 4; c++) {  // B^T (d B)
+          float* column = v + c * v_stride + t * cin + ci;
+          _mm512_storeu_ps(column, _mm512_sub_ps(db[0][c], db[2][c]));
+          _mm512_storeu_ps(column + 4 * v_stride, _mm512_add_ps(db[1][c], db[2][c]));
+          _mm512_storeu_ps(column + 8 * v_stride, _mm512_sub_ps(db[2][c], db[1][c]));
+          _mm512_storeu_ps(column + 12 * v_stride, _mm512_sub_ps(db[1][c], db[3][c]));
+        }
+      }
+    }
+    for (int64_t j0 = 0; j0 < cout;) {
+      int64_t nv = (cout - j0) / 16; if (nv > 4) nv = 4;
+      const int64_t mr = nv == 4 ? 6 : nv == 3 ? 8 : nv == 2 ? 14 : 24;
+      const int64_t width = 16 * nv;
+      // 3. M[xi] = V[xi] U[xi] over Cin, for 16 nv output channels: the direct convolution's tiles with one tap
+      for (int xi = 0; xi < 16; xi++) {
+        const float* b = u + xi * cin * cout + j0;
+        for (int64_t t0 = 0; t0 < count; t0 += mr) {
+          const int64_t rows_here = count - t0 < mr ? count - t0 : mr;
+          const float* rows[24];
+          for (int64_t r = 0; r < mr; r++) rows[r] = v + xi * v_stride + (t0 + (r < rows_here ? r : 0)) * cin;
+          float* c = m + xi * m_stride + t0 * width;
+          if (rows_here == mr) {
+            switch (nv) {
+              case 4: direct_full_4_6(1, cin, rows, b, cout, c, width, NULL, NULL, 0); break;
+              case 3: direct_full_3_8(1, cin, rows, b, cout, c, width, NULL, NULL, 0); break;
+              case 2: direct_full_2_14(1, cin, rows, b, cout, c, width, NULL, NULL, 0); break;
+              default: direct_full_1_24(1, cin, rows, b, cout, c, width, NULL, NULL, 0);
+            }
+          } else {
+            switch (nv) {
+              case 4: direct_part_4_6(rows_here, 1, cin, rows, b, cout, c, width, NULL, NULL, 0); break;
+              case 3: direct_part_3_8(rows_here, 1, cin, rows, b, cout, c, width, NULL, NULL, 0); break;
+              case 2: direct_part_2_14(rows_here, 1, cin, rows, b, cout, c, width, NULL, NULL, 0); break;
+              default: direct_part_1_24(rows_here, 1, cin, rows, b, cout, c, width, NULL, NULL, 0);
+            }
+          }
+        }
+      }
+      // 4. Y = A^T M A (+ bias, then + residual) for each tile's 2x2 outputs inside the image
+      for (int64_t t = 0; t < count; t++) {
+        const int64_t tile = first_tile + t, image = tile / per_image, ti = (tile % per_image) / tiles_wide, tj = tile % tiles_wide;
+        const int64_t high = g->out_height - 2 * ti < 2 ? 1 : 2, wide = g->out_width - 2 * tj < 2 ? 1 : 2;
+        for (int64_t co = 0; co < width; co += 16) {
+          __m512 s[2][4];
+          for (int c = 0; c < 4; c++) {  // A^T M: rows m0 + m1 + m2, m1 - m2 - m3
+            const __m512 m0 = _mm512_loadu_ps(m + (0 * 4 + c) * m_stride + t * width + co), m1 = _mm512_loadu_ps(m + (1 * 4 + c) * m_stride + t * width + co);
+            const __m512 m2 = _mm512_loadu_ps(m + (2 * 4 + c) * m_stride + t * width + co), m3 = _mm512_loadu_ps(m + (3 * 4 + c) * m_stride + t * width + co);
+            s[0][c] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+            s[1][c] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+          }
+          const __m512 bias_vector = bias != NULL ? _mm512_loadu_ps(bias + j0 + co) : _mm512_setzero_ps();
+          for (int64_t i = 0; i < high; i++) {
+            const __m512 y[2] = {_mm512_add_ps(_mm512_add_ps(s[i][0], s[i][1]), s[i][2]), _mm512_sub_ps(_mm512_sub_ps(s[i][1], s[i][2]), s[i][3])};
+            for (int64_t j = 0; j < wide; j++) {
+              const int64_t offset = ((image * g->out_height + 2 * ti + i) * g->out_width + 2 * tj + j) * cout + j0 + co;
+              __m512 value = y[j];
+              if (bias != NULL) value = _mm512_add_ps(value, bias_vector);
+              if (residual != NULL) value = _mm512_add_ps(value, _mm512_loadu_ps(residual + offset));
+              _mm512_storeu_ps(out + offset, value);
+            }
+          }
+        }
+      }
+      j0 += width;
+    }
+  }
+}
+
+// Returns 0 when out of memory.
+__attribute__((target("avx512f"))) static int conv_forward_winograd(const Geometry* g, const float* x, const float* filter, const float* bias, const float* residual, float* out) {
+  const int64_t cin = g->in_channels, cout = g->out_channels;
+  const int threads = threads_for(g->batch * g->out_height * g->out_width * 9 * cin * cout, PARALLEL_MIN_MACS);
+  const int64_t block = winograd_block_tiles(cin);
+  const size_t filter_floats = (size_t)(16 * cin * cout), buffer_floats = (size_t)(16 * (winograd_stride(block * cin) + winograd_stride(block * 64)));
+  float* u = (float*)malloc((filter_floats + (size_t)threads * buffer_floats) * sizeof(float));
+  if (u == NULL) return 0;
+  winograd_filter(filter, cin, cout, u, threads_for(16 * cin * cout, PARALLEL_MIN_ELEMENTS));
+  winograd_convolution_tiles(g, x, u, bias, residual, out, u + filter_floats, threads);
+  free(u);
+  return 1;
+}
+#endif
+
 // 3. Forward convolution: out[B*Ho*Wo, Cout] = im2col(x)[B*Ho*Wo, kh*kw*Cin] W[kh*kw*Cin, Cout],
 //    one SGEMM per chunk of rows (a 1x1 stride-1 convolution is one SGEMM on x itself), then
 //    act(. + bias), then + residual when one is given (only with no activation; see conv2d).
@@ -690,6 +871,11 @@ static int conv_forward_products(const Geometry* g, const float* x, const float*
     free(offsets);
     bias_and_activation(out, bias, m, n, activation);
     return 2;
+  }
+  if (direct_convolution && winograd_applies(g)) {
+    if (!conv_forward_winograd(g, x, filter, bias, residual, out)) return 0;
+    if (activation != 0) bias_and_activation(out, NULL, m, n, activation);
+    return 1;
   }
   // (1x1 convolutions too: the same FMAs as the SGEMM on x, without its per-row checks)
   if (direct_convolution && own_gemm && n % 16 == 0 && g->in_channels >= 1 && g->in_channels <= DIRECT_MAX_CIN &&
@@ -1538,18 +1724,30 @@ static napi_value set_size_setting(napi_env env, napi_callback_info info, int64_
 // setChunk(floats): the im2col buffer size per SGEMM call (for measurements); returns the old one.
 static napi_value set_chunk(napi_env env, napi_callback_info info) { return set_size_setting(env, info, &column_chunk_floats, 1024); }
 
-// setDirect(on): whether forward convolutions with Cout % 16 == 0 skip the im2col buffer (the same
-// results, bit for bit; for measurements and tests); returns whether it was on before.
-static napi_value set_direct(napi_env env, napi_callback_info info) {
+// Sets a 0/1 setting from the call's one boolean argument; returns whether it was on before.
+static napi_value set_flag_setting(napi_env env, napi_callback_info info, int* setting) {
   Call call;
   if (!start(&call, env, info, 1)) return NULL;
   bool on = true;
   napi_get_value_bool(env, call.argv[0], &on);
   napi_value result;
-  napi_get_boolean(env, direct_convolution != 0, &result);
-  direct_convolution = on ? 1 : 0;
+  napi_get_boolean(env, *setting != 0, &result);
+  *setting = on ? 1 : 0;
   return result;
 }
+
+// setDirect(on): whether forward convolutions with Cout % 16 == 0 skip the im2col buffer (the same
+// results, bit for bit; for measurements and tests); off also turns the Winograd path off.
+static napi_value set_direct(napi_env env, napi_callback_info info) { return set_flag_setting(env, info, &direct_convolution); }
+
+#ifdef HAVE_AVX512_GEMM
+// setWinograd(on): whether 3x3 stride-1 convolutions take the Winograd F(2x2, 3x3) path (on by
+// default; results within float32 rounding of the direct path); returns whether it was on before.
+static napi_value set_winograd(napi_env env, napi_callback_info info) { return set_flag_setting(env, info, &winograd_convolution); }
+#else
+static int winograd_unavailable = 0;
+static napi_value set_winograd(napi_env env, napi_callback_info info) { return set_flag_setting(env, info, &winograd_unavailable); }
+#endif
 
 // setDirectBlock(bytes): the filter bytes a block of taps of the direct convolution may hold (for
 // tests and measurements; the bits do not depend on it); returns the previous value.
@@ -1666,6 +1864,7 @@ NAPI_MODULE_INIT() {
       {"setChunk", NULL, set_chunk, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"setDirect", NULL, set_direct, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"setDirectBlock", NULL, set_direct_block, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"setWinograd", NULL, set_winograd, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"fmaPeak", NULL, fma_peak, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"sigmoid", NULL, sigmoid, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"softmax", NULL, softmax, NULL, NULL, NULL, napi_default_jsproperty, NULL},

@@ -678,7 +678,7 @@ describeNative('native forward convolution: direct (no im2col buffer) and kernel
     [2, 9, 7, 64, 3, 3, 3, 5, 4, 2, 2, 1, 1, 1, 1],
     [1, 6, 6, 16, 3, 3, 2, 6, 6, 1, 1, 2, 2, 2, 2],
   ];
-  const run = (geometry: number[], direct: boolean, threads: number, activation: number): Float32Array => {
+  const run = (geometry: number[], direct: boolean, threads: number, activation: number, winograd = false, residual?: Float32Array): Float32Array => {
     const addon = (status as Extract<NativeKernelStatus, { available: true }>).addon;
     const [batch, height, width, cin, kh, kw, cout, outHeight, outWidth] = geometry as [
       number,
@@ -693,6 +693,7 @@ describeNative('native forward convolution: direct (no im2col buffer) and kernel
     ];
     const out = new Float32Array(batch * outHeight * outWidth * cout).fill(Number.NaN);
     const previousDirect = addon.setDirect(direct);
+    const previousWinograd = addon.setWinograd(winograd);
     const previousThreads = addon.info().threads;
     addon.setThreads(threads);
     try {
@@ -703,9 +704,11 @@ describeNative('native forward convolution: direct (no im2col buffer) and kernel
         out,
         Int32Array.from(geometry),
         activation,
+        ...(residual === undefined ? [] : [residual]),
       );
     } finally {
       addon.setDirect(previousDirect);
+      addon.setWinograd(previousWinograd);
       addon.setThreads(previousThreads);
     }
     return out;
@@ -737,6 +740,63 @@ describeNative('native forward convolution: direct (no im2col buffer) and kernel
     const batch = run([2, ...single.slice(1)], true, 2, 0);
     const first = run(single, true, 1, 0);
     expect(Array.from(batch.subarray(0, first.length))).toEqual(Array.from(first));
+  });
+
+  describe('Winograd F(2x2, 3x3) (3x3, stride 1, Cin and Cout % 16 == 0, at least 16 output tiles per image)', () => {
+    // B, H, W, Cin, 3, 3, Cout, Ho, Wo, 1, 1, padTop, padLeft, 1, 1: 'same' and 'valid' padding, odd
+    // output sizes (partial tiles), explicit padding wider than the filter, every register-tile
+    // width (Cout 16 to 128), several blocks of tiles (33x31 at Cin 16) and the smallest block (Cin 256)
+    const winogradGeometries: number[][] = [
+      [2, 9, 7, 16, 3, 3, 32, 9, 7, 1, 1, 1, 1, 1, 1],
+      [1, 10, 9, 16, 3, 3, 16, 8, 7, 1, 1, 0, 0, 1, 1],
+      [2, 7, 7, 64, 3, 3, 48, 9, 9, 1, 1, 2, 2, 1, 1],
+      [3, 8, 8, 32, 3, 3, 64, 8, 8, 1, 1, 1, 1, 1, 1],
+      [1, 33, 31, 16, 3, 3, 80, 33, 31, 1, 1, 1, 1, 1, 1],
+      [2, 12, 11, 256, 3, 3, 128, 12, 11, 1, 1, 1, 1, 1, 1],
+    ];
+    const maxAbs = (values: Float32Array): number => values.reduce((largest, value) => Math.max(largest, Math.abs(value)), 0);
+    const maxDifference = (a: Float32Array, b: Float32Array): number =>
+      a.reduce((largest, value, index) => Math.max(largest, Math.abs(value - (b[index] as number))), 0);
+
+    it.each(winogradGeometries.map((geometry) => [geometry.slice(0, 9).join(','), geometry] as const))(
+      '%s: within float32 rounding of im2col, with bias, residual and activation; the same bits on 1 and 2 threads',
+      (_, geometry) => {
+        const [batch, , , cin, , , cout, outHeight, outWidth] = geometry as [number, number, number, number, number, number, number, number, number];
+        const residual = pseudoRandom(batch * outHeight * outWidth * cout, 24);
+        for (const [activation, withResidual] of [
+          [0, true],
+          [1, false],
+        ] as const) {
+          const reference = run(geometry, false, 1, activation, false, withResidual ? residual : undefined);
+          const winograd = run(geometry, true, 1, activation, true, withResidual ? residual : undefined);
+          expect(winograd.some((value) => Number.isNaN(value))).toBe(false);
+          // not the im2col path's bits (so the Winograd path did run), but within rounding: the
+          // products' error grows like sqrt(9 Cin) ulps of the largest value
+          expect(Array.from(winograd)).not.toEqual(Array.from(reference));
+          expect(maxDifference(winograd, reference)).toBeLessThan(2e-7 * Math.sqrt(9 * cin) * Math.max(1, maxAbs(reference)));
+          expect(Array.from(run(geometry, true, 2, activation, true, withResidual ? residual : undefined))).toEqual(Array.from(winograd));
+          if (activation === 1) expect(winograd.reduce((smallest, value) => Math.min(smallest, value), Infinity)).toBe(0);
+        }
+      },
+    );
+
+    it('gives an image the same bits whatever the rest of its batch', () => {
+      const single = [1, 12, 11, 32, 3, 3, 48, 12, 11, 1, 1, 1, 1, 1, 1];
+      const first = run(single, true, 1, 0, true);
+      const batch = run([3, ...single.slice(1)], true, 2, 0, true);
+      expect(Array.from(batch.subarray(0, first.length))).toEqual(Array.from(first));
+      expect(Array.from(first)).not.toEqual(Array.from(run(single, true, 1, 0, false)));
+    });
+
+    it('leaves images under 16 output tiles (and other geometries) to the direct path, bit for bit', () => {
+      for (const geometry of [
+        [2, 6, 5, 32, 3, 3, 32, 6, 5, 1, 1, 1, 1, 1, 1], // 3 x 3 = 9 tiles
+        [2, 9, 7, 17, 3, 3, 32, 9, 7, 1, 1, 1, 1, 1, 1], // Cin 17
+        [2, 9, 9, 16, 3, 3, 32, 5, 5, 2, 2, 1, 1, 1, 1], // stride 2
+      ]) {
+        expect(Array.from(run(geometry, true, 1, 0, true))).toEqual(Array.from(run(geometry, false, 1, 0)));
+      }
+    });
   });
 });
 

@@ -71,6 +71,8 @@ export interface NativeAddon {
   setDirect(on: boolean): boolean;
   /** The filter bytes a block of taps of the direct convolution may hold (default 384 KiB; the results do not depend on it); returns the previous value. */
   setDirectBlock(bytes: number): number;
+  /** Whether 3x3 stride-1 convolutions with Cin and Cout multiples of 16 take the Winograd F(2x2, 3x3) path (on by default with AVX-512F; within float32 rounding of the direct path, not its bits); returns the previous setting. */
+  setWinograd(on: boolean): boolean;
   /** Opens the first OpenBLAS of `libraries` that loads (once per process); returns '' or why none did. */
   load(libraries: readonly string[], threads: number, coretype?: string): string;
   /** OpenBLAS threads for the process, and the addon's own kernel threads (OpenMP) for the calling thread; returns OpenBLAS's count. */
