@@ -659,69 +659,141 @@ __attribute__((target("avx512f"))) static void conv_forward_narrow_direct(const 
 #endif
 
 #ifdef HAVE_AVX512_GEMM
-// 3c. Winograd F(2x2, 3x3) forward convolution (Lavin & Gray, "Fast Algorithms for Convolutional
-//     Neural Networks", CVPR 2016, eq. 7-8), for 3x3 stride-1 undilated convolutions with
-//     Cin % 16 == 0 and Cout % 16 == 0: Y = A^T [(G g G^T) . (B^T d B)] A for each 2x2 output tile,
-//     16 multiplications per input/output channel pair instead of 36. The products over Cin of the
-//     16 transformed elements are 16 small matrix products, on the direct convolution's register
-//     tiles (the tile rows are transformed input tiles, read in place). Results are within float32
-//     rounding of the direct convolution (not the same bits; setWinograd(false) turns this off).
+// 3c. Winograd forward convolution F(m x m, 3x3), m = 2 or 4 (Lavin & Gray, "Fast Algorithms for
+//     Convolutional Neural Networks", CVPR 2016, eq. 7-8 and section 4.2's F(4x4, 3x3) matrices),
+//     for 3x3 stride-1 undilated convolutions with Cin % 16 == 0 and Cout % 16 == 0:
+//     Y = A^T [(G g G^T) . (B^T d B)] A for each m x m output tile d of (m + 2)^2 input pixels,
+//     (m + 2)^2 multiplications per input/output channel pair instead of 9 m^2 (16 instead of 36 for
+//     F(2x2), 36 instead of 144 for F(4x4)). The products over Cin of the (m + 2)^2 transformed
+//     elements are that many small matrix products, on the direct convolution's register tiles (the
+//     tile rows are transformed input tiles, read in place). Results are within float32 rounding of
+//     the direct convolution (not the same bits; setWinograd(false) turns this off).
 //     Each output tile is computed the same way whatever the batch, the block of tiles it falls in
 //     and the thread that runs it, so an image's result depends on neither the rest of its batch nor
-//     the thread count; the choice of this path depends only on the geometry, never on the batch.
+//     the thread count; the choice of m depends only on the geometry, never on the batch.
 static int winograd_convolution = 1;  // 0: 3x3 convolutions use the direct (or im2col) path (setWinograd)
-#define WINOGRAD_MIN_TILES 16         // per image: smaller images (under 7x7 outputs) stay direct
 
-// Tiles per block of the Winograd convolution: the block's transformed inputs (16 x tiles x Cin
-// floats) about 256 KiB, so that they and the products stay in L2 while the filter streams by.
-static int64_t winograd_block_tiles(int64_t cin) {
-  const int64_t tiles = 4096 / cin;
+// Tiles per block: the block's transformed inputs ((m + 2)^2 x tiles x Cin floats) about 256 KiB,
+// so that they and the products stay in L2 while the transformed filter streams by.
+static int64_t winograd_block_tiles(int64_t cin, int64_t elements) {
+  const int64_t tiles = 65536 / (elements * cin);
   return tiles < 24 ? 24 : tiles > 168 ? 168 : tiles;
 }
 
 // The distance between two transformed elements' matrices: a whole number of cache lines plus one,
-// so that the 16 matrices of a tile do not all fall in the same L1 set (power-of-two strides do).
+// so that the matrices of a tile do not all fall in the same L1 set (power-of-two strides do).
 static int64_t winograd_stride(int64_t floats) { return (floats + 15) / 16 * 16 + 16; }
 
-static int winograd_applies(const Geometry* g) {
-  return winograd_convolution && own_gemm && g->filter_height == 3 && g->filter_width == 3 && g->stride_height == 1 && g->stride_width == 1 &&
-         g->dilation_height == 1 && g->dilation_width == 1 && g->in_channels % 16 == 0 && g->in_channels <= DIRECT_MAX_CIN &&
-         g->out_channels % 16 == 0 && ((g->out_height + 1) / 2) * ((g->out_width + 1) / 2) >= WINOGRAD_MIN_TILES;
+// The output tile size m for this geometry (4 or 2), or 0 when the direct path is to run: F(4x4)
+// from 4 tiles of 4x4 per image (5x5 outputs and up) when the transformed filter is small (Cin Cout
+// <= 128 x 128: the U-Net's 8x8 layers gain 1.1x over F(2x2), and batch 1 still gains) and from 64
+// (32x32 outputs and up) when it is large (ADM's 384-768 channels: transforming the filter costs
+// more than it saves on small images at batch 1); F(2x2) from 16 tiles of 2x2 per image (7x7 and up);
+// smaller images stay direct.
+static int winograd_tile_size(const Geometry* g) {
+  if (!(winograd_convolution && own_gemm && g->filter_height == 3 && g->filter_width == 3 && g->stride_height == 1 && g->stride_width == 1 &&
+        g->dilation_height == 1 && g->dilation_width == 1 && g->in_channels % 16 == 0 && g->in_channels <= DIRECT_MAX_CIN &&
+        g->out_channels % 16 == 0)) {
+    return 0;
+  }
+  const int64_t tiles4 = ((g->out_height + 3) / 4) * ((g->out_width + 3) / 4), tiles2 = ((g->out_height + 1) / 2) * ((g->out_width + 1) / 2);
+  if (tiles4 >= (g->in_channels * g->out_channels <= 128 * 128 ? 4 : 64)) return 4;
+  return tiles2 >= 16 ? 2 : 0;
 }
 
 // 1. U[xi][ci][co] = (G g G^T)[xi] for every filter g = w[:, :, ci, co] (HWIO), 16 output channels at a time.
-__attribute__((target("avx512f"))) static void winograd_filter(const float* filter, int64_t cin, int64_t cout, float* u, int threads) {
+//    F(2x2): G rows g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2.
+//    F(4x4): G rows g0 / 4, -(g0 + g1 + g2) / 6, -(g0 - g1 + g2) / 6, g0 / 24 + g1 / 12 + g2 / 6,
+//            g0 / 24 - g1 / 12 + g2 / 6, g2.
+__attribute__((target("avx512f"))) static inline void winograd_filter_rows(int m, __m512 g0, __m512 g1, __m512 g2, __m512* rows) {
+  if (m == 2) {
+    const __m512 half = _mm512_set1_ps(0.5f), outer = _mm512_add_ps(g0, g2);
+    rows[0] = g0;
+    rows[1] = _mm512_mul_ps(_mm512_add_ps(outer, g1), half);
+    rows[2] = _mm512_mul_ps(_mm512_sub_ps(outer, g1), half);
+    rows[3] = g2;
+  } else {
+    const __m512 sixth = _mm512_set1_ps(-1.0f / 6.0f), outer = _mm512_add_ps(g0, g2);
+    const __m512 far = _mm512_fmadd_ps(g0, _mm512_set1_ps(1.0f / 24.0f), _mm512_mul_ps(g2, _mm512_set1_ps(1.0f / 6.0f)));
+    const __m512 middle = _mm512_mul_ps(g1, _mm512_set1_ps(1.0f / 12.0f));
+    rows[0] = _mm512_mul_ps(g0, _mm512_set1_ps(0.25f));
+    rows[1] = _mm512_mul_ps(_mm512_add_ps(outer, g1), sixth);
+    rows[2] = _mm512_mul_ps(_mm512_sub_ps(outer, g1), sixth);
+    rows[3] = _mm512_add_ps(far, middle);
+    rows[4] = _mm512_sub_ps(far, middle);
+    rows[5] = g2;
+  }
+}
+__attribute__((target("avx512f"))) static void winograd_filter(int m, const float* filter, int64_t cin, int64_t cout, float* u, int threads) {
+  const int alpha = m + 2;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
   for (int64_t ci = 0; ci < cin; ci++) {
-    const __m512 half = _mm512_set1_ps(0.5f);
     for (int64_t co = 0; co < cout; co += 16) {
-      __m512 w[3][3], gw[4][3];
+      __m512 w[3][3], gw[6][3];
       for (int p = 0; p < 3; p++)
         for (int q = 0; q < 3; q++) w[p][q] = _mm512_loadu_ps(filter + ((p * 3 + q) * cin + ci) * cout + co);
-      for (int q = 0; q < 3; q++) {  // G g: rows g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2
-        const __m512 outer = _mm512_add_ps(w[0][q], w[2][q]);
-        gw[0][q] = w[0][q];
-        gw[1][q] = _mm512_mul_ps(_mm512_add_ps(outer, w[1][q]), half);
-        gw[2][q] = _mm512_mul_ps(_mm512_sub_ps(outer, w[1][q]), half);
-        gw[3][q] = w[2][q];
+      for (int q = 0; q < 3; q++) {  // G g, column by column
+        __m512 column[6];
+        winograd_filter_rows(m, w[0][q], w[1][q], w[2][q], column);
+        for (int r = 0; r < alpha; r++) gw[r][q] = column[r];
       }
-      for (int r = 0; r < 4; r++) {  // (G g) G^T: the same on the columns
-        const __m512 outer = _mm512_add_ps(gw[r][0], gw[r][2]);
-        const __m512 row[4] = {gw[r][0], _mm512_mul_ps(_mm512_add_ps(outer, gw[r][1]), half), _mm512_mul_ps(_mm512_sub_ps(outer, gw[r][1]), half), gw[r][2]};
-        for (int c = 0; c < 4; c++) _mm512_storeu_ps(u + ((r * 4 + c) * cin + ci) * cout + co, row[c]);
+      for (int r = 0; r < alpha; r++) {  // (G g) G^T, row by row
+        __m512 row[6];
+        winograd_filter_rows(m, gw[r][0], gw[r][1], gw[r][2], row);
+        for (int c = 0; c < alpha; c++) _mm512_storeu_ps(u + ((r * alpha + c) * cin + ci) * cout + co, row[c]);
       }
     }
   }
 }
 
-__attribute__((target("avx512f"))) static void winograd_convolution_tiles(const Geometry* g, const float* x, const float* u, const float* bias, const float* residual, float* out, float* buffers, int threads) {
+// 2. B^T applied to a column of alpha input vectors (d[0..alpha) at stride `step`), in place into t.
+//    F(2x2): d0 - d2, d1 + d2, d2 - d1, d1 - d3.
+//    F(4x4): 4 d0 - 5 d2 + d4, (d4 - 4 d2) + (d3 - 4 d1), (d4 - 4 d2) - (d3 - 4 d1),
+//            (d4 - d2) + 2 (d3 - d1), (d4 - d2) - 2 (d3 - d1), 4 d1 - 5 d3 + d5.
+__attribute__((target("avx512f"))) static inline void winograd_input_rows(int m, const __m512* d, __m512* t) {
+  if (m == 2) {
+    t[0] = _mm512_sub_ps(d[0], d[2]);
+    t[1] = _mm512_add_ps(d[1], d[2]);
+    t[2] = _mm512_sub_ps(d[2], d[1]);
+    t[3] = _mm512_sub_ps(d[1], d[3]);
+  } else {
+    const __m512 four = _mm512_set1_ps(4.0f), five = _mm512_set1_ps(5.0f), two = _mm512_set1_ps(2.0f);
+    const __m512 a = _mm512_fnmadd_ps(four, d[2], d[4]), b = _mm512_fnmadd_ps(four, d[1], d[3]);
+    const __m512 c = _mm512_sub_ps(d[4], d[2]), e = _mm512_sub_ps(d[3], d[1]);
+    t[0] = _mm512_fnmadd_ps(five, d[2], _mm512_fmadd_ps(four, d[0], d[4]));
+    t[1] = _mm512_add_ps(a, b);
+    t[2] = _mm512_sub_ps(a, b);
+    t[3] = _mm512_fmadd_ps(two, e, c);
+    t[4] = _mm512_fnmadd_ps(two, e, c);
+    t[5] = _mm512_fnmadd_ps(five, d[3], _mm512_fmadd_ps(four, d[1], d[5]));
+  }
+}
+
+// 4. A^T applied to alpha vectors: F(2x2): m0 + m1 + m2, m1 - m2 - m3;
+//    F(4x4): m0 + s + s', d + 2 d', s + 4 s', d + 8 d' + m5 with s = m1 + m2, d = m1 - m2, s' = m3 + m4, d' = m3 - m4.
+__attribute__((target("avx512f"))) static inline void winograd_output_rows(int m, const __m512* v, __m512* y) {
+  if (m == 2) {
+    y[0] = _mm512_add_ps(_mm512_add_ps(v[0], v[1]), v[2]);
+    y[1] = _mm512_sub_ps(_mm512_sub_ps(v[1], v[2]), v[3]);
+  } else {
+    const __m512 s = _mm512_add_ps(v[1], v[2]), d = _mm512_sub_ps(v[1], v[2]);
+    const __m512 s2 = _mm512_add_ps(v[3], v[4]), d2 = _mm512_sub_ps(v[3], v[4]);
+    y[0] = _mm512_add_ps(_mm512_add_ps(v[0], s), s2);
+    y[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d2, d);
+    y[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), s2, s);
+    y[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), d2, d), v[5]);
+  }
+}
+
+__attribute__((target("avx512f"))) static void winograd_convolution_tiles(int m, const Geometry* g, const float* x, const float* u, const float* bias, const float* residual, float* out, float* buffers, int threads) {
+  const int alpha = m + 2, elements = alpha * alpha;
   const int64_t cin = g->in_channels, cout = g->out_channels;
-  const int64_t tiles_high = (g->out_height + 1) / 2, tiles_wide = (g->out_width + 1) / 2;
+  const int64_t tiles_high = (g->out_height + m - 1) / m, tiles_wide = (g->out_width + m - 1) / m;
   const int64_t per_image = tiles_high * tiles_wide, tiles = g->batch * per_image;
-  const int64_t block = winograd_block_tiles(cin);
+  const int64_t block = winograd_block_tiles(cin, elements);
   const int64_t blocks = (tiles + block - 1) / block;
   const int64_t v_stride = winograd_stride(block * cin), m_stride = winograd_stride(block * 64);
-  const int64_t buffer_floats = 16 * (v_stride + m_stride);
+  const int64_t buffer_floats = elements * (v_stride + m_stride);
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && blocks > 1)
   for (int64_t block_index = 0; block_index < blocks; block_index++) {
 #ifdef _OPENMP
@@ -729,36 +801,32 @@ __attribute__((target("avx512f"))) static void winograd_convolution_tiles(const 
 #else
     float* v = buffers;
 #endif
-    float* m = v + 16 * v_stride;
+    float* products = v + elements * v_stride;
     const int64_t first_tile = block_index * block;
     const int64_t count = tiles - first_tile < block ? tiles - first_tile : block;
-    // 2. V[xi][t][ci] = (B^T d B)[xi] for each input tile d (4x4 pixels at (2 ti - pad, 2 tj - pad); zeros outside)
+    // 2. V[xi][t][ci] = (B^T d B)[xi] for each input tile d (alpha x alpha pixels from (m ti - pad, m tj - pad); zeros outside)
     for (int64_t t = 0; t < count; t++) {
       const int64_t tile = first_tile + t, image = tile / per_image, ti = (tile % per_image) / tiles_wide, tj = tile % tiles_wide;
-      const float* pixels[4][4];
-      for (int r = 0; r < 4; r++) {
-        const int64_t ih = 2 * ti - g->pad_top + r;
-        for (int c = 0; c < 4; c++) {
-          const int64_t iw = 2 * tj - g->pad_left + c;
+      const float* pixels[6][6];
+      for (int r = 0; r < alpha; r++) {
+        const int64_t ih = m * ti - g->pad_top + r;
+        for (int c = 0; c < alpha; c++) {
+          const int64_t iw = m * tj - g->pad_left + c;
           pixels[r][c] = ih >= 0 && ih < g->in_height && iw >= 0 && iw < g->in_width ? x + ((image * g->in_height + ih) * g->in_width + iw) * cin : direct_zeros;
         }
       }
       for (int64_t ci = 0; ci < cin; ci += 16) {
-        __m512 db[4][4];
-        for (int r = 0; r < 4; r++) {  // d B
-          const __m512 d0 = _mm512_loadu_ps(pixels[r][0] + ci), d1 = _mm512_loadu_ps(pixels[r][1] + ci);
-          const __m512 d2 = _mm512_loadu_ps(pixels[r][2] + ci), d3 = _mm512_loadu_ps(pixels[r][3] + ci);
-          db[r][0] = _mm512_sub_ps(d0, d2);
-          db[r][1] = _mm512_add_ps(d1, d2);
-          db[r][2] = _mm512_sub_ps(d2, d1);
-          db[r][3] = _mm512_sub_ps(d1, d3);
+        __m512 db[6][6];
+        for (int r = 0; r < alpha; r++) {  // d B: B^T on each row
+          __m512 d[6];
+          for (int c = 0; c < alpha; c++) d[c] = _mm512_loadu_ps(pixels[r][c] + ci);
+          winograd_input_rows(m, d, db[r]);
         }
-        for (int c = 0; c < 4; c++) {  // B^T (d B)
-          float* column = v + c * v_stride + t * cin + ci;
-          _mm512_storeu_ps(column, _mm512_sub_ps(db[0][c], db[2][c]));
-          _mm512_storeu_ps(column + 4 * v_stride, _mm512_add_ps(db[1][c], db[2][c]));
-          _mm512_storeu_ps(column + 8 * v_stride, _mm512_sub_ps(db[2][c], db[1][c]));
-          _mm512_storeu_ps(column + 12 * v_stride, _mm512_sub_ps(db[1][c], db[3][c]));
+        for (int c = 0; c < alpha; c++) {  // B^T (d B): on each column
+          __m512 column[6], transformed[6];
+          for (int r = 0; r < alpha; r++) column[r] = db[r][c];
+          winograd_input_rows(m, column, transformed);
+          for (int r = 0; r < alpha; r++) _mm512_storeu_ps(v + (r * alpha + c) * v_stride + t * cin + ci, transformed[r]);
         }
       }
     }
@@ -767,13 +835,13 @@ __attribute__((target("avx512f"))) static void winograd_convolution_tiles(const 
       const int64_t mr = nv == 4 ? 6 : nv == 3 ? 8 : nv == 2 ? 14 : 24;
       const int64_t width = 16 * nv;
       // 3. M[xi] = V[xi] U[xi] over Cin, for 16 nv output channels: the direct convolution's tiles with one tap
-      for (int xi = 0; xi < 16; xi++) {
+      for (int xi = 0; xi < elements; xi++) {
         const float* b = u + xi * cin * cout + j0;
         for (int64_t t0 = 0; t0 < count; t0 += mr) {
           const int64_t rows_here = count - t0 < mr ? count - t0 : mr;
           const float* rows[24];
           for (int64_t r = 0; r < mr; r++) rows[r] = v + xi * v_stride + (t0 + (r < rows_here ? r : 0)) * cin;
-          float* c = m + xi * m_stride + t0 * width;
+          float* c = products + xi * m_stride + t0 * width;
           if (rows_here == mr) {
             switch (nv) {
               case 4: direct_full_4_6(1, cin, rows, b, cout, c, width, NULL, NULL, 0); break;
@@ -791,23 +859,24 @@ __attribute__((target("avx512f"))) static void winograd_convolution_tiles(const 
           }
         }
       }
-      // 4. Y = A^T M A (+ bias, then + residual) for each tile's 2x2 outputs inside the image
+      // 4. Y = A^T M A (+ bias, then + residual) for each tile's m x m outputs inside the image
       for (int64_t t = 0; t < count; t++) {
         const int64_t tile = first_tile + t, image = tile / per_image, ti = (tile % per_image) / tiles_wide, tj = tile % tiles_wide;
-        const int64_t high = g->out_height - 2 * ti < 2 ? 1 : 2, wide = g->out_width - 2 * tj < 2 ? 1 : 2;
+        const int64_t high = g->out_height - m * ti < m ? g->out_height - m * ti : m, wide = g->out_width - m * tj < m ? g->out_width - m * tj : m;
         for (int64_t co = 0; co < width; co += 16) {
-          __m512 s[2][4];
-          for (int c = 0; c < 4; c++) {  // A^T M: rows m0 + m1 + m2, m1 - m2 - m3
-            const __m512 m0 = _mm512_loadu_ps(m + (0 * 4 + c) * m_stride + t * width + co), m1 = _mm512_loadu_ps(m + (1 * 4 + c) * m_stride + t * width + co);
-            const __m512 m2 = _mm512_loadu_ps(m + (2 * 4 + c) * m_stride + t * width + co), m3 = _mm512_loadu_ps(m + (3 * 4 + c) * m_stride + t * width + co);
-            s[0][c] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
-            s[1][c] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+          __m512 am[4][6];  // A^T M: A^T on each column
+          for (int c = 0; c < alpha; c++) {
+            __m512 column[6], reduced[4];
+            for (int r = 0; r < alpha; r++) column[r] = _mm512_loadu_ps(products + (r * alpha + c) * m_stride + t * width + co);
+            winograd_output_rows(m, column, reduced);
+            for (int i = 0; i < m; i++) am[i][c] = reduced[i];
           }
           const __m512 bias_vector = bias != NULL ? _mm512_loadu_ps(bias + j0 + co) : _mm512_setzero_ps();
           for (int64_t i = 0; i < high; i++) {
-            const __m512 y[2] = {_mm512_add_ps(_mm512_add_ps(s[i][0], s[i][1]), s[i][2]), _mm512_sub_ps(_mm512_sub_ps(s[i][1], s[i][2]), s[i][3])};
+            __m512 y[4];  // (A^T M) A: on each row
+            winograd_output_rows(m, am[i], y);
             for (int64_t j = 0; j < wide; j++) {
-              const int64_t offset = ((image * g->out_height + 2 * ti + i) * g->out_width + 2 * tj + j) * cout + j0 + co;
+              const int64_t offset = ((image * g->out_height + m * ti + i) * g->out_width + m * tj + j) * cout + j0 + co;
               __m512 value = y[j];
               if (bias != NULL) value = _mm512_add_ps(value, bias_vector);
               if (residual != NULL) value = _mm512_add_ps(value, _mm512_loadu_ps(residual + offset));
@@ -822,16 +891,17 @@ __attribute__((target("avx512f"))) static void winograd_convolution_tiles(const 
 }
 
 // Returns 0 when out of memory.
-__attribute__((target("avx512f"))) static int conv_forward_winograd(const Geometry* g, const float* x, const float* filter, const float* bias, const float* residual, float* out) {
-  const int64_t cin = g->in_channels, cout = g->out_channels;
+__attribute__((target("avx512f"))) static int conv_forward_winograd(int m, const Geometry* g, const float* x, const float* filter, const float* bias, const float* residual, float* out) {
+  const int64_t cin = g->in_channels, cout = g->out_channels, elements = (m + 2) * (m + 2);
   const int threads = threads_for(g->batch * g->out_height * g->out_width * 9 * cin * cout, PARALLEL_MIN_MACS);
-  const int64_t block = winograd_block_tiles(cin);
-  const size_t filter_floats = (size_t)(16 * cin * cout), buffer_floats = (size_t)(16 * (winograd_stride(block * cin) + winograd_stride(block * 64)));
-  float* u = (float*)malloc((filter_floats + (size_t)threads * buffer_floats) * sizeof(float));
+  const int64_t block = winograd_block_tiles(cin, elements);
+  const size_t filter_floats = (size_t)(elements * cin * cout), buffer_floats = (size_t)(elements * (winograd_stride(block * cin) + winograd_stride(block * 64)));
+  // the calling thread's workspace, kept between calls (a fresh allocation this size is an mmap whose
+  // pages fault in on every call: 14 % of a 32-channel layer's time)
+  float* u = get_workspace(filter_floats + (size_t)threads * buffer_floats);
   if (u == NULL) return 0;
-  winograd_filter(filter, cin, cout, u, threads_for(16 * cin * cout, PARALLEL_MIN_ELEMENTS));
-  winograd_convolution_tiles(g, x, u, bias, residual, out, u + filter_floats, threads);
-  free(u);
+  winograd_filter(m, filter, cin, cout, u, threads_for(elements * cin * cout, PARALLEL_MIN_ELEMENTS));
+  winograd_convolution_tiles(m, g, x, u, bias, residual, out, u + filter_floats, threads);
   return 1;
 }
 #endif
@@ -872,8 +942,9 @@ static int conv_forward_products(const Geometry* g, const float* x, const float*
     bias_and_activation(out, bias, m, n, activation);
     return 2;
   }
-  if (direct_convolution && winograd_applies(g)) {
-    if (!conv_forward_winograd(g, x, filter, bias, residual, out)) return 0;
+  const int winograd_m = direct_convolution ? winograd_tile_size(g) : 0;
+  if (winograd_m != 0) {
+    if (!conv_forward_winograd(winograd_m, g, x, filter, bias, residual, out)) return 0;
     if (activation != 0) bias_and_activation(out, NULL, m, n, activation);
     return 1;
   }

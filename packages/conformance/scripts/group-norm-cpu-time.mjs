@@ -8,7 +8,8 @@
 // --kernel NAME compares another native kernel instead (e.g. Slice): 'fused' is the native kernel,
 // 'unfused' the one it replaces (this package's or tfjs's).
 // --breakdown N instead times every kernel call of N evaluations (or training steps) in thread CPU
-// time, by wrapping the backend's registered kernels, and prints the totals per kernel name.
+// time, by wrapping the backend's registered kernels, and prints the totals per kernel name
+// (with --by-shape: per kernel name and input shapes, e.g. to see which convolutions cost most).
 // --train measures a training step's forward + backward instead (tf.variableGrads of the MSE to a
 // fixed target, the gradients read back): fused is the kernel and its native gradient.
 //
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     train: { type: 'boolean', default: false },
     kernel: { type: 'string', default: GROUP_NORM_KERNEL_NAME },
     breakdown: { type: 'string' },
+    'by-shape': { type: 'boolean', default: false },
   },
 });
 const backend = values.backend;
@@ -110,10 +112,16 @@ if (values.breakdown !== undefined) {
       try {
         return config.kernelFunc(args);
       } finally {
-        const entry = totals.get(config.kernelName) ?? { seconds: 0, calls: 0 };
+        const key = values['by-shape']
+          ? `${config.kernelName} ${Object.values(args.inputs)
+              .filter((input) => input !== undefined && input !== null)
+              .map((input) => input.shape.join('x'))
+              .join(' ')}`
+          : config.kernelName;
+        const entry = totals.get(key) ?? { seconds: 0, calls: 0 };
         entry.seconds += addon.threadCpuSeconds() - started;
         entry.calls += 1;
-        totals.set(config.kernelName, entry);
+        totals.set(key, entry);
       }
     };
     tf.unregisterKernel(config.kernelName, backend);
