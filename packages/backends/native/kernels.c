@@ -1,7 +1,9 @@
 // Native CPU kernels for tfjs-diffusion: 2-D convolution (forward, filter and input gradients)
 // and batched matrix products on float32 NHWC tensors, as im2col + SGEMM (Chellapilla et al.,
 // "High Performance Convolutional Neural Networks for Document Processing", 2006) on OpenBLAS or,
-// for the convolutions' narrow products on CPUs with AVX-512F, on our own register-tiled SGEMM;
+// for the convolutions' narrow products on CPUs with AVX-512F, on our own register-tiled SGEMM
+// (with direct convolutions that need no im2col buffer, and Winograd F(4x4, 3x3) / F(2x2, 3x3) for
+// 3x3 stride-1 layers);
 // plus Sum over contiguous axes, the strided row copies of Concat and SplitV, Sigmoid, and
 // GroupNorm fused with its scale, shift and SiLU.
 //
@@ -674,10 +676,15 @@ __attribute__((target("avx512f"))) static void conv_forward_narrow_direct(const 
 static int winograd_convolution = 1;  // 0: 3x3 convolutions use the direct (or im2col) path (setWinograd)
 
 // Tiles per block: the block's transformed inputs ((m + 2)^2 x tiles x Cin floats) about 256 KiB,
-// so that they and the products stay in L2 while the transformed filter streams by.
-static int64_t winograd_block_tiles(int64_t cin, int64_t elements) {
-  const int64_t tiles = 65536 / (elements * cin);
-  return tiles < 24 ? 24 : tiles > 168 ? 168 : tiles;
+// so that they and the products stay in L2 while the transformed filter streams by. Wide layers
+// (Cin Cout > 128 x 128) take at least 128 tiles: each block streams the whole transformed filter
+// ((m + 2)^2 Cin Cout floats, 5-38 MiB for ADM's 192-768 channels) from memory, which at 24 tiles
+// a block cost more than the products (ImageNet-64's 64x64x192 layer ran no faster on 2 threads
+// than on 1); their transformed inputs then live in L3, read once per 64 output channels.
+static int64_t winograd_block_tiles(int64_t cin, int64_t cout, int64_t elements) {
+  int64_t tiles = 65536 / (elements * cin);
+  tiles = tiles < 24 ? 24 : tiles > 168 ? 168 : tiles;
+  return cin * cout > 128 * 128 && tiles < 128 ? 128 : tiles;
 }
 
 // The distance between two transformed elements' matrices: a whole number of cache lines plus one,
@@ -790,12 +797,25 @@ __attribute__((target("avx512f"))) static void winograd_convolution_tiles(int m,
   const int64_t cin = g->in_channels, cout = g->out_channels;
   const int64_t tiles_high = (g->out_height + m - 1) / m, tiles_wide = (g->out_width + m - 1) / m;
   const int64_t per_image = tiles_high * tiles_wide, tiles = g->batch * per_image;
-  const int64_t block = winograd_block_tiles(cin, elements);
+  const int64_t block = winograd_block_tiles(cin, cout, elements);
   const int64_t blocks = (tiles + block - 1) / block;
   const int64_t v_stride = winograd_stride(block * cin), m_stride = winograd_stride(block * 64);
   const int64_t buffer_floats = elements * (v_stride + m_stride);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && blocks > 1)
-  for (int64_t block_index = 0; block_index < blocks; block_index++) {
+  // Work items: blocks of tiles, each for a group of output channels. With few blocks for the
+  // threads (a large image's deep layers at batch 1: 1-3 blocks) the channels are split too, each
+  // item transforming its block's input again (Cin work against its group's Cin x Cout / groups).
+  // A channel's sums are computed alike in any group, so the bits do not depend on the split.
+  int64_t column_groups = 1;
+  if (threads > 1 && blocks < 4 * threads) {
+    column_groups = (4 * threads + blocks - 1) / blocks;
+    if (column_groups > cout / 64) column_groups = cout / 64 > 0 ? cout / 64 : 1;
+  }
+  const int64_t group_width = (cout / 16 + column_groups - 1) / column_groups * 16;
+  const int64_t items = blocks * column_groups;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && items > 1)
+  for (int64_t item = 0; item < items; item++) {
+    const int64_t block_index = item / column_groups, first_column = (item % column_groups) * group_width;
+    const int64_t end_column = first_column + group_width < cout ? first_column + group_width : cout;
 #ifdef _OPENMP
     float* v = buffers + omp_get_thread_num() * buffer_floats;
 #else
@@ -830,8 +850,8 @@ __attribute__((target("avx512f"))) static void winograd_convolution_tiles(int m,
         }
       }
     }
-    for (int64_t j0 = 0; j0 < cout;) {
-      int64_t nv = (cout - j0) / 16; if (nv > 4) nv = 4;
+    for (int64_t j0 = first_column; j0 < end_column;) {
+      int64_t nv = (end_column - j0) / 16; if (nv > 4) nv = 4;
       const int64_t mr = nv == 4 ? 6 : nv == 3 ? 8 : nv == 2 ? 14 : 24;
       const int64_t width = 16 * nv;
       // 3. M[xi] = V[xi] U[xi] over Cin, for 16 nv output channels: the direct convolution's tiles with one tap
@@ -894,13 +914,13 @@ __attribute__((target("avx512f"))) static void winograd_convolution_tiles(int m,
 __attribute__((target("avx512f"))) static int conv_forward_winograd(int m, const Geometry* g, const float* x, const float* filter, const float* bias, const float* residual, float* out) {
   const int64_t cin = g->in_channels, cout = g->out_channels, elements = (m + 2) * (m + 2);
   const int threads = threads_for(g->batch * g->out_height * g->out_width * 9 * cin * cout, PARALLEL_MIN_MACS);
-  const int64_t block = winograd_block_tiles(cin, elements);
+  const int64_t block = winograd_block_tiles(cin, cout, elements);
   const size_t filter_floats = (size_t)(elements * cin * cout), buffer_floats = (size_t)(elements * (winograd_stride(block * cin) + winograd_stride(block * 64)));
   // the calling thread's workspace, kept between calls (a fresh allocation this size is an mmap whose
   // pages fault in on every call: 14 % of a 32-channel layer's time)
   float* u = get_workspace(filter_floats + (size_t)threads * buffer_floats);
   if (u == NULL) return 0;
-  winograd_filter(m, filter, cin, cout, u, threads_for(elements * cin * cout, PARALLEL_MIN_ELEMENTS));
+  winograd_filter(m, filter, cin, cout, u, threads_for(elements * cin * cout, PARALLEL_MIN_ELEMENTS / 8));
   winograd_convolution_tiles(m, g, x, u, bias, residual, out, u + filter_floats, threads);
   return 1;
 }
@@ -1157,6 +1177,38 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
     } else {
       gemm_nn(batch * m, n, k, a, k, b, n, out, n, 0);
     }
+  } else if (own_gemm && !transpose_a && m * n * k < PARALLEL_MIN_MACS && threads_for(batch * m * n * k, PARALLEL_MIN_MACS) > 1) {
+    // 2. Many small products (attention's heads on a 16x16 or 8x8 image: 4 M multiply-adds each, too
+    //    few to split one): the products shared out among the kernel threads, each whole on one
+    //    thread (our SGEMM computes every row alike, so the bits do not depend on the thread).
+    float* shared = NULL;
+    if (transpose_b && batch_b == 1) {
+      shared = get_workspace((size_t)(k * n));
+      if (shared == NULL) return fail(&call, "tfjs-diffusion native: out of memory"), NULL;
+      transpose_into(b, n, k, k, shared);
+    }
+    int out_of_memory = 0;
+#pragma omp parallel for schedule(static) num_threads(kernel_threads)
+    for (int64_t i = 0; i < batch; i += 1) {
+      const float* left = a + (batch_a == 1 ? 0 : i) * m * k;
+      const float* right = b + (batch_b == 1 ? 0 : i) * k * n;
+      if (!transpose_b) {
+        gemm_nn(m, n, k, left, k, right, n, out + i * m * n, n, 0);
+        continue;
+      }
+      const float* packed = shared;
+      if (packed == NULL) {
+        float* own = get_workspace((size_t)(k * n));  // this thread's own (thread 0: the caller's, unused here)
+        if (own == NULL) {
+          out_of_memory = 1;
+          continue;
+        }
+        transpose_into(right, n, k, k, own);
+        packed = own;
+      }
+      gemm_nn(m, n, k, left, k, packed, n, out + i * m * n, n, 0);
+    }
+    if (out_of_memory) return fail(&call, "tfjs-diffusion native: out of memory"), NULL;
   } else {
     float* packed = NULL;
     for (int64_t i = 0; i < batch; i += 1) {

@@ -742,6 +742,50 @@ describeNative('native forward convolution: direct (no im2col buffer) and kernel
     expect(Array.from(batch.subarray(0, first.length))).toEqual(Array.from(first));
   });
 
+  it('shares many small products (attention heads) among the threads, each product the same bits on 1 and 2 threads', () => {
+    const addon = (status as Extract<NativeKernelStatus, { available: true }>).addon;
+    // 12 heads of 256 tokens x 64 channels: 4 M multiply-adds each, 50 M in all (the threads split them from 32 M)
+    const [batch, tokens, channels] = [12, 256, 64];
+    const q = pseudoRandom(batch * tokens * channels, 31);
+    const k = pseudoRandom(batch * tokens * channels, 32);
+    const shared = pseudoRandom(tokens * channels, 33);
+    const cases = [
+      // q k^T (b transposed, one per head), weights v (b as it is), and one b^T shared by every head
+      { a: q, b: k, parameters: [batch, batch, batch, tokens, tokens, channels, 0, 1] },
+      { a: pseudoRandom(batch * tokens * tokens, 34), b: k, parameters: [batch, batch, batch, tokens, channels, tokens, 0, 0] },
+      { a: q, b: shared, parameters: [batch, batch, 1, tokens, tokens, channels, 0, 1] },
+    ];
+    const previousThreads = addon.info().threads;
+    try {
+      for (const { a, b, parameters } of cases) {
+        const [, , batchB, m, n, depth, , transposeB] = parameters as [number, number, number, number, number, number, number, number];
+        const product = (threads: number): Float32Array => {
+          addon.setThreads(threads);
+          const out = new Float32Array(batch * m * n).fill(Number.NaN);
+          addon.batchMatMul(a, b, out, Int32Array.from(parameters));
+          return out;
+        };
+        const one = product(1);
+        expect(Array.from(product(2))).toEqual(Array.from(one));
+        // spot checks against the definition, in double
+        for (const [head, row, column] of [
+          [0, 0, 0],
+          [5, 17, n - 1],
+          [batch - 1, m - 1, 3],
+        ] as const) {
+          let sum = 0;
+          for (let index = 0; index < depth; index += 1) {
+            const right = (batchB === 1 ? 0 : head) * depth * n + (transposeB ? column * depth + index : index * n + column);
+            sum += (a[head * m * depth + row * depth + index] as number) * (b[right] as number);
+          }
+          expect(Math.abs((one[head * m * n + row * n + column] as number) - sum)).toBeLessThan(1e-4 * Math.max(1, Math.abs(sum)));
+        }
+      }
+    } finally {
+      addon.setThreads(previousThreads);
+    }
+  });
+
   describe('Winograd F(4x4, 3x3) and F(2x2, 3x3) (3x3, stride 1, Cin and Cout % 16 == 0)', () => {
     // B, H, W, Cin, 3, 3, Cout, Ho, Wo, 1, 1, padTop, padLeft, 1, 1: 'same' and 'valid' padding, odd
     // output sizes (partial tiles), explicit padding wider than the filter, every register-tile

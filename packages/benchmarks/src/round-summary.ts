@@ -23,7 +23,12 @@ export interface RoundSummary {
     /** Evaluations against the faster peer of each round. */
     readonly evalVsBestPeer?: number;
   };
-  /** FLOPs per image: the forward pass counted from its kernels, training taken as 3x the forward (forward + two backward products). */
+  /**
+   * FLOPs per image: the forward pass counted from its kernels as direct convolutions and products
+   * (2 per multiply-add), training taken as 3x the forward (forward + two backward products). The
+   * same count serves every runtime, so `gflops` compare like for like; where a runtime does fewer
+   * multiplications (our Winograd 3x3 layers) they are effective rates and `shareOfPeak` can pass 1.
+   */
   readonly flops: { readonly forwardPerImage: number; readonly trainPerImage: number };
   readonly gflops: {
     readonly train: number;
@@ -32,7 +37,7 @@ export interface RoundSummary {
     readonly pytorchEval?: number;
     readonly onnxruntimeEval?: number;
   };
-  /** Achieved GFLOP/s over the measured peak of the threads used. */
+  /** Achieved (effective, see `flops`) GFLOP/s over the measured peak of the threads used. */
   readonly shareOfPeak?: {
     readonly train: number;
     readonly eval: number;
