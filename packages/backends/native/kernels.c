@@ -195,17 +195,24 @@ __attribute__((target("avx512f"))) static void gemm_nn_avx512(int64_t m, int64_t
       nn_tile_tail(rows, k, mask, a + i0 * lda, lda, b + full, ldb, c + i0 * ldc + full, ldc, beta);
     }
   }
-  for (int64_t j0 = 0; j0 < full; ) {
-    int64_t nv = (full - j0) / 16; if (nv > 4) nv = 4;
-    const int64_t mr = nv == 4 ? 6 : nv == 3 ? 8 : nv == 2 ? 12 : 24;
+  // Column blocks of 64 (the last one 16, 32 or 48 wide), each swept by row tiles; every (block,
+  // tile) pair is one work item of a single parallel region (a region per column block cost more
+  // than it saved on attention's 1024 x 1024 x 64 products: 16 fork/joins per product), in column
+  // order so that each thread keeps to its own blocks' columns of b while it sweeps the rows.
+  const int64_t wide_blocks = full / 64, rest_nv = (full % 64) / 16;
+  const int64_t rest_mr = rest_nv == 3 ? 8 : rest_nv == 2 ? 12 : 24;
+  const int64_t wide_tiles = (m + 5) / 6, rest_tiles = rest_nv > 0 ? (m + rest_mr - 1) / rest_mr : 0;
+  const int64_t items = wide_blocks * wide_tiles + rest_tiles;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (int64_t i0 = 0; i0 < m; i0 += mr) {
-      int64_t rows = m - i0 < mr ? m - i0 : mr;
-      const float* at = a + i0 * lda; const float* bt = b + j0; float* ct = c + i0 * ldc + j0;
-      switch (nv) { case 4: nn_tile_4_6(rows, k, at, lda, bt, ldb, ct, ldc, beta); break; case 3: nn_tile_3_8(rows, k, at, lda, bt, ldb, ct, ldc, beta); break;
-        case 2: nn_tile_2_12(rows, k, at, lda, bt, ldb, ct, ldc, beta); break; default: nn_tile_1_24(rows, k, at, lda, bt, ldb, ct, ldc, beta); }
-    }
-    j0 += 16 * nv;
+  for (int64_t item = 0; item < items; item++) {
+    const int64_t in_wide = item < wide_blocks * wide_tiles;
+    const int64_t nv = in_wide ? 4 : rest_nv, mr = in_wide ? 6 : rest_mr;
+    const int64_t j0 = in_wide ? (item / wide_tiles) * 64 : wide_blocks * 64;
+    const int64_t i0 = (in_wide ? item % wide_tiles : item - wide_blocks * wide_tiles) * mr;
+    const int64_t rows = m - i0 < mr ? m - i0 : mr;
+    const float* at = a + i0 * lda; const float* bt = b + j0; float* ct = c + i0 * ldc + j0;
+    switch (nv) { case 4: nn_tile_4_6(rows, k, at, lda, bt, ldb, ct, ldc, beta); break; case 3: nn_tile_3_8(rows, k, at, lda, bt, ldb, ct, ldc, beta); break;
+      case 2: nn_tile_2_12(rows, k, at, lda, bt, ldb, ct, ldc, beta); break; default: nn_tile_1_24(rows, k, at, lda, bt, ldb, ct, ldc, beta); }
   }
 }
 // C[K,N] = (beta ? C : 0) + A[M,K]^T B[M,N]; row-major; N % 16 == 0.
