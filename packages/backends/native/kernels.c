@@ -681,6 +681,7 @@ __attribute__((target("avx512f"))) static void conv_forward_narrow_direct(const 
 //     and the thread that runs it, so an image's result depends on neither the rest of its batch nor
 //     the thread count; the choice of m depends only on the geometry, never on the batch.
 static int winograd_convolution = 1;  // 0: 3x3 convolutions use the direct (or im2col) path (setWinograd)
+#define WINOGRAD_MAX_FILTER_FLOATS (1LL << 26)
 
 // Tiles per block: the block's transformed inputs ((m + 2)^2 x tiles x Cin floats) about 256 KiB,
 // so that they and the products stay in L2 while the transformed filter streams by. Wide layers
@@ -710,9 +711,11 @@ static int winograd_tile_size(const Geometry* g) {
         g->out_channels % 16 == 0)) {
     return 0;
   }
+  const int64_t pairs = g->in_channels * g->out_channels;
   const int64_t tiles4 = ((g->out_height + 3) / 4) * ((g->out_width + 3) / 4), tiles2 = ((g->out_height + 1) / 2) * ((g->out_width + 1) / 2);
-  if (tiles4 >= (g->in_channels * g->out_channels <= 128 * 128 ? 4 : 64)) return 4;
-  return tiles2 >= 16 ? 2 : 0;
+  // (the transformed filter is kept to 256 MiB: beyond, the direct path, which needs no copy of it)
+  if (tiles4 >= (pairs <= 128 * 128 ? 4 : 64) && 36 * pairs <= WINOGRAD_MAX_FILTER_FLOATS) return 4;
+  return tiles2 >= 16 && 16 * pairs <= WINOGRAD_MAX_FILTER_FLOATS ? 2 : 0;
 }
 
 // 1. U[xi][ci][co] = (G g G^T)[xi] for every filter g = w[:, :, ci, co] (HWIO), 16 output channels at a time.
