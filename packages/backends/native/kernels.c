@@ -294,6 +294,26 @@ DEFINE_DIRECT(4, 6)
 DEFINE_DIRECT(3, 8)
 DEFINE_DIRECT(2, 14)
 DEFINE_DIRECT(1, 24)
+// The register tile for 16 nv output channels (nv 1-4; its row count is 24, 14, 8 or 6): the full
+// tile's code when `count` rows fill it, else the one with row checks (the same FMAs per row).
+static void direct_tile(int64_t nv, int64_t count, int64_t mr, int64_t taps, int64_t cin, const float* const* rows, const float* b, int64_t ldb, float* c, int64_t ldc,
+                        const float* bias, const float* residual, int resume) {
+  if (count == mr) {
+    switch (nv) {
+      case 4: direct_full_4_6(taps, cin, rows, b, ldb, c, ldc, bias, residual, resume); break;
+      case 3: direct_full_3_8(taps, cin, rows, b, ldb, c, ldc, bias, residual, resume); break;
+      case 2: direct_full_2_14(taps, cin, rows, b, ldb, c, ldc, bias, residual, resume); break;
+      default: direct_full_1_24(taps, cin, rows, b, ldb, c, ldc, bias, residual, resume);
+    }
+  } else {
+    switch (nv) {
+      case 4: direct_part_4_6(count, taps, cin, rows, b, ldb, c, ldc, bias, residual, resume); break;
+      case 3: direct_part_3_8(count, taps, cin, rows, b, ldb, c, ldc, bias, residual, resume); break;
+      case 2: direct_part_2_14(count, taps, cin, rows, b, ldb, c, ldc, bias, residual, resume); break;
+      default: direct_part_1_24(count, taps, cin, rows, b, ldb, c, ldc, bias, residual, resume);
+    }
+  }
+}
 #endif
 
 static int own_gemm = 0;  // 1 when the CPU has AVX-512F (and useOwnGemm did not turn it off)
@@ -600,21 +620,7 @@ __attribute__((target("avx512f"))) static void conv_forward_direct(const Geometr
       float* c = out + (b * per_image + first) * n + j0;
       const float* tile_bias = bias == NULL || !last ? NULL : bias + j0;
       const float* tile_residual = residual == NULL || !last ? NULL : residual + (b * per_image + first) * n + j0;
-      if (count == mr) {
-        switch (nv) {
-          case 4: direct_full_4_6(chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume); break;
-          case 3: direct_full_3_8(chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume); break;
-          case 2: direct_full_2_14(chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume); break;
-          default: direct_full_1_24(chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume);
-        }
-      } else {
-        switch (nv) {
-          case 4: direct_part_4_6(count, chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume); break;
-          case 3: direct_part_3_8(count, chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume); break;
-          case 2: direct_part_2_14(count, chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume); break;
-          default: direct_part_1_24(count, chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume);
-        }
-      }
+      direct_tile(nv, count, mr, chunk_taps, cin, chunk_rows, bt, n, c, n, tile_bias, tile_residual, resume);
     }
     }
     j0 += 16 * nv;
@@ -872,21 +878,7 @@ __attribute__((target("avx512f"))) static void winograd_convolution_tiles(int m,
           const float* rows[24];
           for (int64_t r = 0; r < mr; r++) rows[r] = v + xi * v_stride + (t0 + (r < rows_here ? r : 0)) * cin;
           float* c = products + xi * m_stride + t0 * width;
-          if (rows_here == mr) {
-            switch (nv) {
-              case 4: direct_full_4_6(1, cin, rows, b, cout, c, width, NULL, NULL, 0); break;
-              case 3: direct_full_3_8(1, cin, rows, b, cout, c, width, NULL, NULL, 0); break;
-              case 2: direct_full_2_14(1, cin, rows, b, cout, c, width, NULL, NULL, 0); break;
-              default: direct_full_1_24(1, cin, rows, b, cout, c, width, NULL, NULL, 0);
-            }
-          } else {
-            switch (nv) {
-              case 4: direct_part_4_6(rows_here, 1, cin, rows, b, cout, c, width, NULL, NULL, 0); break;
-              case 3: direct_part_3_8(rows_here, 1, cin, rows, b, cout, c, width, NULL, NULL, 0); break;
-              case 2: direct_part_2_14(rows_here, 1, cin, rows, b, cout, c, width, NULL, NULL, 0); break;
-              default: direct_part_1_24(rows_here, 1, cin, rows, b, cout, c, width, NULL, NULL, 0);
-            }
-          }
+          direct_tile(nv, rows_here, mr, 1, cin, rows, b, cout, c, width, NULL, NULL, 0);
         }
       }
       // 4. Y = A^T M A (+ bias, then + residual) for each tile's m x m outputs inside the image
