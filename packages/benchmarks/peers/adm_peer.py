@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """The PyTorch peer of the large-images benchmark (@tfjs-diffusion/benchmarks, `benchLargeImages`):
 one ADM U-Net built by the ORIGINAL openai/guided-diffusion code from its README model flags, with
-the weights of a .pt state_dict, timed on CPU with torch.no_grad() at one batch size.
+the weights of a .pt state_dict, timed on CPU or CUDA with torch.no_grad() at one batch size.
 
-    /usr/bin/python3 adm_peer.py --checkpoint MODEL.pt --batch 4 --threads 2 \\
+    /usr/bin/python3 adm_peer.py --checkpoint MODEL.pt --batch 4 --threads 2 [--device cpu|cuda] \\
         [--flags "--image_size 64 ..."] [--guided-diffusion DIR] [--iterations 3] [--warmup 1] \\
         [--input INPUT.json] [--output OUTPUT.f32]
     /usr/bin/python3 adm_peer.py --checkpoint MODEL.pt --export-onnx MODEL.onnx [--flags ...]
+    /usr/bin/python3 adm_peer.py --check-device --device cuda
 
 The guided-diffusion checkout comes from --guided-diffusion, else $TFJS_DIFFUSION_GUIDED_DIFFUSION;
 nothing of it is copied into this repository. The default flags are the 64x64 ImageNet model's of
-its README. --use_fp16 is accepted and turned off: the weights run in float32 on CPU, as ours do.
+its README. --use_fp16 is accepted and turned off: the weights run in float32, as ours do.
 AttentionBlock's gradient checkpointing (on whatever the flags say) is bypassed: without gradients
 it only wraps the same forward, and torch.onnx cannot trace it.
 
@@ -20,6 +21,13 @@ before and after loading the model) and a summary of the last output; --output w
 size per process, so the max RSS is that batch size's. INPUT.json holds {batch, channels, size,
 x: base64 float32 NCHW, timesteps: [...], labels: [...] | null}; without it the input is seeded
 normals, timesteps 0..999 and labels 0..999.
+
+--device cuda (default cpu) moves the model and the input to the first CUDA device, turns TF32 off
+(cuDNN allows it by default on Ampere and later, which would make the outputs differ from float32
+by ~1e-3), calls torch.cuda.synchronize() before each clock read and after each forward, and adds
+the device's name and torch.cuda.max_memory_allocated() (the process's peak of tensor bytes on the
+GPU, weights included) to the line; without a CUDA device it exits with status 2 and one line saying
+so. --check-device prints {"device", "name", "version"} for --device, or fails the same way.
 
 --export-onnx writes the model with torch.onnx.export (opset 17, which onnxruntime 1.30 reads;
 inputs x float32 [B, C, H, W], timesteps int64 [B], y int64 [B] when class-conditional; output
@@ -49,6 +57,25 @@ ONNX_OPSET = 17
 def max_rss_mib():
     # Linux reports ru_maxrss in KiB
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def check_device(device):
+    """The torch device for --device, or exit with one line when it is 'cuda' and PyTorch has none."""
+    if device == "cuda" and not th.cuda.is_available():
+        why = ("it is built without CUDA (Debian's python3-torch is CPU-only; install a CUDA build of PyTorch)"
+               if th.version.cuda is None else f"it is built for CUDA {th.version.cuda} but sees no CUDA device")
+        print(f"adm_peer.py: --device cuda, but PyTorch {th.__version__} cannot use CUDA here: {why}", file=sys.stderr)
+        sys.exit(2)
+    return th.device(device)
+
+
+def device_name(device):
+    return th.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+
+
+def synchronize(device):
+    if device.type == "cuda":
+        th.cuda.synchronize(device)
 
 
 def build_model(guided_diffusion, flags, checkpoint):
@@ -128,7 +155,7 @@ def output_summary(output):
 
 def main():
     parser = argparse.ArgumentParser(description="PyTorch peer of the large-images benchmark (guided-diffusion's UNetModel)")
-    parser.add_argument("--checkpoint", required=True, help="a state_dict .pt written by the original code")
+    parser.add_argument("--checkpoint", help="a state_dict .pt written by the original code (required but with --check-device)")
     parser.add_argument("--flags", default=IMAGENET_64, help="guided-diffusion model flags (default: the 64x64 ImageNet model's)")
     parser.add_argument("--guided-diffusion", default=os.environ.get("TFJS_DIFFUSION_GUIDED_DIFFUSION"))
     parser.add_argument("--batch", type=int, default=1)
@@ -138,8 +165,16 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--input")
     parser.add_argument("--output")
-    parser.add_argument("--export-onnx", metavar="PATH")
+    parser.add_argument("--export-onnx", metavar="PATH", help="write the ONNX export (always on CPU) instead of timing")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where the timed forwards run (default cpu)")
+    parser.add_argument("--check-device", action="store_true", help="print the device --device names, or fail when it is absent")
     options = parser.parse_args()
+    device = check_device(options.device)
+    if options.check_device:
+        print(json.dumps({"device": options.device, "name": device_name(device), "version": th.__version__}))
+        return
+    if options.checkpoint is None:
+        parser.error("--checkpoint is required")
     if options.batch < 1 or options.threads < 1 or options.iterations < 1 or options.warmup < 0:
         sys.exit("adm_peer.py: --batch, --threads and --iterations must be at least 1, --warmup at least 0")
     th.set_num_threads(options.threads)
@@ -154,19 +189,33 @@ def main():
                           "bytes": os.path.getsize(options.export_onnx), "parameters": parameters,
                           "export_s": round(seconds, 3), "max_rss_mib": round(max_rss_mib(), 1)}))
         return
+    gpu = {}
+    if device.type == "cuda":
+        # float32 throughout, as ours and the CPU runners (cuDNN would use TF32 on Ampere and later)
+        th.backends.cudnn.allow_tf32 = False
+        th.backends.cuda.matmul.allow_tf32 = False
+        model.to(device)
+        synchronize(device)
+        # loading includes the copy to the GPU, as ours on webgpu includes the upload
+        load_seconds = time.perf_counter() - started
+        gpu["gpu_allocated_after_load_mib"] = round(th.cuda.memory_allocated(device) / 2**20, 1)
     rss_after_load = max_rss_mib()
-    x, timesteps, labels = read_input(options.input, options.batch, arguments, options.seed)
+    x, timesteps, labels = (None if tensor is None else tensor.to(device) for tensor in read_input(options.input, options.batch, arguments, options.seed))
     with th.no_grad():
         for _ in range(options.warmup):
             model(x, timesteps, labels)
         walls = []
+        synchronize(device)
         cpu_started = time.process_time()
         for _ in range(options.iterations):
             wall_started = time.perf_counter()
             output = model(x, timesteps, labels)
+            synchronize(device)
             walls.append(time.perf_counter() - wall_started)
         cpu_seconds = time.process_time() - cpu_started
-    output = output.float().contiguous()
+    if device.type == "cuda":
+        gpu["gpu_peak_mib"] = round(th.cuda.max_memory_allocated(device) / 2**20, 1)
+    output = output.float().cpu().contiguous()
     if options.output:
         output.numpy().astype("<f4").tofile(options.output)
     print(json.dumps({
@@ -185,6 +234,9 @@ def main():
         "max_rss_after_load_mib": round(rss_after_load, 1),
         "max_rss_mib": round(max_rss_mib(), 1),
         "output": output_summary(output),
+        "device": options.device,
+        "device_name": device_name(device),
+        **gpu,
     }))
 
 

@@ -10,6 +10,7 @@ import type { ForwardFigures } from './large-images-line.js';
 import { measureMachinePeak, type MachinePeak } from './machine-peak.js';
 import type { ProfileRow } from './profile-table.js';
 import {
+  admPeerDevice,
   exportAdmOnnx,
   runOnnxruntimeForwards,
   runOursForwards,
@@ -18,7 +19,15 @@ import {
   type RunnerRequest,
 } from './large-images-processes.js';
 import { isUpToDate, largeImagesSettings, type BenchLargeImagesOptions, type LargeImagesSettings } from './large-images-settings.js';
-import { outputDifference, peerRatio, runnerFigures, type LargeImagesBatch, type PeerRatio, type RunnerFigures } from './large-images-summary.js';
+import {
+  extraNumber,
+  outputDifference,
+  peerRatio,
+  runnerFigures,
+  type LargeImagesBatch,
+  type PeerRatio,
+  type RunnerFigures,
+} from './large-images-summary.js';
 import { torchAvailable } from './torch-peer.js';
 
 /** What `tfjs-diffusion bench --architecture NAME --json` prints. */
@@ -33,6 +42,9 @@ export interface LargeImagesReport {
   readonly iterations: number;
   readonly warmup: number;
   readonly seed: number;
+  /** Our backend, and where the PyTorch peer ran ('cuda' by default with webgpu; onnxruntime-node always runs on CPU). */
+  readonly backend: string;
+  readonly peerDevice: string;
   /** How `flops` is counted. */
   readonly flopsMethod: string;
   /** The machine's float32 FMA peak for the peers' thread count (measureMachinePeak), when the native addon can measure it. */
@@ -110,12 +122,32 @@ async function findLargeImagesPeers(settings: LargeImagesSettings, log: (line: s
   const absent: Record<string, string> = {};
   if (settings.skipPeers) return { absent: { pytorch: 'skipped (--skip-peer)', onnxruntime: 'skipped (--skip-peer)' } };
   let pytorch: AdmPeerModel | undefined;
+  // PyTorch on CPU, for the ONNX export (also when the timing peer is on CUDA, or absent for want of CUDA)
+  let exporter: AdmPeerModel | undefined;
   const guided = settings.guidedDiffusion;
   if (guided === undefined) absent['pytorch'] = 'no guided-diffusion checkout: give --guided-diffusion DIR or $TFJS_DIFFUSION_GUIDED_DIFFUSION';
   else if (!existsSync(join(guided.folder, 'guided_diffusion', 'unet.py')))
     absent['pytorch'] = `${guided.folder} (from ${guided.from}) is not a checkout of openai/guided-diffusion (no guided_diffusion/unet.py)`;
   else if (!(await torchAvailable())) absent['pytorch'] = '/usr/bin/python3 cannot import torch (Debian: apt-get install -y python3-torch)';
-  else pytorch = { guidedDiffusion: guided.folder, modelFlags: settings.modelFlags, checkpoint: settings.checkpoint, threads: settings.threads };
+  else {
+    exporter = {
+      guidedDiffusion: guided.folder,
+      modelFlags: settings.modelFlags,
+      checkpoint: settings.checkpoint,
+      threads: settings.threads,
+      device: 'cpu',
+    };
+    if (settings.peerDevice === 'cpu') pytorch = exporter;
+    else {
+      try {
+        const device = await admPeerDevice(settings.peerDevice);
+        log(`large-images: PyTorch ${device.version} runs on ${device.device} (${device.name})`);
+        pytorch = { ...exporter, device: settings.peerDevice };
+      } catch (error) {
+        absent['pytorch'] = (error as Error).message;
+      }
+    }
+  }
   let onnxruntime: FoundPeers['onnxruntime'];
   const ortDir = settings.ortDir;
   const model = settings.onnxModel;
@@ -124,12 +156,12 @@ async function findLargeImagesPeers(settings: LargeImagesSettings, log: (line: s
     absent['onnxruntime'] =
       `${ortDir.folder}/node_modules/onnxruntime-node (from ${ortDir.from}) does not exist (in ${ortDir.folder}: ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@1.30.0)`;
   else if (isUpToDate(model, settings.checkpoint)) onnxruntime = { model, ortDir: ortDir.folder };
-  else if (pytorch === undefined)
+  else if (exporter === undefined)
     absent['onnxruntime'] = `${model} is missing or older than the checkpoint, and exporting it needs the PyTorch peer (${absent['pytorch']})`;
   else {
     log(`large-images: exporting ${model} with adm_peer.py --export-onnx`);
     try {
-      const exported = await exportAdmOnnx(pytorch, model, settings.timeoutMs);
+      const exported = await exportAdmOnnx(exporter, model, settings.timeoutMs);
       log(
         `large-images: exported ${model} (${String(exported['bytes'])} bytes, opset ${String(exported['opset'])}) in ${String(exported['export_s'])} s`,
       );
@@ -142,13 +174,16 @@ async function findLargeImagesPeers(settings: LargeImagesSettings, log: (line: s
   return { ...(pytorch ? { pytorch } : {}), ...(onnxruntime ? { onnxruntime } : {}), absent };
 }
 
+const optionalMiB = (key: string, value: number | undefined): Record<string, number> => (value === undefined ? {} : { [key]: value });
+
 const FLOPS_METHOD =
   'convolution and matrix-product kernels of our forward at that batch size (tf.profile kernel shapes, 2 per multiply-add; GroupNorm as its two sums); the same count is used for every runner';
 
 /**
  * The large-images benchmark of issue 14: one forward of an ADM U-Net (default guided-diffusion's
  * ImageNet-64 architecture) from the same float32 checkpoint in ours (loadPipeline on wasm + the
- * native kernels), PyTorch (the original UNetModel) and onnxruntime-node (its ONNX export), each
+ * native kernels, or on webgpu), PyTorch (the original UNetModel; on CUDA when ours is on webgpu)
+ * and onnxruntime-node (its ONNX export, on CPU), each
  * batch size and runner in its own process (so max RSS is per batch size), on the same seeded input;
  * wall and CPU seconds per forward, peak memory, GFLOP/s, ratios and the outputs' max abs differences.
  */
@@ -182,12 +217,16 @@ export async function benchLargeImages(options: BenchLargeImagesOptions): Promis
       parameters.ours = oursLine.parameters ?? parameters.ours;
       const oursOutput = readFloat32File(request('ours').output);
       const ours = {
-        ...runnerFigures(oursLine, load, flops, peak?.gflops),
+        // a share of the CPU's peak only for runners on the CPU
+        ...runnerFigures(oursLine, load, flops, settings.backend === 'webgpu' ? undefined : peak?.gflops),
         backend: String(oursLine.extra['backend']),
+        backendReason: String(oursLine.extra['backend_reason']),
         nativeThreads: Number(oursLine.extra['native_threads']),
         ...(typeof oursLine.extra['thread_cpu_s_per_forward'] === 'number' ? { threadCpuSeconds: oursLine.extra['thread_cpu_s_per_forward'] } : {}),
         tensorPeakMiB: Number(oursLine.extra['tensor_peak_mib']),
         weightsMiB: Number(oursLine.extra['weights_mib']),
+        ...optionalMiB('tfjsGpuInUseMiB', extraNumber(oursLine.extra, 'tfjs_gpu_in_use_mib')),
+        ...optionalMiB('tfjsGpuAllocatedMiB', extraNumber(oursLine.extra, 'tfjs_gpu_allocated_mib')),
         kernels: Array.isArray(oursLine.extra['kernels']) ? (oursLine.extra['kernels'] as ProfileRow[]) : [],
       };
       log(`large-images: ours, ${where}: ${ours.wallSeconds} s per forward, ${ours.cpuSeconds} CPU s, peak ${ours.peakMiB} MiB`);
@@ -201,7 +240,7 @@ export async function benchLargeImages(options: BenchLargeImagesOptions): Promis
         log(`large-images: ${name}, ${where} (load ${load.toFixed(2)})`);
         try {
           const line = await run();
-          const figures = runnerFigures(line, load, flops, peak?.gflops);
+          const figures = runnerFigures(line, load, flops, name === 'pytorch' && settings.peerDevice === 'cuda' ? undefined : peak?.gflops);
           if (name === 'pytorch' && line.parameters !== undefined) parameters.pytorch = line.parameters;
           const difference = outputDifference(maxAbsDifference(oursOutput, readFloat32File(request(name).output)), line.output.maxAbs);
           log(
@@ -249,6 +288,8 @@ export async function benchLargeImages(options: BenchLargeImagesOptions): Promis
     iterations: settings.iterations,
     warmup: settings.warmup,
     seed: settings.seed,
+    backend: settings.backend,
+    peerDevice: settings.peerDevice,
     flopsMethod: FLOPS_METHOD,
     ...(peak ? { peak } : {}),
     absent: peers.absent,

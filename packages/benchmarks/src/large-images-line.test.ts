@@ -79,6 +79,35 @@ describe('large-images runner lines', () => {
   });
 });
 
+describe('large-images runner lines from a GPU', () => {
+  it("keep PyTorch's CUDA device and GPU peak beside the host figures; the memory ratio stays host RSS", () => {
+    const cudaLine = PYTORCH_LINE.replace(
+      '"output"',
+      '"device": "cuda", "device_name": "NVIDIA H200", "gpu_allocated_after_load_mib": 1128.75, "gpu_peak_mib": 2475.25, "output"',
+    );
+    const line = parseForwardLine(cudaLine, 'adm_peer.py');
+    expect(line.extra).toEqual({ device: 'cuda', device_name: 'NVIDIA H200', gpu_allocated_after_load_mib: 1128.75, gpu_peak_mib: 2475.25 });
+    const peer = runnerFigures(line, 0.5, 8.2e11);
+    expect(peer).toMatchObject({
+      device: 'cuda',
+      deviceName: 'NVIDIA H200',
+      gpuPeakMiB: 2475.3,
+      gpuAfterLoadMiB: 1128.8,
+      peakMiB: 3100.3,
+      gflops: 40,
+    });
+    expect(peer.shareOfPeak).toBeUndefined();
+    const ours = { ...runnerFigures(parseForwardLine(PYTORCH_LINE, 'ours'), 0.5, 8.2e11), wallSeconds: 5.125, cpuSeconds: 4.02, peakMiB: 1550.15 };
+    expect(ours.gpuPeakMiB).toBeUndefined();
+    expect(ours.device).toBeUndefined();
+    expect(peerRatio(ours, peer)).toEqual({ speed: 4, cpu: 10, memory: 0.5 });
+    // a GPU figure that is not a finite number is left out, not reported as NaN
+    const broken = runnerFigures(parseForwardLine(cudaLine.replace('"gpu_peak_mib": 2475.25', '"gpu_peak_mib": "n/a"'), 'x'), 0.5, 8.2e11);
+    expect(broken.gpuPeakMiB).toBeUndefined();
+    expect(broken.gpuAfterLoadMiB).toBe(1128.8);
+  });
+});
+
 describe('large-images files', () => {
   it('an input round-trips through its JSON file, seeded: the same seed and batch give the same numbers', () => {
     const input = largeImagesInput(3, 4, 3, 1000, 7);

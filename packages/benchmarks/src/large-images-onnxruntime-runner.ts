@@ -101,5 +101,7 @@ console.log(
     max_rss_after_load_mib: round(rssAfterLoad, 1),
     max_rss_mib: round(maxRssMiB(), 1),
     output: { shape: summary.shape, sum: summary.sum, max_abs: summary.maxAbs, first: summary.first },
+    // the CPU execution provider only (the npm package's CUDA provider needs files its install downloads)
+    device: 'cpu',
   }),
 );

@@ -1,7 +1,9 @@
 // The process that times our side of the large-images benchmark (started by benchLargeImages, one
 // per batch size so that its max RSS is that batch size's): a converted model file loaded with
 // loadPipeline on the requested backend (wasm + the native kernels by default, on the main thread,
-// with their default thread count), `predict` without a tape, one JSON line on stdout.
+// with their default thread count; webgpu on Dawn, npm `webgpu`, without the native kernels), `predict`
+// without a tape, one JSON line on stdout. Each timed forward ends with its output read back to the
+// host (`await data()`), so on webgpu the time includes the GPU finishing the work.
 //
 //   node dist/large-images-ours-runner.js '{"modelFile": ..., "input": ..., "output": ..., "iterations": 3, "warmup": 1, "backend": "wasm"}'
 import * as tf from '@tensorflow/tfjs-core';
@@ -26,9 +28,10 @@ interface OursRequest {
 const request = JSON.parse(process.argv[2] ?? '{}') as OursRequest;
 const rssBeforeLoad = maxRssMiB();
 const choice = await selectBackend(request.backend);
-const native = await loadNativeKernels();
-const threadCpuSeconds = native.available ? () => native.addon.threadCpuSeconds() : undefined;
-const nativeThreads = native.available ? native.addon.info().threads : 0;
+// the native kernels serve cpu and wasm only: on webgpu their addon (and its kernel threads) stays unloaded
+const native = request.backend === 'webgpu' ? undefined : await loadNativeKernels();
+const threadCpuSeconds = native?.available ? () => native.addon.threadCpuSeconds() : undefined;
+const nativeThreads = native?.available ? native.addon.info().threads : 0;
 
 let started = performance.now();
 const pipeline = await loadPipeline(request.modelFile);
@@ -51,7 +54,12 @@ const forward = (): tf.Tensor4D =>
     return (result.varianceValues ? tf.concat([result.prediction, result.varianceValues], 3) : result.prediction) as tf.Tensor4D;
   });
 
-for (let step = 0; step < request.warmup; step += 1) forward().dispose();
+for (let step = 0; step < request.warmup; step += 1) {
+  // read back, so that no untimed GPU work is still running when the timing starts
+  const output = forward();
+  await output.data();
+  output.dispose();
+}
 const walls: number[] = [];
 const cpuStart = processCpuSeconds();
 const threadStart = threadCpuSeconds?.() ?? 0;
@@ -60,8 +68,8 @@ let outputShape: number[] = [];
 for (let step = 0; step < request.iterations; step += 1) {
   started = performance.now();
   const output = forward();
-  // read back inside the timing, as the peers hand back a computed tensor
-  values = output.dataSync() as Float32Array;
+  // read back inside the timing, as the peers hand back a computed tensor (on webgpu: after the GPU finished; dataSync cannot read it in Node)
+  values = (await output.data()) as Float32Array;
   outputShape = output.shape;
   output.dispose();
   walls.push((performance.now() - started) / 1000);
@@ -69,6 +77,12 @@ for (let step = 0; step < request.iterations; step += 1) {
 const cpuSeconds = processCpuSeconds() - cpuStart;
 const threadSeconds = threadCpuSeconds === undefined ? undefined : threadCpuSeconds() - threadStart;
 const rssAfterTiming = maxRssMiB();
+// tfjs-backend-webgpu's own account of its GPU buffers (live tensors, and all it holds with its pool of freed ones)
+const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
+const gpuBytes = {
+  ...(typeof memory.numBytesInGPU === 'number' ? { tfjs_gpu_in_use_mib: round(memory.numBytesInGPU / 2 ** 20, 1) } : {}),
+  ...(typeof memory.numBytesAllocatedInGPU === 'number' ? { tfjs_gpu_allocated_mib: round(memory.numBytesAllocatedInGPU / 2 ** 20, 1) } : {}),
+};
 
 // untimed: one more forward under tf.profile for the live-tensor peak and the kernels' FLOPs
 const weightsBytes = tf.memory().numBytes;
@@ -117,6 +131,7 @@ console.log(
     ...(threadSeconds === undefined ? {} : { thread_cpu_s_per_forward: round(threadSeconds / request.iterations, 4) }),
     weights_mib: round(weightsBytes / 2 ** 20, 1),
     tensor_peak_mib: round(profile.peakBytes / 2 ** 20, 1),
+    ...gpuBytes,
     flops,
     kernels: profileRows(kernelTimes as KernelTimes).slice(0, 12),
   }),

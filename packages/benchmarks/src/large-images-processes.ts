@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DiffusionError } from '@tfjs-diffusion/core';
 import { lastJsonLine, parseForwardLine, type ForwardFigures } from './large-images-line.js';
+import type { PeerDevice } from './large-images-settings.js';
 import { PEER_PYTHON } from './torch-peer.js';
 
 // The three runners of the large-images benchmark as child processes: ours and onnxruntime-node
@@ -79,12 +80,14 @@ export function runOnnxruntimeForwards(
   return runNodeRunner('large-images-onnxruntime-runner', rest, timeoutMs);
 }
 
-/** How adm_peer.py builds the network: the guided-diffusion checkout, the README model flags, the .pt. */
+/** How adm_peer.py builds the network (the guided-diffusion checkout, the README model flags, the .pt) and where it times it. */
 export interface AdmPeerModel {
   readonly guidedDiffusion: string;
   readonly modelFlags: string;
   readonly checkpoint: string;
   readonly threads: number;
+  /** Where the timed forwards run (--device; the ONNX export always runs on CPU). */
+  readonly device: PeerDevice;
 }
 
 const admPeerArguments = (model: AdmPeerModel): string[] => [
@@ -99,27 +102,44 @@ const admPeerArguments = (model: AdmPeerModel): string[] => [
   String(model.threads),
 ];
 
-/** Times PyTorch's forwards (adm_peer.py: guided-diffusion's UNetModel, torch.no_grad()) at the input's batch size. */
+/** adm_peer.py's command line (after the Python interpreter) for timing forwards at the input's batch size on `model.device`. */
+export function admPeerTimingArguments(
+  model: AdmPeerModel,
+  request: Pick<RunnerRequest, 'input' | 'output' | 'iterations' | 'warmup'> & { readonly batch: number },
+): string[] {
+  return [
+    ...admPeerArguments(model),
+    '--device',
+    model.device,
+    '--batch',
+    String(request.batch),
+    '--iterations',
+    String(request.iterations),
+    '--warmup',
+    String(request.warmup),
+    '--input',
+    request.input,
+    '--output',
+    request.output,
+  ];
+}
+
+/** Times PyTorch's forwards (adm_peer.py: guided-diffusion's UNetModel, torch.no_grad(), on CPU or CUDA) at the input's batch size. */
 export async function runPytorchForwards(model: AdmPeerModel, request: RunnerRequest & { readonly batch: number }): Promise<ForwardFigures> {
-  const result = await runProcess(
-    PEER_PYTHON,
-    [
-      ...admPeerArguments(model),
-      '--batch',
-      String(request.batch),
-      '--iterations',
-      String(request.iterations),
-      '--warmup',
-      String(request.warmup),
-      '--input',
-      request.input,
-      '--output',
-      request.output,
-    ],
-    request.timeoutMs,
-  );
+  const result = await runProcess(PEER_PYTHON, admPeerTimingArguments(model, request), request.timeoutMs);
   if (result.code !== 0) throw failure('adm_peer.py', result);
   return parseForwardLine(result.stdout, 'adm_peer.py');
+}
+
+/** What adm_peer.py --check-device says about a device: its name and PyTorch's version; a DiffusionError('backend-unavailable') with adm_peer.py's one line when it is absent. */
+export async function admPeerDevice(
+  device: PeerDevice,
+  timeoutMs = 120_000,
+): Promise<{ readonly device: PeerDevice; readonly name: string; readonly version: string }> {
+  const result = await runProcess(PEER_PYTHON, [ADM_PEER_SCRIPT, '--check-device', '--device', device], timeoutMs);
+  if (result.code !== 0) throw new DiffusionError('backend-unavailable', failure('adm_peer.py --check-device', result).message);
+  const line = lastJsonLine(result.stdout, 'adm_peer.py --check-device');
+  return { device, name: String(line['name']), version: String(line['version']) };
 }
 
 /** Exports the network to ONNX with adm_peer.py --export-onnx; returns its JSON line (bytes, opset, export_s). */

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DiffusionError } from '@tfjs-diffusion/core';
 import { describe, expect, it } from 'vitest';
 import { LARGE_IMAGE_ARCHITECTURES, isUpToDate, largeImagesSettings, parseBatchSizes } from './large-images-settings.js';
 
@@ -36,6 +37,7 @@ describe('large-images settings', () => {
       warmup: 1,
       seed: 0,
       backend: 'wasm',
+      peerDevice: 'cpu',
       skipPeers: false,
     });
     expect(settings.modelFlags).toBe(LARGE_IMAGE_ARCHITECTURES['adm-imagenet-64']?.modelFlags);
@@ -60,8 +62,11 @@ describe('large-images settings', () => {
     expect(() => largeImagesSettings({ checkpoint, threads: 0, log, environment })).toThrow('threads must be an integer from 1 to 256, got 0');
     expect(() => largeImagesSettings({ checkpoint, iterations: 1.5, log, environment })).toThrow(/iterations must be an integer/);
     expect(() => largeImagesSettings({ checkpoint, batchSizes: [], log, environment })).toThrow('batch sizes: give at least one');
-    expect(() => largeImagesSettings({ checkpoint, backend: 'webgpu' as 'wasm', log, environment })).toThrow(
-      /runs ours on wasm or cpu, got 'webgpu'/,
+    expect(() => largeImagesSettings({ checkpoint, backend: 'webgl' as 'wasm', log, environment })).toThrow(
+      "the large-images benchmark runs ours on wasm, cpu, webgpu, got 'webgl'",
+    );
+    expect(() => largeImagesSettings({ checkpoint, peerDevice: 'gpu' as 'cuda', log, environment })).toThrow(
+      "the PyTorch peer runs on cpu or cuda, got 'gpu'",
     );
     expect(() => largeImagesSettings({ checkpoint, modelFile: checkpoint, log, environment })).toThrow(/would overwrite the checkpoint/);
     expect(() => largeImagesSettings({ checkpoint, architecture: 'Bad Name', modelFlags: '--image_size 16', log, environment })).toThrow(
@@ -71,6 +76,27 @@ describe('large-images settings', () => {
       largeImagesSettings({ checkpoint, threads: -1, log, environment });
     } catch (error) {
       expect(error).toMatchObject({ code: 'invalid-argument' });
+    }
+  });
+
+  it('take webgpu for ours, with PyTorch on CUDA unless told otherwise; reject other backends with a DiffusionError naming the value', () => {
+    const environment = {};
+    expect(largeImagesSettings({ checkpoint, backend: 'webgpu', log, environment })).toMatchObject({ backend: 'webgpu', peerDevice: 'cuda' });
+    expect(largeImagesSettings({ checkpoint, backend: 'webgpu', peerDevice: 'cpu', log, environment }).peerDevice).toBe('cpu');
+    expect(largeImagesSettings({ checkpoint, backend: 'cpu', log, environment }).peerDevice).toBe('cpu');
+    expect(largeImagesSettings({ checkpoint, backend: 'wasm', peerDevice: 'cuda', log, environment }).peerDevice).toBe('cuda');
+    for (const backend of ['tensorflow', 'auto', 'WEBGPU', '']) {
+      let thrown: unknown;
+      try {
+        largeImagesSettings({ checkpoint, backend: backend as 'webgpu', log, environment });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(DiffusionError);
+      expect(thrown).toMatchObject({
+        code: 'invalid-argument',
+        message: `the large-images benchmark runs ours on wasm, cpu, webgpu, got '${backend}'`,
+      });
     }
   });
 

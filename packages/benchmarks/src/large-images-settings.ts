@@ -28,6 +28,14 @@ export const LARGE_IMAGE_ARCHITECTURES: Readonly<Record<string, LargeImagesArchi
   },
 };
 
+/** The backends ours runs on in the large-images benchmark. */
+export const LARGE_IMAGES_BACKENDS = ['wasm', 'cpu', 'webgpu'] as const;
+export type LargeImagesBackend = (typeof LARGE_IMAGES_BACKENDS)[number];
+
+/** Where the PyTorch peer runs (adm_peer.py --device). */
+export const PEER_DEVICES = ['cpu', 'cuda'] as const;
+export type PeerDevice = (typeof PEER_DEVICES)[number];
+
 /** What benchLargeImages is asked for; everything but `checkpoint` and `log` has a default. */
 export interface BenchLargeImagesOptions {
   /** A name of LARGE_IMAGE_ARCHITECTURES (default 'adm-imagenet-64'), or a label when `modelFlags` is given. */
@@ -53,8 +61,10 @@ export interface BenchLargeImagesOptions {
   /** Untimed forwards first (default 1). */
   readonly warmup?: number;
   readonly seed?: number;
-  /** Our backend (default 'wasm'; 'cpu' also runs the native kernels). */
-  readonly backend?: 'wasm' | 'cpu';
+  /** Our backend (default 'wasm'; 'cpu' also runs the native kernels; 'webgpu' runs on Dawn, npm `webgpu`, without them). */
+  readonly backend?: LargeImagesBackend;
+  /** Where PyTorch runs: default 'cuda' when `backend` is 'webgpu' (ours on a GPU against PyTorch on it), else 'cpu'. */
+  readonly peerDevice?: PeerDevice;
   /** Run no peer. */
   readonly skipPeers?: boolean;
   /** Per child process (default 30 minutes). */
@@ -78,7 +88,8 @@ export interface LargeImagesSettings {
   readonly iterations: number;
   readonly warmup: number;
   readonly seed: number;
-  readonly backend: 'wasm' | 'cpu';
+  readonly backend: LargeImagesBackend;
+  readonly peerDevice: PeerDevice;
   readonly skipPeers: boolean;
   readonly timeoutMs: number;
 }
@@ -158,6 +169,7 @@ export function largeImagesSettings(options: BenchLargeImagesOptions): LargeImag
     throw new DiffusionError('invalid-argument', `--ort-dir ${ortDir.folder} does not exist`);
   const onnxModel =
     options.onnxModel !== undefined ? resolve(options.onnxModel) : ortDir ? join(ortDir.folder, 'model', `${architecture}.onnx`) : undefined;
+  const backend = checkBackend(options.backend ?? 'wasm');
   return {
     architecture,
     modelFlags,
@@ -171,14 +183,21 @@ export function largeImagesSettings(options: BenchLargeImagesOptions): LargeImag
     iterations: integerIn('iterations', options.iterations ?? 3, 1, 1000),
     warmup: integerIn('warmup', options.warmup ?? 1, 0, 1000),
     seed: integerIn('seed', options.seed ?? 0, 0, 2 ** 31 - 1),
-    backend: checkBackend(options.backend ?? 'wasm'),
+    backend,
+    peerDevice: checkPeerDevice(options.peerDevice ?? (backend === 'webgpu' ? 'cuda' : 'cpu')),
     skipPeers: options.skipPeers === true,
     timeoutMs: integerIn('timeoutMs', options.timeoutMs ?? 30 * 60_000, 1_000, 24 * 3_600_000),
   };
 }
 
-function checkBackend(backend: string): 'wasm' | 'cpu' {
-  if (backend !== 'wasm' && backend !== 'cpu')
-    throw new DiffusionError('invalid-argument', `the large-images benchmark runs ours on wasm or cpu, got '${backend}'`);
-  return backend;
+function checkBackend(backend: string): LargeImagesBackend {
+  if (!(LARGE_IMAGES_BACKENDS as readonly string[]).includes(backend))
+    throw new DiffusionError('invalid-argument', `the large-images benchmark runs ours on ${LARGE_IMAGES_BACKENDS.join(', ')}, got '${backend}'`);
+  return backend as LargeImagesBackend;
+}
+
+function checkPeerDevice(device: string): PeerDevice {
+  if (!(PEER_DEVICES as readonly string[]).includes(device))
+    throw new DiffusionError('invalid-argument', `the PyTorch peer runs on ${PEER_DEVICES.join(' or ')}, got '${device}'`);
+  return device as PeerDevice;
 }

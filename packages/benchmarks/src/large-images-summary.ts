@@ -24,6 +24,12 @@ export interface RunnerFigures {
   /** gflops / the machine's measured FMA peak for the peers' threads, when measured. */
   readonly shareOfPeak?: number;
   readonly output: OutputSummary;
+  /** Where a peer ran, when its line says ('cpu' or 'cuda'; ours says its backend instead), and the device's name (e.g. 'NVIDIA H200'). */
+  readonly device?: string;
+  readonly deviceName?: string;
+  /** On CUDA: torch.cuda.max_memory_allocated() of the process (weights included) and the bytes allocated right after loading, MiB. */
+  readonly gpuPeakMiB?: number;
+  readonly gpuAfterLoadMiB?: number;
 }
 
 /** How a peer's output compares with ours on the same input. */
@@ -33,7 +39,11 @@ export interface OutputDifference {
   readonly relative: number;
 }
 
-/** Ours against one peer: speed = peer wall / ours wall, cpu = peer CPU / ours CPU (above 1: ours faster or cheaper), memory = ours peak / peer peak. */
+/**
+ * Ours against one peer: speed = peer wall / ours wall, cpu = peer CPU / ours CPU (above 1: ours
+ * faster or cheaper), memory = ours peak RSS / peer peak RSS (host memory; the GPU figures get no
+ * ratio: ours has no per-process GPU peak to set against torch.cuda.max_memory_allocated()).
+ */
 export interface PeerRatio {
   readonly speed: number;
   readonly cpu: number;
@@ -47,11 +57,19 @@ export interface LargeImagesBatch {
   readonly flops: number;
   readonly ours: RunnerFigures & {
     readonly backend: string;
+    /** How selectBackend started it (on webgpu: the adapter, e.g. "adapter nvidia hopper (NVIDIA H200)"). */
+    readonly backendReason: string;
     readonly nativeThreads: number;
     readonly threadCpuSeconds?: number;
     /** tf.profile's peak of live tensor bytes (weights included) and the weights alone, MiB. */
     readonly tensorPeakMiB: number;
     readonly weightsMiB: number;
+    /**
+     * On webgpu, tf.memory() after the timed forwards: the GPU buffer bytes tfjs-backend-webgpu holds
+     * for live tensors (numBytesInGPU) and in all, its pool of freed buffers included (numBytesAllocatedInGPU), MiB.
+     */
+    readonly tfjsGpuInUseMiB?: number;
+    readonly tfjsGpuAllocatedMiB?: number;
     /** The 12 kernels that took longest in one more (profiled, untimed) forward: wall ms summed by kernel name, calls, share. */
     readonly kernels: readonly ProfileRow[];
   };
@@ -63,6 +81,7 @@ export interface LargeImagesBatch {
 }
 
 const round = (value: number, digits: number): number => Number(value.toFixed(digits));
+const optionalNumber = (key: string, value: number | undefined): Record<string, number> => (value === undefined ? {} : { [key]: round(value, 1) });
 const significant = (value: number): number => (value === 0 || !Number.isFinite(value) ? value : Number(value.toPrecision(3)));
 
 /** A runner's JSON-line figures as report figures: GFLOP/s from the forward's FLOPs and the median wall time, and its share of `peakGflops`. */
@@ -82,12 +101,22 @@ export function runnerFigures(figures: ForwardFigures, loadAverage: number, flop
     gflops,
     ...(peakGflops !== undefined && peakGflops > 0 ? { shareOfPeak: round(gflops / peakGflops, 3) } : {}),
     output: figures.output,
+    ...(typeof figures.extra['device'] === 'string' ? { device: figures.extra['device'] } : {}),
+    ...(typeof figures.extra['device_name'] === 'string' ? { deviceName: figures.extra['device_name'] } : {}),
+    ...optionalNumber('gpuPeakMiB', extraNumber(figures.extra, 'gpu_peak_mib')),
+    ...optionalNumber('gpuAfterLoadMiB', extraNumber(figures.extra, 'gpu_allocated_after_load_mib')),
   };
 }
 
 /** The max abs difference of two outputs and its size relative to the peer's largest value. */
 export function outputDifference(maxAbs: number, peerMaxAbs: number): OutputDifference {
   return { maxAbs: significant(maxAbs), relative: significant(peerMaxAbs > 0 ? maxAbs / peerMaxAbs : maxAbs) };
+}
+
+/** A finite number under `key` of a runner line's extra keys, else undefined. */
+export function extraNumber(extra: Readonly<Record<string, unknown>>, key: string): number | undefined {
+  const value = extra[key];
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
 /** Ours against a peer measured at the same batch size (see PeerRatio). */

@@ -21,14 +21,18 @@ export {
   type OutputSummary,
 } from './large-images-files.js';
 export { parseForwardLine, type ForwardFigures } from './large-images-line.js';
-export { ADM_PEER_SCRIPT } from './large-images-processes.js';
+export { ADM_PEER_SCRIPT, admPeerTimingArguments, type AdmPeerModel } from './large-images-processes.js';
 export {
   GUIDED_DIFFUSION_ENVIRONMENT,
   LARGE_IMAGE_ARCHITECTURES,
+  LARGE_IMAGES_BACKENDS,
+  PEER_DEVICES,
   largeImagesSettings,
   parseBatchSizes,
   type BenchLargeImagesOptions,
   type LargeImagesArchitecture,
+  type LargeImagesBackend,
   type LargeImagesSettings,
+  type PeerDevice,
 } from './large-images-settings.js';
 export type { LargeImagesBatch, OutputDifference, PeerRatio, RunnerFigures } from './large-images-summary.js';

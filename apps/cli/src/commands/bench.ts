@@ -3,6 +3,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import {
   GUIDED_DIFFUSION_ENVIRONMENT,
   LARGE_IMAGE_ARCHITECTURES,
+  LARGE_IMAGES_BACKENDS,
+  PEER_DEVICES,
   PEER_ENVIRONMENT,
   benchLargeImages,
   benchRounds,
@@ -21,7 +23,7 @@ const WORKER_BACKENDS = ['wasm', 'cpu'];
 
 /** Options of the U-Net benchmark only, and of the large-images benchmark (--architecture) only. */
 const UNET_ONLY = ['workers', 'rounds', 'batch', 'profile', 'peers', 'peer-script'];
-const LARGE_IMAGES_ONLY = ['batch-sizes', 'checkpoint', 'model-file', 'guided-diffusion', 'onnx-model'];
+const LARGE_IMAGES_ONLY = ['batch-sizes', 'checkpoint', 'model-file', 'guided-diffusion', 'onnx-model', 'peer-device'];
 
 /** The large-images benchmark (bench --architecture NAME): parses its options, runs benchLargeImages, prints its JSON object. */
 async function runLargeImages(values: OptionValues, io: CommandIo, architecture: string): Promise<void> {
@@ -30,6 +32,7 @@ async function runLargeImages(values: OptionValues, io: CommandIo, architecture:
   const checkpoint = stringOption(values, 'checkpoint');
   if (checkpoint === undefined) throw new UsageError('--architecture needs --checkpoint FILE (a float32 .pt from make_random_checkpoint.py)');
   const backend = stringOption(values, 'backend');
+  const peerDevice = stringOption(values, 'peer-device');
   const seed = seedOption(values);
   if (typeof seed !== 'number') throw new UsageError(`--seed must be an integer with --architecture, got '${seed}'`);
   try {
@@ -41,7 +44,8 @@ async function runLargeImages(values: OptionValues, io: CommandIo, architecture:
       ...optional('ortDir', stringOption(values, 'ort-dir')),
       ...optional('onnxModel', stringOption(values, 'onnx-model')),
       ...optional('batchSizes', values['batch-sizes'] === undefined ? undefined : parseBatchSizes(String(values['batch-sizes']))),
-      ...optional('backend', backend === undefined ? undefined : choiceOption(values, 'backend', ['wasm', 'cpu'] as const, 'wasm')),
+      ...optional('backend', backend === undefined ? undefined : choiceOption(values, 'backend', LARGE_IMAGES_BACKENDS, 'wasm')),
+      ...optional('peerDevice', peerDevice === undefined ? undefined : choiceOption(values, 'peer-device', PEER_DEVICES, 'cpu')),
       threads: integerOption(values, 'peer-threads', 2, 1, 256),
       iterations: integerOption(values, 'iterations', 3, 1, 1000),
       warmup: integerOption(values, 'warmup', 1, 0, 1000),
@@ -87,7 +91,7 @@ export const benchCommand: Command = {
     '  --json                one JSON object per backend per line (the only output format)',
     '',
     'Large images (issue 14): one forward of an ADM U-Net from one float32 guided-diffusion checkpoint in',
-    "ours (wasm + native kernels, main thread), PyTorch (guided-diffusion's UNetModel) and onnxruntime-node",
+    "ours (wasm + native kernels, main thread; or webgpu), PyTorch (guided-diffusion's UNetModel; CPU or CUDA) and onnxruntime-node",
     '(its ONNX export), per batch size, each in its own process: wall and CPU s, peak memory, GFLOP/s, ratios',
     "and the max abs difference of each peer's output from ours on the same input; one JSON object:",
     `  --architecture NAME   ${Object.keys(LARGE_IMAGE_ARCHITECTURES).join(' | ')}`,
@@ -97,7 +101,8 @@ export const benchCommand: Command = {
     `  --guided-diffusion DIR  a checkout of openai/guided-diffusion for PyTorch (default: $${GUIDED_DIFFUSION_ENVIRONMENT})`,
     '  --ort-dir DIR         as above; the model is DIR/model/NAME.onnx unless --onnx-model FILE (exported when missing or older)',
     "  --peer-threads N      PyTorch and onnxruntime-node threads (default 2); ours: the native kernels' default",
-    '  --iterations N, --warmup N, --seed S, --skip-peer, --backend wasm|cpu (defaults 3, 1, 0, off, wasm)',
+    `  --iterations N, --warmup N, --seed S, --skip-peer, --backend ${LARGE_IMAGES_BACKENDS.join('|')} (defaults 3, 1, 0, off, wasm)`,
+    '  --peer-device cpu|cuda  where PyTorch runs (default: cuda with --backend webgpu, else cpu; onnxruntime-node: always CPU)',
   ].join('\n'),
   options: {
     workers: { type: 'string' },
@@ -119,6 +124,7 @@ export const benchCommand: Command = {
     'model-file': { type: 'string' },
     'guided-diffusion': { type: 'string' },
     'onnx-model': { type: 'string' },
+    'peer-device': { type: 'string' },
     ...BACKEND_OPTION,
   },
   async run(values, io) {
