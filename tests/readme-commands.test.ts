@@ -183,6 +183,17 @@ const RULES: readonly Rule[] = [
     reason: 'writes a 1.2 GB random-weight checkpoint with the original guided-diffusion code (python3-torch and its checkout)',
   },
   {
+    match: /^\/usr\/bin\/python3 packages\/benchmarks\/peers\/adm_peer\.py --check-device --device cuda$/,
+    action: 'skip',
+    reason:
+      'needs a CUDA build of PyTorch (a GPU machine); with Debian python3-torch it exits 2 with one line, which packages/benchmarks/src/large-images-processes.test.ts checks',
+  },
+  {
+    match: /^pnpm -s tfjs-diffusion bench --architecture adm-imagenet-64 --backend webgpu /,
+    action: 'skip',
+    reason: 'the real-size ADM benchmark on a GPU machine (WebGPU on Dawn against PyTorch CUDA; minutes, and no GPU here); parsed by the CLI',
+  },
+  {
     match: /^pnpm -s tfjs-diffusion bench --architecture adm-imagenet-64 /,
     action: 'skip',
     reason:
