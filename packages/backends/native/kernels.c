@@ -912,18 +912,89 @@ __attribute__((target("avx512f"))) static void winograd_convolution_tiles(int m,
   }
 }
 
+// Transformed filters kept between calls, per thread: sampling runs the same weights through every
+// step, and transforming a 64 x 64 filter (590 KiB of U) took 60-280 us a call (most of the layer at
+// batch 1). An entry is found by the filter array's address and shape, and used only while the
+// filter's values are still those it was made from (a kept copy, compared byte for byte: weights
+// updated in place, or another tensor at a freed address, are transformed again), so the results are
+// the bits of transforming on every call. Entries are made while the thread's entries stay within
+// the limit (setWinogradCache; 64 MiB by default, 0: none) and kept until the thread's environment
+// ends; past the limit, filters are transformed per call as before.
+typedef struct {
+  const float* filter;
+  int64_t cin, cout;
+  int m;
+  float* copy;  // the filter's 9 Cin Cout values when U was made
+  float* u;     // (m + 2)^2 Cin Cout floats
+} WinogradFilterEntry;
+#define WINOGRAD_CACHE_ENTRIES 512
+static __thread WinogradFilterEntry* winograd_cache = NULL;
+static __thread int winograd_cache_count = 0;
+static __thread int64_t winograd_cache_bytes = 0;
+static int64_t winograd_cache_limit_bytes = 64LL << 20;
+
+static void free_winograd_cache(void* unused) {
+  (void)unused;
+  for (int i = 0; i < winograd_cache_count; i++) {
+    free(winograd_cache[i].copy);
+    free(winograd_cache[i].u);
+  }
+  free(winograd_cache);
+  winograd_cache = NULL;
+  winograd_cache_count = 0;
+  winograd_cache_bytes = 0;
+}
+
+// U for this filter from the thread's entries (made or refreshed as needed), or NULL when it has none
+// and the limit (or memory) allows no new one.
+__attribute__((target("avx512f"))) static const float* winograd_cached_filter(int m, const float* filter, int64_t cin, int64_t cout, int threads) {
+  const size_t filter_bytes = (size_t)(9 * cin * cout) * sizeof(float), u_bytes = (size_t)((m + 2) * (m + 2) * cin * cout) * sizeof(float);
+  for (int i = 0; i < winograd_cache_count; i++) {
+    WinogradFilterEntry* entry = &winograd_cache[i];
+    if (entry->filter != filter || entry->cin != cin || entry->cout != cout || entry->m != m) continue;
+    if (memcmp(entry->copy, filter, filter_bytes) != 0) {
+      memcpy(entry->copy, filter, filter_bytes);
+      winograd_filter(m, filter, cin, cout, entry->u, threads);
+    }
+    return entry->u;
+  }
+  if (winograd_cache_count >= WINOGRAD_CACHE_ENTRIES || winograd_cache_bytes + (int64_t)(filter_bytes + u_bytes) > winograd_cache_limit_bytes) return NULL;
+  if (winograd_cache == NULL) {
+    winograd_cache = (WinogradFilterEntry*)calloc(WINOGRAD_CACHE_ENTRIES, sizeof(WinogradFilterEntry));
+    if (winograd_cache == NULL) return NULL;
+  }
+  float* copy = (float*)malloc(filter_bytes);
+  float* u = (float*)aligned_alloc(64, (u_bytes + 63) / 64 * 64);
+  if (copy == NULL || u == NULL) {
+    free(copy);
+    free(u);
+    return NULL;
+  }
+  memcpy(copy, filter, filter_bytes);
+  winograd_filter(m, filter, cin, cout, u, threads);
+  winograd_cache[winograd_cache_count++] = (WinogradFilterEntry){filter, cin, cout, m, copy, u};
+  winograd_cache_bytes += (int64_t)(filter_bytes + u_bytes);
+  return u;
+}
+
 // Returns 0 when out of memory.
 __attribute__((target("avx512f"))) static int conv_forward_winograd(int m, const Geometry* g, const float* x, const float* filter, const float* bias, const float* residual, float* out) {
   const int64_t cin = g->in_channels, cout = g->out_channels, elements = (m + 2) * (m + 2);
   const int threads = threads_for(g->batch * g->out_height * g->out_width * 9 * cin * cout, PARALLEL_MIN_MACS);
+  const int filter_threads = threads_for(elements * cin * cout, PARALLEL_MIN_ELEMENTS / 8);
   const int64_t block = winograd_block_tiles(cin, cout, elements);
-  const size_t filter_floats = (size_t)(elements * cin * cout), buffer_floats = (size_t)(elements * (winograd_stride(block * cin) + winograd_stride(block * 64)));
+  const size_t buffer_floats = (size_t)(elements * (winograd_stride(block * cin) + winograd_stride(block * 64)));
+  const float* u = winograd_cached_filter(m, filter, cin, cout, filter_threads);
+  const size_t filter_floats = u == NULL ? (size_t)(elements * cin * cout) : 0;
   // the calling thread's workspace, kept between calls (a fresh allocation this size is an mmap whose
-  // pages fault in on every call: 14 % of a 32-channel layer's time)
-  float* u = get_workspace(filter_floats + (size_t)threads * buffer_floats);
-  if (u == NULL) return 0;
-  winograd_filter(m, filter, cin, cout, u, threads_for(elements * cin * cout, PARALLEL_MIN_ELEMENTS / 8));
-  winograd_convolution_tiles(m, g, x, u, bias, residual, out, u + filter_floats, threads);
+  // pages fault in on every call: 14 % of a 32-channel layer's time): the tile buffers, and U when it is not kept
+  float* workspace_floats_start = get_workspace(filter_floats + (size_t)threads * buffer_floats);
+  if (workspace_floats_start == NULL) return 0;
+  if (u == NULL) {
+    winograd_filter(m, filter, cin, cout, workspace_floats_start, filter_threads);
+    u = workspace_floats_start;
+  }
+  winograd_convolution_tiles(m, g, x, u, bias, residual, out, workspace_floats_start + filter_floats, threads);
   return 1;
 }
 #endif
@@ -1866,6 +1937,19 @@ static napi_value set_flag_setting(napi_env env, napi_callback_info info, int* s
 static napi_value set_direct(napi_env env, napi_callback_info info) { return set_flag_setting(env, info, &direct_convolution); }
 
 #ifdef HAVE_AVX512_GEMM
+// setWinogradCache(bytes): the most bytes of transformed filters (and the copies they are checked
+// against) each thread keeps between calls; 0 keeps none (and frees the calling thread's). Returns the previous limit.
+static napi_value set_winograd_cache(napi_env env, napi_callback_info info) {
+  napi_value result = set_size_setting(env, info, &winograd_cache_limit_bytes, 0);
+  if (result != NULL && winograd_cache_limit_bytes == 0) free_winograd_cache(NULL);
+  return result;
+}
+#else
+static int64_t winograd_cache_unavailable = 0;
+static napi_value set_winograd_cache(napi_env env, napi_callback_info info) { return set_size_setting(env, info, &winograd_cache_unavailable, 0); }
+#endif
+
+#ifdef HAVE_AVX512_GEMM
 // setWinograd(on): whether 3x3 stride-1 convolutions take the Winograd F(2x2, 3x3) path (on by
 // default; results within float32 rounding of the direct path); returns whether it was on before.
 static napi_value set_winograd(napi_env env, napi_callback_info info) { return set_flag_setting(env, info, &winograd_convolution); }
@@ -1990,6 +2074,7 @@ NAPI_MODULE_INIT() {
       {"setDirect", NULL, set_direct, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"setDirectBlock", NULL, set_direct_block, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"setWinograd", NULL, set_winograd, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"setWinogradCache", NULL, set_winograd_cache, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"fmaPeak", NULL, fma_peak, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"sigmoid", NULL, sigmoid, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"softmax", NULL, softmax, NULL, NULL, NULL, napi_default_jsproperty, NULL},
@@ -2005,6 +2090,9 @@ NAPI_MODULE_INIT() {
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
   napi_add_env_cleanup_hook(env, free_workspace, NULL);
+#ifdef HAVE_AVX512_GEMM
+  napi_add_env_cleanup_hook(env, free_winograd_cache, NULL);
+#endif
 #ifdef HAVE_AVX512_GEMM
   __builtin_cpu_init();
   own_gemm = __builtin_cpu_supports("avx512f");

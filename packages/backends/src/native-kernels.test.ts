@@ -841,6 +841,41 @@ describeNative('native forward convolution: direct (no im2col buffer) and kernel
       expect(Array.from(first)).not.toEqual(Array.from(run(single, true, 1, 0, false)));
     });
 
+    it('keeps transformed filters between calls, and transforms a filter again when its values change in place', () => {
+      const addon = (status as Extract<NativeKernelStatus, { available: true }>).addon;
+      const geometry = Int32Array.from([2, 16, 16, 32, 3, 3, 48, 16, 16, 1, 1, 1, 1, 1, 1]);
+      const x = pseudoRandom(2 * 16 * 16 * 32, 41);
+      const filter = pseudoRandom(9 * 32 * 48, 42);
+      const bias = pseudoRandom(48, 43);
+      const convolve = (): Float32Array => {
+        const out = new Float32Array(2 * 16 * 16 * 48).fill(Number.NaN);
+        addon.conv2d(x, filter, bias, out, geometry, 0);
+        return out;
+      };
+      const previousWinograd = addon.setWinograd(true);
+      const previousLimit = addon.setWinogradCache(64 * 1024 * 1024);
+      try {
+        const first = convolve();
+        const kept = convolve(); // from the kept transform
+        addon.setWinogradCache(0);
+        const fresh = convolve();
+        expect(Array.from(kept)).toEqual(Array.from(first));
+        expect(Array.from(fresh)).toEqual(Array.from(first));
+        // the same array, one weight changed in place: the kept transform must not be used
+        addon.setWinogradCache(64 * 1024 * 1024);
+        convolve();
+        filter[100] = (filter[100] as number) + 0.5;
+        const changed = convolve();
+        addon.setWinogradCache(0);
+        const changedFresh = convolve();
+        expect(Array.from(changed)).toEqual(Array.from(changedFresh));
+        expect(Array.from(changed)).not.toEqual(Array.from(first));
+      } finally {
+        addon.setWinograd(previousWinograd);
+        addon.setWinogradCache(previousLimit);
+      }
+    });
+
     it('leaves small images (and other geometries) to the direct path, bit for bit', () => {
       for (const geometry of [
         [2, 4, 4, 32, 3, 3, 32, 4, 4, 1, 1, 1, 1, 1, 1], // one 4x4 tile, four 2x2 tiles

@@ -73,6 +73,8 @@ export interface NativeAddon {
   setDirectBlock(bytes: number): number;
   /** Whether 3x3 stride-1 convolutions with Cin and Cout multiples of 16 take the Winograd F(2x2, 3x3) path (on by default with AVX-512F; within float32 rounding of the direct path, not its bits); returns the previous setting. */
   setWinograd(on: boolean): boolean;
+  /** The most bytes of Winograd-transformed filters (with the copies they are checked against) each thread keeps between calls (default 64 MiB; 0 keeps none and frees the calling thread's); returns the previous limit. */
+  setWinogradCache(bytes: number): number;
   /** Opens the first OpenBLAS of `libraries` that loads (once per process); returns '' or why none did. */
   load(libraries: readonly string[], threads: number, coretype?: string): string;
   /** OpenBLAS threads for the process, and the addon's own kernel threads (OpenMP) for the calling thread; returns OpenBLAS's count. */
