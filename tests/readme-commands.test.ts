@@ -101,6 +101,11 @@ const RULES: readonly Rule[] = [
   { match: /^[A-Z_]+="[^"]*"$/, action: 'skip', reason: 'sets a shell variable for the command after it' },
   { match: /^node packages\/converters\/scripts\//, action: 'skip', reason: 'measures published checkpoints (downloads them; minutes)' },
   {
+    match: /^node packages\/conformance\/scripts\/(winograd|group-norm)-cpu-time\.mjs /,
+    action: 'skip',
+    reason: 'measures kernel speed (a minute of CPU; figures for docs/benchmarks.md, not a test)',
+  },
+  {
     match: /^(pnpm build|pnpm exec turbo|pnpm turbo)( |$)|&& pnpm exec typedoc/,
     action: 'skip',
     reason: 'builds the workspace: the root pnpm test and .ci/run build first',
