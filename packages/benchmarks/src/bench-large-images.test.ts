@@ -55,6 +55,26 @@ const FIXTURE_FLAGS =
   '--noise_schedule cosine --num_channels 4 --num_head_channels 4 --num_res_blocks 1 --resblock_updown True --use_new_attention_order True ' +
   '--use_fp16 True --use_scale_shift_norm True --group_norm_groups 4';
 
+/** A float32 adm-tiny-16 checkpoint written by the original code (random weights, zero parameters filled), in `folder`. */
+function makeTinyCheckpoint(folder: string): string {
+  const checkpoint = join(folder, 'tiny.pt');
+  const made = spawnSync(
+    PEER_PYTHON,
+    [
+      join(root, 'scripts/torch-fixtures/make_random_checkpoint.py'),
+      checkpoint,
+      '--float32',
+      '--random-zero-parameters',
+      '0.02',
+      '--flags',
+      LARGE_IMAGE_ARCHITECTURES['adm-tiny-16']?.modelFlags as string,
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  expect(made.status, made.stderr).toBe(0);
+  return checkpoint;
+}
+
 describe('benchLargeImages', () => {
   it('runs ours alone on the committed guided-64-style fixture (made by the original code): one process per batch size, FLOPs linear in the batch', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'large-images-ours-'));
@@ -99,21 +119,7 @@ describe('benchLargeImages', () => {
     `matches PyTorch (and onnxruntime-node) on adm-tiny-16 within 1e-4 of the outputs' scale${pytorchSkip ? `: skipped, ${pytorchSkip}` : ''}${onnxruntimeSkip && !pytorchSkip ? ` (onnxruntime-node left out: ${onnxruntimeSkip})` : ''}`,
     async () => {
       const folder = mkdtempSync(join(tmpdir(), 'large-images-peers-'));
-      const checkpoint = join(folder, 'tiny.pt');
-      const made = spawnSync(
-        PEER_PYTHON,
-        [
-          join(root, 'scripts/torch-fixtures/make_random_checkpoint.py'),
-          checkpoint,
-          '--float32',
-          '--random-zero-parameters',
-          '0.02',
-          '--flags',
-          LARGE_IMAGE_ARCHITECTURES['adm-tiny-16']?.modelFlags as string,
-        ],
-        { encoding: 'utf8', timeout: 60_000 },
-      );
-      expect(made.status, made.stderr).toBe(0);
+      const checkpoint = makeTinyCheckpoint(folder);
       const lines: string[] = [];
       const report = await benchLargeImages({
         architecture: 'adm-tiny-16',
@@ -191,21 +197,7 @@ describe('benchLargeImages', () => {
     `runs ours on webgpu against PyTorch (on CUDA when it has it) on adm-tiny-16 within 1e-4 of the outputs' scale${pytorchSkip || webgpuSkip ? `: skipped, ${pytorchSkip ?? webgpuSkip}` : ''}`,
     async () => {
       const folder = mkdtempSync(join(tmpdir(), 'large-images-webgpu-peers-'));
-      const checkpoint = join(folder, 'tiny.pt');
-      const made = spawnSync(
-        PEER_PYTHON,
-        [
-          join(root, 'scripts/torch-fixtures/make_random_checkpoint.py'),
-          checkpoint,
-          '--float32',
-          '--random-zero-parameters',
-          '0.02',
-          '--flags',
-          LARGE_IMAGE_ARCHITECTURES['adm-tiny-16']?.modelFlags as string,
-        ],
-        { encoding: 'utf8', timeout: 60_000 },
-      );
-      expect(made.status, made.stderr).toBe(0);
+      const checkpoint = makeTinyCheckpoint(folder);
       const cuda = torchHasCuda();
       const report = await benchLargeImages({
         architecture: 'adm-tiny-16',
