@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
 import { GROUP_NORM_KERNEL_NAME, nativeKernelStatus, registerTrainingKernels, selectBackend } from '@tfjs-diffusion/backends/node';
-import { createUNet, unetPresets } from '@tfjs-diffusion/networks';
+import { randomTorchPeer } from './random-torch-peer.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -59,18 +59,7 @@ if (status?.available !== true || kernel === undefined || kernel === replaced) {
 const addon = status.addon;
 // one kernel thread, as in each benchmark worker (thread CPU time would miss the others' share)
 addon.setThreads(1);
-const model = createUNet({ ...unetPresets['torch-peer'], seed: 1 });
-// random weights everywhere (ADM zero-initialises output layers)
-for (const variable of model.parameters.values()) {
-  tf.tidy(() => variable.assign(tf.mul(tf.randomNormal(variable.shape, 0, 1, 'float32', 7), 0.2)));
-}
-const x = tf.randomNormal([batch, 32, 32, 1], 0, 1, 'float32', 3);
-const timesteps = tf.tensor1d(Array.from({ length: batch }, (_, index) => (index * 37) % 1000));
-const classLabels = tf.tensor1d(
-  Array.from({ length: batch }, (_, index) => index % 11),
-  'int32',
-);
-const predict = () => model.predict({ x, timesteps, condition: { classLabels } }).prediction;
+const { model, predict } = randomTorchPeer(batch);
 const variables = [...model.parameters.values()];
 const target = tf.randomNormal([batch, 32, 32, 1], 0, 1, 'float32', 5);
 // Values are read outside tf.tidy: a typed array returned from tidy is walked index by index

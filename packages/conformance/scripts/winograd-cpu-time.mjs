@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
 import { nativeKernelStatus, registerTrainingKernels, selectBackend } from '@tfjs-diffusion/backends/node';
-import { createUNet, unetPresets } from '@tfjs-diffusion/networks';
+import { randomTorchPeer } from './random-torch-peer.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -39,18 +39,9 @@ const median = (samples) => {
   return Math.round(sorted[sorted.length >> 1] * 100) / 100;
 };
 
-const model = createUNet({ ...unetPresets['torch-peer'], seed: 1 });
-for (const variable of model.parameters.values()) {
-  tf.tidy(() => variable.assign(tf.mul(tf.randomNormal(variable.shape, 0, 1, 'float32', 7), 0.2)));
-}
-const x = tf.randomNormal([batch, 32, 32, 1], 0, 1, 'float32', 3);
-const timesteps = tf.tensor1d(Array.from({ length: batch }, (_, index) => (index * 37) % 1000));
-const classLabels = tf.tensor1d(
-  Array.from({ length: batch }, (_, index) => index % 11),
-  'int32',
-);
+const { predict } = randomTorchPeer(batch);
 const evaluate = () => {
-  const output = tf.tidy(() => model.predict({ x, timesteps, condition: { classLabels } }).prediction);
+  const output = tf.tidy(predict);
   const values = output.dataSync();
   output.dispose();
   return values;
