@@ -59,7 +59,7 @@ if (status?.available !== true || kernel === undefined || kernel === replaced) {
 const addon = status.addon;
 // one kernel thread, as in each benchmark worker (thread CPU time would miss the others' share)
 addon.setThreads(1);
-const { model, predict } = randomTorchPeer(batch);
+const { model, predict, dispose } = randomTorchPeer(batch);
 const variables = [...model.parameters.values()];
 const target = tf.randomNormal([batch, 32, 32, 1], 0, 1, 'float32', 5);
 // Values are read outside tf.tidy: a typed array returned from tidy is walked index by index
@@ -195,5 +195,5 @@ console.log(
     loadAfter: loadavg()[0],
   }),
 );
-model.dispose();
-tf.dispose([x, timesteps, classLabels, target]);
+dispose();
+target.dispose();

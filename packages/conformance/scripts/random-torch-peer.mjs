@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createUNet, unetPresets } from '@tfjs-diffusion/networks';
 
-/** The random-weight torch-peer U-Net and `predict()`, its prediction for a batch of `batch` seeded inputs (call it in tf.tidy). */
+/** The random-weight torch-peer U-Net, `predict()` (its prediction for a batch of `batch` seeded inputs; call it in tf.tidy) and `dispose()` (model and inputs). */
 export function randomTorchPeer(batch) {
   const model = createUNet({ ...unetPresets['torch-peer'], seed: 1 });
   for (const variable of model.parameters.values()) {
@@ -16,5 +16,12 @@ export function randomTorchPeer(batch) {
     Array.from({ length: batch }, (_, index) => index % 11),
     'int32',
   );
-  return { model, predict: () => model.predict({ x, timesteps, condition: { classLabels } }).prediction };
+  return {
+    model,
+    predict: () => model.predict({ x, timesteps, condition: { classLabels } }).prediction,
+    dispose: () => {
+      model.dispose();
+      tf.dispose([x, timesteps, classLabels]);
+    },
+  };
 }
