@@ -705,6 +705,12 @@ static int64_t winograd_block_tiles(int64_t cin, int64_t cout, int64_t elements)
 // so that the matrices of a tile do not all fall in the same L1 set (power-of-two strides do).
 static int64_t winograd_stride(int64_t floats) { return (floats + 15) / 16 * 16 + 16; }
 
+// One thread's tile buffers for blocks of `block` tiles: the transformed inputs V (elements
+// matrices of block x Cin) and the products M (elements matrices of block x 64 output channels).
+static int64_t winograd_buffer_floats(int64_t block, int64_t cin, int64_t elements) {
+  return elements * (winograd_stride(block * cin) + winograd_stride(block * 64));
+}
+
 // The output tile size m for this geometry (4 or 2), or 0 when the direct path is to run: F(4x4)
 // from 4 tiles of 4x4 per image (5x5 outputs and up) when the transformed filter is small (Cin Cout
 // <= 128 x 128: the U-Net's 8x8 layers gain 1.1x over F(2x2), and batch 1 still gains) and from 64
@@ -769,7 +775,7 @@ __attribute__((target("avx512f"))) static void winograd_filter(int m, const floa
   }
 }
 
-// 2. B^T applied to a column of alpha input vectors (d[0..alpha) at stride `step`), in place into t.
+// 2. B^T applied to alpha input vectors d[0..alpha), into t[0..alpha).
 //    F(2x2): d0 - d2, d1 + d2, d2 - d1, d1 - d3.
 //    F(4x4): 4 d0 - 5 d2 + d4, (d4 - 4 d2) + (d3 - 4 d1), (d4 - 4 d2) - (d3 - 4 d1),
 //            (d4 - d2) + 2 (d3 - d1), (d4 - d2) - 2 (d3 - d1), 4 d1 - 5 d3 + d5.
@@ -816,7 +822,7 @@ __attribute__((target("avx512f"))) static void winograd_convolution_tiles(int m,
   const int64_t block = winograd_block_tiles(cin, cout, elements);
   const int64_t blocks = (tiles + block - 1) / block;
   const int64_t v_stride = winograd_stride(block * cin), m_stride = winograd_stride(block * 64);
-  const int64_t buffer_floats = elements * (v_stride + m_stride);
+  const int64_t buffer_floats = winograd_buffer_floats(block, cin, elements);
   // Work items: blocks of tiles, each for a group of output channels. With few blocks for the
   // threads (a large image's deep layers at batch 1: 1-3 blocks) the channels are split too, each
   // item transforming its block's input again (Cin work against its group's Cin x Cout / groups).
@@ -982,19 +988,18 @@ __attribute__((target("avx512f"))) static int conv_forward_winograd(int m, const
   const int64_t cin = g->in_channels, cout = g->out_channels, elements = (m + 2) * (m + 2);
   const int threads = threads_for(g->batch * g->out_height * g->out_width * 9 * cin * cout, PARALLEL_MIN_MACS);
   const int filter_threads = threads_for(elements * cin * cout, PARALLEL_MIN_ELEMENTS / 8);
-  const int64_t block = winograd_block_tiles(cin, cout, elements);
-  const size_t buffer_floats = (size_t)(elements * (winograd_stride(block * cin) + winograd_stride(block * 64)));
+  const size_t buffer_floats = (size_t)winograd_buffer_floats(winograd_block_tiles(cin, cout, elements), cin, elements);
   const float* u = winograd_cached_filter(m, filter, cin, cout, filter_threads);
   const size_t filter_floats = u == NULL ? (size_t)(elements * cin * cout) : 0;
   // the calling thread's workspace, kept between calls (a fresh allocation this size is an mmap whose
   // pages fault in on every call: 14 % of a 32-channel layer's time): the tile buffers, and U when it is not kept
-  float* workspace_floats_start = get_workspace(filter_floats + (size_t)threads * buffer_floats);
-  if (workspace_floats_start == NULL) return 0;
+  float* scratch = get_workspace(filter_floats + (size_t)threads * buffer_floats);
+  if (scratch == NULL) return 0;
   if (u == NULL) {
-    winograd_filter(m, filter, cin, cout, workspace_floats_start, filter_threads);
-    u = workspace_floats_start;
+    winograd_filter(m, filter, cin, cout, scratch, filter_threads);
+    u = scratch;
   }
-  winograd_convolution_tiles(m, g, x, u, bias, residual, out, workspace_floats_start + filter_floats, threads);
+  winograd_convolution_tiles(m, g, x, u, bias, residual, out, scratch + filter_floats, threads);
   return 1;
 }
 #endif
